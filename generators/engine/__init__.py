@@ -1,0 +1,11 @@
+"""One place calls models: `make_engine(EngineConfig)` → an Engine with a completion cache.
+
+Backends (issue: LLM engine): transformers (CPU/GPU), vLLM offline (optional extra), OpenAI-compatible
+server, and `canned` (replays given outputs; tests and demos that must not pretend to have a model).
+"""
+
+from generators.engine.base import Completion, Engine, EngineConfig, SamplingParams, prompt_id
+from generators.engine.cache import CompletionCache
+from generators.engine.canned import CannedEngine
+
+__all__ = ["CannedEngine", "Completion", "CompletionCache", "Engine", "EngineConfig", "SamplingParams", "prompt_id"]

@@ -1,0 +1,65 @@
+"""WebDocument: one curated web page (text after extraction) with its scores and provenance."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pyarrow as pa
+from pydantic import Field
+
+from schemas.records import JSON, Record, json_dump, json_load
+
+
+class WebDocument(Record):
+    KIND: ClassVar[str] = "web"
+    ARROW_SCHEMA: ClassVar[pa.Schema] = pa.schema(
+        [
+            ("schema_version", pa.int32()),
+            ("id", pa.string()),
+            ("dataset", pa.string()),
+            ("text", pa.string()),
+            ("url", pa.string()),
+            ("source", pa.string()),
+            ("language", pa.string()),
+            ("language_score", pa.float64()),
+            ("quality_scores", pa.map_(pa.string(), pa.float64())),
+            ("edu_score", pa.float64()),
+            ("dedup_cluster", pa.string()),
+            ("license", pa.string()),
+            ("pii_counts", pa.map_(pa.string(), pa.int64())),
+            ("contaminated", pa.bool_()),
+            ("num_tokens", pa.int64()),
+            ("metadata", JSON),
+        ]
+    )
+
+    id: str = Field(min_length=1)
+    dataset: str = ""
+    text: str
+    url: str = ""
+    source: str = ""  # file (and record offset) the document was read from
+    language: str = "und"
+    language_score: float = Field(default=0.0, ge=0.0, le=1.0)
+    quality_scores: dict[str, float] = Field(default_factory=dict)
+    edu_score: float | None = None
+    dedup_cluster: str | None = None
+    license: str = ""
+    pii_counts: dict[str, int] = Field(default_factory=dict)
+    contaminated: bool = False
+    num_tokens: int = Field(default=0, ge=0)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def to_row(self) -> dict:
+        row = self.model_dump(exclude={"metadata", "quality_scores", "pii_counts"})
+        row["quality_scores"] = list(self.quality_scores.items())
+        row["pii_counts"] = list(self.pii_counts.items())
+        row["metadata"] = json_dump(self.metadata)
+        return row
+
+    @classmethod
+    def row_to_fields(cls, row: dict) -> dict:
+        row = dict(row)
+        row["quality_scores"] = dict(row.get("quality_scores") or [])
+        row["pii_counts"] = dict(row.get("pii_counts") or [])
+        row["metadata"] = json_load(row.get("metadata"), {})
+        return row

@@ -48,8 +48,13 @@ PROJECTIONS = {
         scores['edu'] AS edu_score, coalesce(json_extract(metadata, '$.contaminated')::BOOLEAN, false) AS contaminated,
         lineage.parent_ids AS parent_ids, lineage.source AS source, license,
         left(coalesce(list_filter(messages, lambda m: m.role = 'user')[1].content, ''), 300) AS preview""",
-    "web": """id, dataset, 'web' AS domain, language, NULL AS mode, num_tokens AS tokens, true AS passed,
-        NULL AS verdicts, quality_scores AS scores, edu_score, contaminated,
+    # a rejected web document carries metadata.drop = {"filter": …, "reason": …} (curation exclusion shards)
+    "web": """id, dataset, 'web' AS domain, language, NULL AS mode, num_tokens AS tokens,
+        json_extract(metadata, '$.drop') IS NULL AS passed,
+        CASE WHEN json_extract(metadata, '$.drop') IS NULL THEN NULL ELSE json_array(json_object(
+          'verifier', json_extract_string(metadata, '$.drop.filter'), 'passed', false,
+          'reason', json_extract_string(metadata, '$.drop.reason')))::VARCHAR END AS verdicts,
+        quality_scores AS scores, edu_score, contaminated,
         []::VARCHAR[] AS parent_ids, coalesce(url, source) AS source, license, left(text, 300) AS preview""",
     "preference": """id, dataset, domain, language, NULL AS mode, num_tokens AS tokens, true AS passed,
         NULL AS verdicts, MAP {'chosen_reward': chosen_reward, 'rejected_reward': rejected_reward} AS scores,

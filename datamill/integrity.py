@@ -17,6 +17,8 @@ class CheckReport:
     shards_checked: int = 0
     samples_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # recoverable states of a killed job (re-run it, or `datamill index`): not inconsistencies of the catalog
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -24,9 +26,10 @@ class CheckReport:
 
     def text(self) -> str:
         head = f"checked {self.shards_checked} shards, {self.samples_checked} samples: "
+        warn = "".join(f"\n  ~ {w}" for w in self.warnings)
         if self.ok:
-            return head + "catalog and shards agree"
-        return head + f"{len(self.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in self.problems)
+            return head + "catalog and shards agree" + warn
+        return head + f"{len(self.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in self.problems) + warn
 
 
 def check(store: Store, verify_checksums: bool = True) -> CheckReport:
@@ -39,6 +42,7 @@ def check(store: Store, verify_checksums: bool = True) -> CheckReport:
         sample_counts = dict(con.execute("SELECT shard, count(*) FROM samples GROUP BY shard").fetchall())
         dup_catalog = con.execute("SELECT id, count(*) FROM samples GROUP BY id HAVING count(*) > 1 LIMIT 5").fetchall()
         rep.samples_checked = con.execute("SELECT count(*) FROM samples").fetchone()[0]
+        running = {(n, r) for n, r in con.execute("SELECT name, run_id FROM datasets WHERE status = 'running'").fetchall()}
     on_disk = {str(p.relative_to(store.root)) for p in store.shard_files()}
     readable = []
     for path, rows, nbytes, checksum in shards:
@@ -62,9 +66,18 @@ def check(store: Store, verify_checksums: bool = True) -> CheckReport:
         if sample_counts.get(path, 0) != rows:
             rep.problems.append(f"sample rows missing: {path} has {sample_counts.get(path, 0)} catalog rows of {rows}")
     for extra in sorted(on_disk - {s[0] for s in shards}):
-        rep.problems.append(f"unregistered shard: {extra} is on disk but not in the catalog (run `datamill index`)")
+        dataset, run_id = extra.split("/")[:2]
+        if (dataset, run_id) in running:
+            rep.warnings.append(f"unfinished run {dataset}/{run_id}: {extra} not registered yet (re-run the job)")
+        else:
+            rep.problems.append(f"unregistered shard: {extra} is on disk but not in the catalog (run `datamill index`)")
+        try:
+            pq.ParquetFile(store.root / extra)
+            readable.append(str(store.root / extra))
+        except (pa.ArrowInvalid, OSError) as e:
+            rep.problems.append(f"corrupt shard: {extra} cannot be read as Parquet ({e})")
     for tmp in sorted(store.root.glob("*/*/*.tmp-*")):
-        rep.problems.append(f"leftover temporary file: {tmp.relative_to(store.root)} (a killed writer; safe to delete)")
+        rep.warnings.append(f"leftover temporary file: {tmp.relative_to(store.root)} (a killed writer; removed on re-run)")
     for sid, n in dup_catalog:
         rep.problems.append(f"duplicate id in catalog: {sid} ({n} rows)")
     if readable:

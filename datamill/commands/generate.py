@@ -22,8 +22,12 @@ def add_arguments(p):
 
 def run(args) -> int:
     import importlib
+    from pathlib import Path
 
     from datamill.store import Store
+
+    if not Path(args.config).is_file():
+        raise FileNotFoundError(f"{args.config}: no such config file")
 
     module, fn = KINDS[args.kind].split(":")
     reports = getattr(importlib.import_module(module), fn)(args.kind, args.config, Store(args.store))

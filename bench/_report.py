@@ -1,0 +1,29 @@
+"""Shared by the benchmarks: print a table and replace this benchmark's section in bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    cells = [[str(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells)])
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the `## name` section of RESULTS.md."""
+    import os
+
+    stamp = f"_{dt.date.today()} · {platform.machine()} · {os.cpu_count()} cores · python {platform.python_version()}_"
+    section = f"## {name}\n\n{stamp}\n\n{body.strip()}\n"
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    RESULTS.write_text(text)

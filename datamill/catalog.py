@@ -85,6 +85,8 @@ def connect(path: str | Path, read_only: bool = False, timeout_s: float = 120.0)
             con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as e:
+            if not _is_lock_error(e) and ("ermission" in str(e) or "ead-only" in str(e) or "space" in str(e)):
+                raise PermissionError(f"cannot open catalog {path} for writing: {e}") from None
             if not _is_lock_error(e) or time.monotonic() > deadline:
                 raise CatalogBusy(f"catalog {path} is locked by another process: {e}") from e
             time.sleep(delay * (1 + random.random()))

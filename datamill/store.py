@@ -25,6 +25,16 @@ RECORD_TYPES: dict[str, type[Record]] = {"sft": SFTSample, "web": WebDocument, "
 CODE_VERSION = "0.1.0"
 
 
+class StoreWriteError(OSError):
+    """Writing to the store failed (disk full, read-only, permissions): nothing partial was left visible."""
+
+
+def _explain_os_error(what: str, e: OSError) -> StoreWriteError:
+    hint = {28: "disk full", 27: "file too large / disk quota", 30: "read-only file system",
+            13: "permission denied: is the store read-only?"}.get(e.errno or 0, e.strerror or str(e))
+    return StoreWriteError(e.errno, f"cannot write {what}: {hint} ({e.strerror or e}); the catalog is unchanged")
+
+
 def file_checksum(path: str | Path) -> str:
     h = xxhash.xxh3_128()
     with open(path, "rb") as f:
@@ -57,7 +67,11 @@ class Store:
         return self.root / "catalog.duckdb"
 
     def connect(self, read_only: bool = False):
-        self.root.mkdir(parents=True, exist_ok=True) if not read_only else None
+        if not read_only:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise _explain_os_error(f"store {self.root}", e) from e
         return catalog.connect(self.catalog_path, read_only=read_only)
 
     def run_dir(self, dataset: str, run_id: str) -> Path:
@@ -70,12 +84,15 @@ class Store:
     def begin_run(self, dataset: str, run_id: str, kind: str, config: dict, parents: list[str] | None = None) -> None:
         """Record a run (idempotent: a re-run of the same run keeps its row) and write its sidecar."""
         d = self.run_dir(dataset, run_id)
-        d.mkdir(parents=True, exist_ok=True)
-        for stale in d.glob("*.tmp-*"):  # leftovers of a killed writer; never registered
-            stale.unlink(missing_ok=True)
         meta = {"name": dataset, "run_id": run_id, "kind": kind, "config_hash": config_hash(config),
                 "code_version": CODE_VERSION, "parents": parents or [], "config": config}
-        _atomic_write_bytes(d / "_run.json", json.dumps(meta, sort_keys=True, default=str, indent=1).encode())
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            for stale in d.glob("*.tmp-*"):  # leftovers of a killed writer; never registered
+                stale.unlink(missing_ok=True)
+            _atomic_write_bytes(d / "_run.json", json.dumps(meta, sort_keys=True, default=str, indent=1).encode())
+        except OSError as e:
+            raise _explain_os_error(f"run directory {d}", e) from e
         with self.connect() as con:
             con.execute(
                 """INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', now(), NULL)
@@ -120,12 +137,22 @@ class Store:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
             _fsync_dir(path.parent)
+        except OSError as e:
+            raise _explain_os_error(f"shard {rel}", e) from e
         finally:
-            tmp.unlink(missing_ok=True)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
         shard = {"path": rel, "dataset": dataset, "run_id": run_id, "part": part, "rows": table.num_rows,
                  "bytes": path.stat().st_size, "checksum": file_checksum(path)}
-        with self.connect() as con:
-            catalog.register_shard(con, self.root, shard, kind)
+        import duckdb
+
+        try:
+            with self.connect() as con:
+                catalog.register_shard(con, self.root, shard, kind)
+        except duckdb.IOException as e:
+            raise StoreWriteError(5, f"cannot register shard {rel} in the catalog: {e}; re-run to finish") from e
         return shard
 
     def shard_files(self) -> list[Path]:

@@ -1,0 +1,127 @@
+"""Run untrusted Python in a sandbox: own process (new session), rlimits, no network, private temp dir,
+host files hidden, uid nobody, wall-clock timeout that kills the whole process tree, and an output cap.
+
+The isolation itself happens in `sandbox_init.py` (namespaces as root; rlimits only otherwise, and then
+`SandboxResult.isolation` says so). This module is the parent side: start, watch, kill, classify.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INIT = str(Path(__file__).with_name("sandbox_init.py"))
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    timeout_s: float = 10.0  # wall clock for the whole program
+    cpu_s: int = 10  # RLIMIT_CPU
+    mem_mb: int = 512  # RLIMIT_AS (Python itself needs ~30 MB)
+    fsize_mb: int = 16  # RLIMIT_FSIZE: largest file it may write
+    nproc: int = 64  # RLIMIT_NPROC for uid nobody (fork bombs)
+    nofile: int = 64
+    output_cap: int = 1 << 20  # bytes of stdout+stderr kept; more → killed, "output_limit"
+
+
+@dataclass
+class SandboxResult:
+    status: str  # "ok" | "error" | "timeout" | "output_limit" | "killed" | "sandbox_error"
+    returncode: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    isolation: str = "namespaces"  # or "rlimits_only" (not root / no namespaces)
+    details: dict = field(default_factory=dict)
+
+
+def _base_python() -> str:
+    # The venv's python is a symlink into the base install; the sandbox binds only the base prefix.
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
+def run_python(source: str, limits: SandboxLimits = SandboxLimits()) -> SandboxResult:
+    """Run `source` as a program; never raises for anything the program does."""
+    tmp = tempfile.mkdtemp(prefix="datamill-sbx-")
+    try:
+        prog = os.path.join(tmp, "program.py")
+        Path(prog).write_text(source, encoding="utf-8")
+        cfg = {"program": prog, "cpu_s": limits.cpu_s, "mem_mb": limits.mem_mb, "fsize_mb": limits.fsize_mb,
+               "nproc": limits.nproc, "nofile": limits.nofile}
+        os.chmod(tmp, 0o755)  # rlimits-only fallback runs in this dir as the same user
+        return _watch(
+            subprocess.Popen([_base_python(), "-I", "-S", INIT, json.dumps(cfg)], cwd=tmp, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env={}),
+            limits,
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # its session = launcher + namespace init (+ anything not setsid'd)
+    except ProcessLookupError:
+        pass
+
+
+def _watch(proc: subprocess.Popen, limits: SandboxLimits) -> SandboxResult:
+    t0 = time.monotonic()
+    bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    sel = selectors.DefaultSelector()
+    for f in (proc.stdout, proc.stderr):
+        sel.register(f, selectors.EVENT_READ)
+    status, total, open_ = None, 0, 2
+    while open_:
+        left = limits.timeout_s - (time.monotonic() - t0)
+        if left <= 0:
+            status = "timeout"
+            break
+        for key, _ in sel.select(timeout=min(left, 0.5)):
+            chunk = os.read(key.fd, 65536)
+            if not chunk:
+                sel.unregister(key.fileobj)
+                open_ -= 1
+                continue
+            total += len(chunk)
+            keep = max(0, limits.output_cap - (total - len(chunk)))
+            bufs[key.fd] += chunk[:keep]
+            if total > limits.output_cap:
+                status = "output_limit"
+                break
+        if status:
+            break
+    if status:
+        _kill(proc)
+    try:
+        rc = proc.wait(timeout=max(0.1, limits.timeout_s - (time.monotonic() - t0)) if not status else 5)
+    except subprocess.TimeoutExpired:
+        status = status or "timeout"
+        _kill(proc)
+        rc = proc.wait()
+    _kill(proc)  # the launcher exited: make sure nothing else in its session is left
+    sel.close()
+    proc.stdout.close()
+    proc.stderr.close()
+    stdout, stderr = (bytes(b).decode("utf-8", "replace") for b in bufs.values())
+    isolation = "rlimits_only" if "SANDBOX_NOTE" in stderr else "namespaces"
+    if status is None:
+        if rc == 125 and "SANDBOX_ERROR" in stderr:
+            status = "sandbox_error"
+        elif rc in (128 + signal.SIGXCPU, -signal.SIGXCPU):
+            status = "timeout"  # CPU rlimit
+        elif rc >= 128 or rc < 0:
+            status = "killed"
+        else:
+            status = "ok" if rc == 0 else "error"
+    return SandboxResult(status, rc, stdout, stderr, time.monotonic() - t0, isolation,
+                         {"output_bytes": total})

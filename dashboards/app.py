@@ -1,0 +1,31 @@
+"""datamill dashboards: `datamill --store PATH dashboard` (or `streamlit run dashboards/app.py -- --store PATH`).
+
+One Streamlit multipage app over the store's DuckDB catalog (read-only connections; audits go through
+datamill.audits). Each page is a module in dashboards/pages with load() → compute() → render().
+"""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without `pip install -e`
+
+from dashboards.common import store_root  # noqa: E402
+
+PAGES = [
+    ("pages/overview.py", "Overview", "overview", "📊"),
+    ("pages/browse.py", "Browse", "browse", "🔎"),
+    ("pages/audit.py", "Audit", "audit", "✅"),
+    ("pages/verification.py", "Verification", "verification", "🧪"),
+    ("pages/curation.py", "Curation", "curation", "🧹"),
+    ("pages/long_context.py", "Long context", "long_context", "📏"),
+    ("pages/mixtures.py", "Mixtures", "mixtures", "🥣"),
+]
+
+st.set_page_config(page_title="datamill", page_icon="🏭", layout="wide")
+here = Path(__file__).parent
+nav = st.navigation([st.Page(str(here / path), title=title, url_path=url, icon=icon, default=i == 0)
+                     for i, (path, title, url, icon) in enumerate(PAGES)])
+st.sidebar.caption(f"store: `{store_root()}`")
+nav.run()

@@ -1,0 +1,112 @@
+"""Verification: per-query pass rates for math / code / logic samples, and every response to one query side by
+side with its verdicts, reasons and sandbox outcomes (verdict details)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboards.common import catalog_version, query, require_catalog, store_root
+from dashboards.sample_view import load_record, render_messages, render_verdicts, split_think
+
+VERIFIED_DOMAINS = ("math", "code", "logic")
+MAX_SAMPLES = 200_000  # verified responses read per view; beyond that filter by dataset first
+
+
+@st.cache_data(show_spinner="Reading verified samples…", max_entries=8)
+def load(root: str, version: float, datasets: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Verified SFT samples from the catalog joined with query_id / pass_rate / response_source from their
+    shards' metadata (the catalog does not carry those)."""
+    cond = "kind = 'sft' AND list_contains(?, domain)" + (" AND list_contains(?, dataset)" if datasets else "")
+    params = [list(VERIFIED_DOMAINS)] + ([list(datasets)] if datasets else [])
+    cat = query(root, f"""SELECT id, dataset, domain, shard, "row", kind, passed, verdicts, source FROM samples
+                          WHERE {cond} ORDER BY id LIMIT {MAX_SAMPLES}""", params)
+    if not cat.height:
+        return cat
+    shards = [str(Path(root) / s) for s in cat["shard"].unique().sort()]
+    meta = query(root, """SELECT id, json_extract_string(metadata, '$.query_id') AS query_id,
+                             TRY_CAST(json_extract(metadata, '$.pass_rate') AS DOUBLE) AS meta_pass_rate,
+                             json_extract_string(metadata, '$.response_source') AS response_source
+                          FROM read_parquet(?, union_by_name = true)""", [shards])
+    return cat.join(meta, on="id", how="left")
+
+
+def failure_reasons(verdicts_json: str | None) -> list[str]:
+    try:
+        return [f"{v.get('verifier')}:{v.get('reason')}" for v in json.loads(verdicts_json or "[]")
+                if not v.get("passed", True)]
+    except (json.JSONDecodeError, AttributeError):
+        return ["unreadable_verdicts"]
+
+
+def compute(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per query: responses, passed, measured pass rate, the generator's recorded pass rate and the
+    most common failure reason (queries without a query_id fall back to the sample's source)."""
+    if not df.height:
+        return pl.DataFrame(schema={"query_id": pl.String, "domain": pl.String, "responses": pl.UInt32,
+                                    "passed": pl.UInt32, "pass_rate": pl.Float64, "meta_pass_rate": pl.Float64,
+                                    "top_failure": pl.String})
+    df = df.with_columns(
+        pl.coalesce(pl.col("query_id"), pl.col("source"), pl.col("id")).alias("query_id"),
+        pl.col("verdicts").map_elements(failure_reasons, return_dtype=pl.List(pl.String)).alias("failures"))
+    return (df.group_by("query_id", "domain")
+            .agg(pl.len().alias("responses"), pl.col("passed").sum().alias("passed"),
+                 pl.col("meta_pass_rate").first(),
+                 pl.col("failures").list.explode(keep_nulls=False, empty_as_null=False).mode().first().alias("top_failure"))
+            .with_columns((pl.col("passed") / pl.col("responses")).round(3).alias("pass_rate"))
+            .select("query_id", "domain", "responses", "passed", "pass_rate", "meta_pass_rate", "top_failure")
+            .sort("pass_rate", "query_id"))
+
+
+def render() -> None:
+    st.title("Verification")
+    root = store_root()
+    if not require_catalog(root):
+        return
+    df = load(str(root), catalog_version(root))
+    if not df.height:
+        st.info("No math / code / logic samples in the catalog yet.")
+        return
+    domains = st.multiselect("domain", sorted(df["domain"].unique()), key="verif_domain")
+    if domains:
+        df = df.filter(pl.col("domain").is_in(domains))
+    per_query = compute(df)
+    c = st.columns(3)
+    c[0].metric("queries", f"{per_query.height:,}")
+    c[1].metric("responses", f"{df.height:,}")
+    c[2].metric("responses passed", f"{df['passed'].mean():.1%}")
+    st.altair_chart(alt.Chart(per_query).mark_bar().encode(
+        x=alt.X("pass_rate:Q", bin=alt.Bin(step=0.1), title="per-query pass rate"), y="count():Q",
+        color="domain:N"), width="stretch")
+    st.dataframe(per_query, hide_index=True, width="stretch")
+
+    qid = st.selectbox("query", per_query["query_id"].to_list(), key="verif_query")
+    responses = df.filter(pl.coalesce(pl.col("query_id"), pl.col("source"), pl.col("id")) == qid).sort("id")
+    recs = [load_record(str(root), r["shard"], r["row"], r["kind"]) for r in responses.iter_rows(named=True)]
+    if not recs:
+        return
+    st.subheader("Prompt")
+    render_messages([m for m in recs[0].messages if m.role != "assistant"])
+    st.subheader(f"{len(recs)} response(s)")
+    per_row = 3
+    for i in range(0, len(recs), per_row):
+        for col, rec, r in zip(st.columns(per_row), recs[i:i + per_row], list(responses.iter_rows(named=True))[i:i + per_row]):
+            with col:
+                st.markdown(f"{'✅' if rec.passed else '❌'} **{rec.id}**")
+                st.caption(f"source: {r['response_source'] or '?'} · model: {rec.lineage.model or '?'}")
+                for m in rec.messages:
+                    if m.role == "assistant":
+                        reasoning, answer = split_think(m.content, m.reasoning_content)
+                        if reasoning:
+                            with st.expander("<think>"):
+                                st.text(reasoning)
+                        st.text(answer)
+                render_verdicts(rec.verdicts)
+
+
+if __name__ == "__main__":
+    render()

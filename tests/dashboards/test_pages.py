@@ -1,0 +1,171 @@
+"""Every page through streamlit.testing.v1.AppTest over a real small catalog (see catalog_fixture.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboards.catalog_fixture import NEEDLE
+
+APP = Path(__file__).resolve().parents[2] / "dashboards"
+PAGES = ["overview", "browse", "audit", "verification", "curation", "long_context", "mixtures"]
+TITLES = ["Overview", "Browse", "Audit", "Verification", "Curation", "Long context", "Mixtures"]
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(APP / "pages" / f"{name}.py"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def sql(store, q, params=None):
+    with duckdb.connect(str(store.catalog_path), read_only=True) as con:
+        return con.execute(q, params or []).fetchall()
+
+
+def texts(at) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(t.value for t in at.text)
+
+
+def test_app_navigates_to_every_page(dash_store):
+    at = AppTest.from_file(str(APP / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"  # default page
+    for name, title in zip(PAGES, TITLES):
+        at.switch_page(f"pages/{name}.py").run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        assert at.title[0].value == title
+
+
+def test_overview_totals_and_charts(dash_store):
+    at = page("overview")
+    metrics = {m.label: m.value for m in at.metric}
+    n, tokens = sql(dash_store, "SELECT count(*), sum(tokens) FROM samples")[0]
+    assert metrics["samples"] == f"{n:,}" and metrics["tokens"] == f"{tokens:,}"
+    assert len(at.get("vega_lite_chart")) >= 4  # tokens by domain, lengths, edu, drop reasons
+    assert "html_leftovers" in json.dumps([c.proto.spec for c in at.get("vega_lite_chart")]) or \
+        "html_leftovers" in str([c.proto.datasets for c in at.get("vega_lite_chart")])
+
+
+def test_browse_filters_change_results(dash_store):
+    at = page("browse")
+    total = sql(dash_store, "SELECT count(*) FROM samples")[0][0]
+    assert at.caption[0].value.startswith(f"{total:,} matching")
+    at.multiselect(key="browse_language").select("ko").run()
+    n_ko = sql(dash_store, "SELECT count(*) FROM samples WHERE language = 'ko'")[0][0]
+    assert at.caption[0].value.startswith(f"{n_ko:,} matching") and n_ko < total
+    assert set(at.dataframe[0].value["language"]) == {"ko"}
+    at.multiselect(key="browse_language").unselect("ko").run()
+    at.text_input(key="browse_text").input("Natalia sold clips").run()
+    assert list(at.dataframe[0].value["id"]) == ["gsm8k-0-r0", "gsm8k-0-r1"]
+    at.text_input(key="browse_text").input("").run()
+    at.radio(key="browse_passed").set_value("failed").run()
+    failed = {r[0] for r in sql(dash_store, "SELECT id FROM samples WHERE NOT passed")}
+    assert set(at.dataframe[0].value["id"]) == failed
+    at.text_input(key="browse_reason").input("wrong_answer").run()
+    assert set(at.dataframe[0].value["id"]) == {i for i in failed if i.startswith("gsm8k")}
+
+
+def test_browse_pages_through_results(dash_store):
+    at = page("browse")
+    at.selectbox(key="browse_page_size").set_value(25).run()
+    first = list(at.dataframe[0].value["id"])
+    at.number_input(key="browse_page").set_value(2).run()
+    second = list(at.dataframe[0].value["id"])
+    ordered = [r[0] for r in sql(dash_store, "SELECT id FROM samples ORDER BY id")]
+    assert first == ordered[:25] and second == ordered[25:50]
+
+
+def _open(at, sample_id):
+    opts = at.selectbox(key="browse_pick").options
+    at.selectbox(key="browse_pick").set_value(next(i for i, o in enumerate(opts) if o.startswith(sample_id + " "))).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_script_sample_is_shown_escaped(dash_store, ids):
+    at = page("browse")
+    at.text_input(key="browse_text").input("<!doctype").run()
+    _open(at, ids["script_doc"])
+    shown = texts(at)
+    assert "&lt;script" in shown
+    assert "<script" not in shown.lower()
+
+
+def test_needles_highlighted_at_their_offsets(dash_store, ids):
+    at = _open(page("browse"), ids["needle"])
+    marks = [m.value for m in at.markdown if "<mark" in m.value]
+    assert len(marks) == 1
+    assert f">{NEEDLE}</mark>" in marks[0]
+    assert "1 needle(s) highlighted" in [c.value for c in at.caption]
+
+
+def test_tool_schemas_calls_results_and_think(dash_store, ids):
+    at = _open(page("browse"), ids["tool"])
+    shown = [j.value for j in at.json]
+    assert any("calculate_triangle_area" in s and "parameters" in s for s in shown)  # schema
+    assert any('"base"' in s and "10" in s for s in shown)  # call arguments
+    assert any('"area"' in s for s in shown)  # tool result parsed as JSON
+    at = _open(page("browse"), "gsm8k-0-r0")
+    think = [e for e in at.expander if e.label.startswith("<think>")]
+    assert think and not think[0].proto.expanded  # reasoning collapsed
+    assert "gsm8k:train:0" in [t.value for t in at.text]  # lineage: source document
+
+
+def test_korean_text_shown(dash_store, ids):
+    at = _open(page("browse"), ids["korean"])
+    q = sql(dash_store, "SELECT preview FROM samples WHERE id = ?", [ids["korean"]])[0][0]
+    assert any(q in m.value for m in at.markdown)
+
+
+def test_verification_pass_rates(dash_store):
+    at = page("verification")
+    table = at.dataframe[0].value
+    expect = dict(sql(dash_store, """SELECT source, avg(passed::INT) FROM samples WHERE domain = 'math'
+                                      GROUP BY source"""))
+    assert {q: float(r) for q, r in zip(table["query_id"], table["pass_rate"])} == pytest.approx(expect)
+    assert set(table["top_failure"].dropna()) == {"math_answer:wrong_answer"}
+    assert any(e.label.startswith("❌ math_answer: wrong_answer") for e in at.expander)  # side by side verdicts
+
+
+def test_curation_reasons_and_examples(dash_store):
+    at = page("curation")
+    table = at.dataframe[0].value
+    expect = dict(sql(dash_store, """SELECT json_extract_string(verdicts, '$[0].reason'), count(*) FROM samples
+                                      WHERE kind = 'web' AND NOT passed GROUP BY 1"""))
+    assert dict(zip(table["reason"], table["documents"])) == expect
+    at.selectbox(key="cur_reason").set_value(("QualityFilter", "html_leftovers")).run()
+    assert len([e for e in at.expander if e.label.startswith("web-dropped-")]) == expect["html_leftovers"]
+
+
+def test_long_context_heatmaps(dash_store):
+    at = page("long_context")
+    grid = json.loads(next(dash_store.root.rglob("niah_grid.json")).read_text())
+    failing = sum(c["score"] < grid["threshold"] for c in grid["cells"])
+    assert f"{failing} cell(s) below threshold" in at.caption[0].value
+    assert len(at.get("vega_lite_chart")) == 2
+    assert at.warning[0].value.startswith("1 empty cell(s)")
+
+
+def test_long_context_bad_grid_is_an_error_not_a_crash(dash_store, tmp_path):
+    bad = tmp_path / "niah_grid.json"
+    bad.write_text("{not json")
+    at = page("long_context")
+    at.text_input(key="lc_niah_path").input(str(bad)).run()
+    at.selectbox(key="lc_niah").set_value(str(bad)).run()
+    assert not at.exception and str(bad) in at.error[0].value
+
+
+def test_mixtures_requested_vs_filled_and_ratio(dash_store):
+    at = page("mixtures")
+    m = {x.label: x.value for x in at.metric}
+    ids_r = [f"gsm8k-{i}-r0" for i in range(6)]
+    r = sql(dash_store, "SELECT sum(tokens) FROM samples WHERE list_contains(?, id)", [ids_r])[0][0]
+    n = sql(dash_store, "SELECT sum(tokens) FROM samples WHERE id LIKE 'ko-chatbot-%'")[0][0]
+    assert m["reasoning : non-reasoning (catalog)"] == f"{r / n:.2f} : 1"
+    table = at.dataframe[1].value
+    assert list(table["fill_rate"]) == [0.5, 0.24]

@@ -16,7 +16,9 @@ _THINK = re.compile(r"<think>.*?(</think>|$)", re.S)
 _CODE_BLOCK = re.compile(r"```.*?(```|$)", re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$|\\\[.*?\\\]|\\\(.*?\\\)", re.S)
+_LATEX_ENV = re.compile(r"\\begin\{([A-Za-z*]+)\}.*?\\end\{\1\}", re.S)
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+(\{[^{}]*\})?")
+_WORDLIKE = re.compile(r"^[(\"'¿¡]*[^\W\d_]+(?:[-'][^\W\d_]+)*[.,;:!?)\"'。？！]*$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
@@ -25,10 +27,11 @@ SCRIPTS = {"ko": _HANGUL, "en": _LATIN, "es": _LATIN, "fr": _LATIN, "de": _LATIN
 
 
 def prose(text: str) -> str:
-    """The natural-language part of a response: no <think> block, code, inline code, math or LaTeX commands."""
-    for pat in (_THINK, _CODE_BLOCK, _INLINE_CODE, _MATH, _LATEX_CMD):
+    """The natural-language part of a response: no <think> block, code, inline code, math, LaTeX, symbol soup."""
+    for pat in (_THINK, _CODE_BLOCK, _INLINE_CODE, _MATH, _LATEX_ENV, _LATEX_CMD):
         text = pat.sub(" ", text)
-    return text
+    # keep only word-like tokens (drops leftovers such as "y^2", "75^", "&=") line by line
+    return "\n".join(" ".join(w for w in line.split() if _WORDLIKE.match(w)) for line in text.splitlines())
 
 
 def script_ratio(text: str, language: str) -> float:

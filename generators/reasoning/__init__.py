@@ -1,0 +1,1 @@
+"""Math / code / logic SFT with multiple verified responses per query (`job.run`)."""

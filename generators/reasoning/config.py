@@ -1,0 +1,72 @@
+"""ReasoningJobConfig: one YAML per domain (configs/math.yaml, code.yaml, logic.yaml)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from generators.engine.base import EngineConfig
+from generators.seeds import SeedSourceConfig
+
+
+class SamplingConfig(BaseModel):
+    """Sampling for model responses (ignored with engine.backend none)."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = 0.7
+    """Diverse responses per query need sampling; 0 = greedy (then all N are identical)."""
+    top_p: float = 0.95
+    """Nucleus sampling mass."""
+    max_tokens: int = 2048
+    """Generation budget per response; hitting it marks the response truncated (degeneration verdict)."""
+    seed: int = 0
+    """Base sampling seed (part of the completion cache key)."""
+
+
+class LimitsConfig(BaseModel):
+    """Bounds on work and on each check."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_problems: int | None = Field(default=None, ge=1)
+    """Cap on queries over all sources (after each source's own limit)."""
+    math_timeout_s: float = 10.0
+    """Wall-clock bound for one math-verify check (its worker is killed past it)."""
+    math_workers: int = 1
+    """Worker processes for math-verify."""
+    code_timeout_s: float = 10.0
+    """Wall-clock bound for one sandboxed program (solution + tests)."""
+    code_mem_mb: int = 512
+    """Address-space limit for one sandboxed program."""
+    code_workers: int = 2
+    """Sandboxed programs run at once."""
+    max_response_tokens: int = 32768
+    """Length filter: longer responses are marked too_long."""
+
+
+class ReasoningJobConfig(BaseModel):
+    """Multi-response math / code / logic SFT generation with verification."""
+
+    model_config = ConfigDict(extra="forbid")
+    domain: Literal["math", "code", "logic"]
+    """Which verifier runs; must match the `datamill generate` kind."""
+    dataset: str
+    """Catalog dataset name, e.g. sft_math."""
+    run_id: str = "v1"
+    """Run id inside the dataset; re-running the same id resumes (done shards are skipped)."""
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    """The model. backend none = no model: only the datasets' reference solutions are verified and written."""
+    sources: list[SeedSourceConfig] = Field(min_length=1)
+    """Query sources (GSM8K, MATH, MBPP, MBPP+, HumanEval, reasoning_gym)."""
+    n_responses: int = Field(default=8, ge=1)
+    """Responses sampled per query and mode (EXAONE 4.0 keeps several verified responses per query)."""
+    modes: list[Literal["reasoning", "non_reasoning"]] = Field(default_factory=lambda: ["reasoning", "non_reasoning"])
+    """Generate in reasoning mode (<think> trace) and/or non-reasoning mode."""
+    include_reference: bool = True
+    """Also verify and write each dataset's reference solution (response_source reference)."""
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    """Sampling parameters."""
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    """Work and check bounds."""
+    chunk_size: int = Field(default=64, ge=1)
+    """Queries per shard (the resume unit)."""

@@ -1,0 +1,42 @@
+"""Pure parts of the math/code/logic generator: build the prompt, split a response into think + answer."""
+
+from __future__ import annotations
+
+import re
+
+from schemas import Message
+from schemas.seed import SeedProblem
+
+MATH_SUFFIX = "\n\nPlease reason step by step, and put your final answer within \\boxed{}."
+_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.S)
+
+
+def build_prompt(seed: SeedProblem) -> list[Message]:
+    """The user turn the model sees. Code and logic questions already carry their answer format."""
+    question = seed.question + (MATH_SUFFIX if seed.domain == "math" else "")
+    return [Message(role="user", content=question)]
+
+
+def split_response(text: str) -> tuple[str | None, str]:
+    """(reasoning trace or None, visible answer). An unclosed <think> keeps everything as the trace."""
+    m = _THINK.match(text)
+    if m:
+        return (m.group(1).strip() or None), text[m.end():].strip()
+    if text.lstrip().startswith("<think>"):
+        return text.lstrip()[len("<think>"):].strip() or None, ""
+    return None, text.strip()
+
+
+def difficulty(pass_rate: float | None) -> str:
+    """Buckets over the model's own pass rate on the query (EXAONE 4.0 selects by difficulty; RL drops 8/8)."""
+    if pass_rate is None:
+        return "unknown"
+    if pass_rate == 0:
+        return "unsolved"
+    if pass_rate < 1 / 3:
+        return "hard"
+    if pass_rate < 2 / 3:
+        return "medium"
+    if pass_rate < 1:
+        return "easy"
+    return "solved_all"

@@ -1,0 +1,234 @@
+"""Haystacks of real long text cut to an exact token length, with needles inserted at sentence boundaries.
+
+How exactness is achieved (one full encode in the common case):
+1. Each source is split once into sentences; every sentence is tokenized once, with and without its separator
+   (" " inside a document, "\\n\\n" at a document start), and the counts are cached (`SentenceStream`).
+2. `HaystackBuilder.build` walks whole sentences (cycling the source when it is too short, recorded as
+   `cycles` > 1) until the budget `target - needle tokens` is reached, then fills the remainder with a token prefix
+   of the next sentence (the only partial sentence, always the last haystack piece).
+3. Needles go in at the sentence boundary whose cumulative token position is nearest the requested depth.
+4. The rendered context is encoded once with offsets. If BPE merges made the count differ from the target
+   (rare with byte-level pre-tokenizers), the partial tail grows/shrinks by the difference and it is re-encoded;
+   the loop stops only when the count equals the target, so exactness never rests on the additive estimate.
+Needle char/token offsets are read off that final encoding.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import re
+from dataclasses import dataclass, field
+
+_PARA = re.compile(r"\n\s*\n")
+_SENT_END = re.compile(r"(?<=[.!?。！？])\s+(?=\S)")
+_WS = re.compile(r"\s+")
+MAX_SENTENCE_CHARS = 600  # split run-on "sentences" (e.g. bill tables) at whitespace so the fill stays fine-grained
+
+
+def split_sentences(text: str) -> list[str]:
+    """Paragraphs → whitespace-collapsed sentences; over-long pieces are cut at whitespace."""
+    out: list[str] = []
+    for para in _PARA.split(text.replace("\ufeff", "")):
+        para = _WS.sub(" ", para).strip()
+        for s in _SENT_END.split(para) if para else []:
+            while len(s) > MAX_SENTENCE_CHARS:
+                cut = s.rfind(" ", 0, MAX_SENTENCE_CHARS)
+                cut = cut if cut > 0 else MAX_SENTENCE_CHARS
+                out.append(s[:cut].strip())
+                s = s[cut:].strip()
+            if s:
+                out.append(s)
+    return out
+
+
+@dataclass
+class SourceDoc:
+    name: str  # e.g. "niah/apple.txt", "web:<id>"
+    text: str
+    license: str = ""
+
+
+class SentenceStream:
+    """All sentences of a language's documents, flattened, with cached token counts (computed once)."""
+
+    def __init__(self, docs: list[SourceDoc], tokenizer):
+        if not docs:
+            raise ValueError("a haystack needs at least one source document")
+        self.docs = docs
+        self.tok = tokenizer.backend_tokenizer if hasattr(tokenizer, "backend_tokenizer") else tokenizer
+        self.texts: list[str] = []
+        self.seps: list[str] = []
+        self.doc_of: list[int] = []
+        for d, doc in enumerate(docs):
+            for k, s in enumerate(split_sentences(doc.text)):
+                self.texts.append(s)
+                self.seps.append("\n\n" if k == 0 else " ")
+                self.doc_of.append(d)
+        if not self.texts:
+            raise ValueError(f"no sentences in sources {[d.name for d in docs][:3]}")
+        with_sep = self.tok.encode_batch([p + s for p, s in zip(self.seps, self.texts)], add_special_tokens=False)
+        bare = self.tok.encode_batch(self.texts, add_special_tokens=False)
+        self.counts = [len(e.ids) for e in with_sep]
+        self.counts_bare = [len(e.ids) for e in bare]
+        self.total_tokens = sum(self.counts)
+
+    def count(self, text: str) -> int:
+        return len(self.tok.encode(text, add_special_tokens=False).ids)
+
+
+@dataclass
+class Placed:
+    """A needle as placed: its text, the depth asked for, and where it ended up."""
+
+    text: str
+    depth: float  # requested, percent 0–100
+    char_start: int = 0
+    char_end: int = 0
+    token_start: int = 0
+    token_end: int = 0
+    actual_depth: float = 0.0  # percent of the context's tokens before the needle
+
+
+@dataclass
+class Context:
+    text: str
+    num_tokens: int
+    needles: list[Placed]
+    sources: list[str]
+    cycles: int  # how many passes over the source stream (1 = no repetition)
+    encodes: int  # full-context encodes it took to hit the target exactly
+    partial_tail_tokens: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class HaystackBuilder:
+    """`build(target, needle_texts, depths, rng)` → Context of exactly `target` tokens."""
+
+    def __init__(self, stream: SentenceStream, max_fixups: int = 32):
+        self.s = stream
+        self.max_fixups = max_fixups
+
+    def _walk(self, start: int, budget: int, exclude: set[int]):
+        """Whole sentence indices (in stream order, cycling) whose tokens sum ≤ budget, then the next index."""
+        s, n = self.s, len(self.s.texts)
+        picked, used, i, steps = [], 0, start, 0
+        while True:
+            j = i % n
+            if s.doc_of[j] not in exclude:
+                c = s.counts[j] if picked else s.counts_bare[j]
+                if used + c > budget:
+                    return picked, used, j, steps // n + 1
+                picked.append(j)
+                used += c
+            i += 1
+            steps += 1
+            if steps > n and not picked:
+                raise ValueError("every source document is excluded: no haystack text left")
+
+    def build(self, target: int, needle_texts: list[str], depths: list[float], rng: random.Random,
+              exclude_docs: set[int] | None = None) -> Context:
+        if target < 1:
+            raise ValueError(f"target length must be ≥ 1 token, got {target}")
+        if len(needle_texts) != len(depths):
+            raise ValueError("one depth per needle")
+        s = self.s
+        needle_tok = sum(s.count(" " + t) for t in needle_texts)
+        if needle_tok >= target:
+            raise ValueError(f"needles take {needle_tok} tokens, no room in a {target}-token context")
+        exclude = exclude_docs or set()
+        start = rng.randrange(len(s.texts))
+        picked, used, nxt, cycles = self._walk(start, target - needle_tok, exclude)
+        partial = target - needle_tok - used  # tokens to take from sentence `nxt`
+        order = sorted(range(len(depths)), key=lambda k: (depths[k], k))
+        encodes, seen = 0, set()
+        for _ in range(self.max_fixups):
+            pieces, tail_text = self._pieces(picked, nxt, partial)
+            text, spans = self._render(pieces, needle_texts, depths, order, target - needle_tok)
+            enc = s.tok.encode(text, add_special_tokens=False)
+            encodes += 1
+            diff = target - len(enc.ids)
+            if diff == 0:
+                break
+            partial += diff
+            while partial < 0 and picked:  # give back whole sentences, refill from the one dropped
+                nxt = picked.pop()
+                partial += s.counts[nxt] if picked else s.counts_bare[nxt]
+            if partial < 0:
+                raise ValueError(f"cannot fit {len(needle_texts)} needles into {target} tokens")
+            cap = s.counts[nxt]
+            while partial >= cap:  # take the whole sentence and move on
+                picked.append(nxt)
+                partial -= cap
+                nxt = self._next(nxt, exclude)
+                cap = s.counts[nxt]
+            if (len(picked), nxt, partial) in seen:  # oscillating (a cut inside a multi-byte char): other tail
+                nxt = self._next(nxt, exclude)
+            seen.add((len(picked), nxt, partial))
+        else:
+            raise RuntimeError(f"could not reach exactly {target} tokens after {self.max_fixups} encodes "
+                               f"(last {len(enc.ids)}); the tokenizer merges across sentence boundaries")
+        ends = [o[1] for o in enc.offsets]
+        starts = [o[0] for o in enc.offsets]
+        placed = []
+        for k, (a, b) in enumerate(spans):
+            ts = bisect.bisect_right(ends, a)
+            te = bisect.bisect_left(starts, b)
+            before = max(1, target - (te - ts))
+            placed.append(Placed(needle_texts[k], depths[k], a, b, ts, te, round(100.0 * ts / before, 2)))
+        names = sorted({s.docs[s.doc_of[j]].name for j in picked + ([nxt] if partial else [])})
+        return Context(text, target, placed, names, cycles, encodes, partial)
+
+    def _next(self, j: int, exclude: set[int]) -> int:
+        j = (j + 1) % len(self.s.texts)
+        while self.s.doc_of[j] in exclude:
+            j = (j + 1) % len(self.s.texts)
+        return j
+
+    def _pieces(self, picked: list[int], nxt: int, partial: int) -> tuple[list[tuple[str, str, int]], str]:
+        """[(sep, text, tokens_before)], the partial tail (a token prefix of sentence `nxt`) last."""
+        s = self.s
+        pieces, cum = [], 0
+        for j in picked:
+            pieces.append((s.seps[j], s.texts[j], cum))
+            cum += s.counts[j] if pieces[1:] else s.counts_bare[j]
+        tail = ""
+        if partial > 0:
+            full = (s.seps[nxt] if picked else "") + s.texts[nxt]
+            enc = s.tok.encode(full, add_special_tokens=False)
+            tail = full[: enc.offsets[min(partial, len(enc.offsets)) - 1][1]].strip()
+            if tail:
+                pieces.append((s.seps[nxt], tail, cum))
+        return pieces, tail
+
+    @staticmethod
+    def _render(pieces, needle_texts, depths, order, total: int) -> tuple[str, list[tuple[int, int]]]:
+        """Join pieces; each needle goes at the boundary (before piece i, or the end) nearest its depth."""
+        bounds = [p[2] for p in pieces] + [total]
+        slots: dict[int, list[int]] = {}
+        for k in order:
+            want = depths[k] / 100.0 * total
+            i = min(bisect.bisect_left(bounds, want), len(bounds) - 1)
+            if i > 0 and want - bounds[i - 1] <= bounds[i] - want:
+                i -= 1
+            slots.setdefault(i, []).append(k)
+        out: list[str] = []
+        length = 0
+        spans: list[tuple[int, int]] = [(0, 0)] * len(needle_texts)
+
+        def emit(sep: str, text: str) -> tuple[int, int]:
+            nonlocal length
+            if out:
+                out.append(sep)
+                length += len(sep)
+            out.append(text)
+            a = length
+            length += len(text)
+            return a, length
+
+        for i in range(len(pieces) + 1):
+            for k in slots.get(i, []):
+                spans[k] = emit(" ", needle_texts[k])
+            if i < len(pieces):
+                emit(pieces[i][0], pieces[i][1])
+        return "".join(out), spans

@@ -24,17 +24,17 @@ TYPE_NAMES = {
 }
 NEEDLE_TEMPLATE = {
     "en": "One of the special magic {type} for {key} is: {value}.",
-    "es": "{one} de los {type} para {key} es: {value}.",
+    "es": "{one} de {art} {type} para {key} es: {value}.",
     "ko": "{key}에 대한 {type} 중 하나는 다음과 같습니다: {value}.",
 }
 QUESTION = {
     "en": "What are all the special magic {type} for {key} mentioned in the provided text?",
-    "es": "¿Cuáles son todos los {type} para {key} mencionados en el texto proporcionado?",
+    "es": "¿Cuáles son {all} {art} {type} para {key} {mentioned} en el texto proporcionado?",
     "ko": "제공된 텍스트에 언급된 {key}에 대한 {type}를 모두 쓰시오.",
 }
 ANSWER = {
     "en": "The special magic {type} for {key} mentioned in the provided text are: {values}.",
-    "es": "Los {type} para {key} mencionados en el texto proporcionado son: {values}.",
+    "es": "{Art} {type} para {key} {mentioned} en el texto proporcionado son: {values}.",
     "ko": "제공된 텍스트에 언급된 {key}에 대한 {type}는 다음과 같습니다: {values}.",
 }
 CHAIN_QUESTION = {
@@ -52,10 +52,14 @@ FACT_QUESTION = {
     "es": "Responde a las siguientes preguntas usando solo el texto proporcionado.",
     "ko": "제공된 텍스트만 사용하여 다음 질문에 답하시오.",
 }
+# Spanish agreement: palabras is feminine
+_ES = {"number": dict(one="Uno", art="los", Art="Los", all="todos", mentioned="mencionados"),
+       "word": dict(one="Una", art="las", Art="Las", all="todas", mentioned="mencionadas"),
+       "uuid": dict(one="Uno", art="los", Art="Los", all="todos", mentioned="mencionados")}
 INSTRUCTION = {
-    "en": "Read the text below and answer the question after it.",
-    "es": "Lee el texto siguiente y responde a la pregunta que aparece después.",
-    "ko": "아래 텍스트를 읽고 뒤에 나오는 질문에 답하시오.",
+    "en": "Read the text, then answer the question that follows it using only the text.",
+    "es": "Lee el texto y luego responde a la pregunta que le sigue usando solo el texto.",
+    "ko": "텍스트를 읽은 뒤, 텍스트만 사용하여 그 뒤에 나오는 질문에 답하시오.",
 }
 
 
@@ -80,9 +84,7 @@ def make_value(kind: str, rng: random.Random, words: list[str]) -> str:
 
 
 def needle_sentence(language: str, kind: str, key: str, value: str) -> str:
-    tname = TYPE_NAMES[language][kind]
-    one = "Una" if kind == "word" else "Uno"
-    return NEEDLE_TEMPLATE[language].format(type=tname, key=key, value=value, one=one)
+    return NEEDLE_TEMPLATE[language].format(type=TYPE_NAMES[language][kind], key=key, value=value, **_ES[kind])
 
 
 def make_key(rng: random.Random, words: list[str]) -> str:
@@ -105,8 +107,8 @@ def magic_needles(language: str, kind: str, depths: list[float], rng: random.Ran
         v = make_value(kind, rng, words)
         needles.append(Needle("distractor", other, v, needle_sentence(language, kind, other, v), d, query=False))
     tname = TYPE_NAMES[language][kind]
-    question = QUESTION[language].format(type=tname, key=key)
-    answer = ANSWER[language].format(type=tname, key=key, values=", ".join(values))
+    question = QUESTION[language].format(type=tname, key=key, **_ES[kind])
+    answer = ANSWER[language].format(type=tname, key=key, values=", ".join(values), **_ES[kind])
     return needles, question, answer
 
 

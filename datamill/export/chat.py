@@ -1,0 +1,123 @@
+"""Chat export in OpenAI-style `messages` (Parquet + JSONL), DPO pairs, plain text, and a dataset card.
+
+One message shape everywhere: {role, content, reasoning_content, tool_calls: [{id, type: "function",
+function: {name, arguments: JSON string}}], tool_call_id, name}; `tools` is a JSON string of OpenAI tool specs
+(as LLaMA-Factory's sharegpt format and most function-calling sets store it) so every row has one Arrow schema and
+`datasets.load_dataset("parquet"|"json", ...)` loads it. TRL's SFTTrainer reads `messages`; DPOTrainer reads
+`prompt` / `chosen` / `rejected` as message lists (conversational format).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from datamill.store import atomic_write_text
+from schemas import Message, PreferencePair, SFTSample, WebDocument
+
+TOOL_CALL = pa.struct([("id", pa.string()), ("type", pa.string()),
+                       ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())]))])
+MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string()), ("reasoning_content", pa.string()),
+                     ("tool_calls", pa.list_(TOOL_CALL)), ("tool_call_id", pa.string()), ("name", pa.string())])
+CHAT_SCHEMA = pa.schema([("id", pa.string()), ("messages", pa.list_(MESSAGE)), ("tools", pa.string()),
+                         ("mode", pa.string()), ("domain", pa.string()), ("language", pa.string()),
+                         ("dataset", pa.string()), ("license", pa.string()), ("source", pa.string()),
+                         ("repeat", pa.int32())])
+
+
+def openai_message(m: Message) -> dict:
+    return {"role": m.role, "content": m.content, "reasoning_content": m.reasoning_content,
+            "tool_calls": [{"id": c.id, "type": "function",
+                            "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)}}
+                           for c in m.tool_calls],
+            "tool_call_id": m.tool_call_id, "name": m.name}
+
+
+def openai_tools(tools: list[dict]) -> str:
+    """JSON string of OpenAI tool specs; bare JSON-schema function definitions get the {"type": "function"} wrapper."""
+    return json.dumps([t if t.get("type") == "function" and "function" in t else {"type": "function", "function": t}
+                       for t in tools], ensure_ascii=False)
+
+
+def chat_row(s: SFTSample, repeat: int) -> dict:
+    return {"id": s.id, "messages": [openai_message(m) for m in s.messages], "tools": openai_tools(s.tools),
+            "mode": s.mode, "domain": s.domain, "language": s.language, "dataset": s.dataset, "license": s.license,
+            "source": s.lineage.source, "repeat": repeat}
+
+
+def dpo_row(p: PreferencePair, repeat: int) -> dict:
+    return {"id": p.id, "prompt": [openai_message(m) for m in p.prompt],
+            "chosen": [openai_message(m) for m in p.chosen], "rejected": [openai_message(m) for m in p.rejected],
+            "chosen_id": p.chosen_id, "rejected_id": p.rejected_id, "chosen_reward": p.chosen_reward,
+            "rejected_reward": p.rejected_reward, "domain": p.domain, "language": p.language, "repeat": repeat}
+
+
+def _jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def write_chat(out: Path, items: list[tuple[dict, object]]) -> dict:
+    """Write chat.parquet + chat.jsonl (SFT), preference.jsonl (DPO), text.jsonl (documents). Returns file → rows."""
+    chat, dpo, text = [], [], []
+    for e, rec in items:
+        if isinstance(rec, SFTSample):
+            chat.append(chat_row(rec, e["repeat"]))
+        elif isinstance(rec, PreferencePair):
+            dpo.append(dpo_row(rec, e["repeat"]))
+        elif isinstance(rec, WebDocument):
+            text.append({"id": rec.id, "text": rec.text, "language": rec.language, "license": rec.license,
+                         "source": rec.url or rec.source, "repeat": e["repeat"]})
+    files = {}
+    if chat:
+        tmp = out / "chat.parquet.tmp"
+        pq.write_table(pa.Table.from_pylist(chat, schema=CHAT_SCHEMA), tmp, compression="zstd")
+        tmp.replace(out / "chat.parquet")
+        atomic_write_text(out / "chat.jsonl", _jsonl(chat))
+        files["chat.parquet"] = files["chat.jsonl"] = len(chat)
+    if dpo:
+        atomic_write_text(out / "preference.jsonl", _jsonl(dpo))
+        files["preference.jsonl"] = len(dpo)
+    if text:
+        atomic_write_text(out / "text.jsonl", _jsonl(text))
+        files["text.jsonl"] = len(text)
+    return files
+
+
+def dataset_card(manifest: dict, items: list[tuple[dict, object]], files: dict, packed: dict | None) -> str:
+    """README.md with HF `configs` front matter and stats from the manifest entries."""
+    entries = [e for e, _ in items]
+    tok = Counter()
+    for key in ("component", "kind", "mode", "language", "dataset"):
+        for e in entries:
+            tok[(key, e.get(key) or "-")] += e["tokens"]
+    licenses = Counter(getattr(r, "license", "") or "unknown" for _, r in items)
+    configs = []
+    if "chat.parquet" in files:
+        configs.append(("sft", "chat.parquet"))
+    if "preference.jsonl" in files:
+        configs.append(("preference", "preference.jsonl"))
+    if "text.jsonl" in files:
+        configs.append(("text", "text.jsonl"))
+    front = ["---", "configs:"] + [f"- config_name: {n}\n  data_files: {f}" for n, f in configs] + ["---"]
+    lines = front + [f"# {manifest['name']} (datamill mixture export)", "",
+                     f"- manifest spec hash: `{manifest['spec_hash']}`",
+                     f"- catalog state: `{manifest['catalog_state']}`",
+                     f"- samples: {len(entries)} ({len({e['id'] for e in entries})} unique), "
+                     f"tokens: {sum(e['tokens'] for e in entries)}",
+                     f"- reasoning:non-reasoning tokens: {manifest['totals'].get('reasoning_ratio')}:1 "
+                     f"(target {manifest['totals'].get('reasoning_ratio_target')})", "",
+                     "Load: `datasets.load_dataset(\"parquet\", data_files=\"chat.parquet\")` — columns `messages` "
+                     "(OpenAI style, with `reasoning_content` and `tool_calls`), `tools` (JSON string).", ""]
+    for key in ("component", "kind", "mode", "language", "dataset"):
+        lines += [f"| {key} | tokens | share |", "|---|---:|---:|"]
+        total = sum(v for (k, _), v in tok.items() if k == key) or 1
+        lines += [f"| {v} | {n} | {n / total:.1%} |" for (k, v), n in sorted(tok.items()) if k == key] + [""]
+    lines += ["| license | samples |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in sorted(licenses.items())] + [""]
+    lines += ["| file | rows |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in files.items()] + [""]
+    if packed:
+        lines += ["## Packed tokens", "", "```json", json.dumps(packed, indent=1), "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Candidate selection in DuckDB: a component's predicates → its matching samples in seeded order.
+
+Order key = md5(seed ':' id): stable across DuckDB versions, machines and catalog row order, so the same spec
+over the same catalog picks the same samples. Global exclusions (rejected audits, decontamination hits, too
+long) come back as flags so the report can say how many each one removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from schemas.mixture import MixtureComponent, MixtureSpec, SampleFilter
+
+COLUMNS = ("id", "dataset", "shard", "row", "kind", "mode", "language", "tokens")
+
+
+@dataclass
+class Candidates:
+    """Matching samples of one component, in seeded order, after global exclusions."""
+
+    cols: dict[str, np.ndarray]  # COLUMNS → arrays (object for strings)
+    matched: int  # samples matching the component predicates before exclusions
+    excluded: dict[str, int]  # reason → samples removed
+
+    def __len__(self) -> int:
+        return int(self.cols["tokens"].size)
+
+    def take(self, mask: np.ndarray) -> "Candidates":
+        return Candidates({k: v[mask] for k, v in self.cols.items()}, self.matched, self.excluded)
+
+
+def where_clause(sel: SampleFilter) -> tuple[str, list]:
+    """SQL predicates (over `s` = samples, `a` = latest_audits) and their parameters."""
+    parts: list[str] = []
+    params: list = []
+    for col in ("dataset", "run_id", "kind", "domain", "language", "mode"):
+        values = getattr(sel, col)
+        if values:
+            parts.append(f"s.{col} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if sel.passed is not None:
+        parts.append("coalesce(s.passed, false) = ?")
+        params.append(sel.passed)
+    for name, minimum in sorted(sel.min_scores.items()):
+        parts.append("coalesce(s.scores[?], -1e300) >= ?")
+        params.extend([name, minimum])
+    if sel.min_edu_score is not None:
+        parts.append("coalesce(s.edu_score, -1e300) >= ?")
+        params.append(sel.min_edu_score)
+    if sel.min_tokens is not None:
+        parts.append("s.tokens >= ?")
+        params.append(sel.min_tokens)
+    if sel.max_tokens is not None:
+        parts.append("s.tokens <= ?")
+        params.append(sel.max_tokens)
+    for verifier in sel.verifiers_passed:
+        parts.append("""len(list_filter(coalesce(from_json(s.verdicts, '[{"verifier":"VARCHAR","passed":"BOOLEAN"}]'),
+                        []), lambda v: v.verifier = ? AND v.passed)) > 0""")
+        params.append(verifier)
+    if sel.audit:
+        parts.append(f"coalesce(a.decision, 'none') IN ({', '.join('?' * len(sel.audit))})")
+        params.extend(sel.audit)
+    return (" AND ".join(parts) or "true"), params
+
+
+def fetch_candidates(con, spec: MixtureSpec, comp: MixtureComponent) -> Candidates:
+    where, params = where_clause(comp.select)
+    # long documents are fed whole, so the stage length is their only length limit
+    max_len = spec.stage_length if comp.role == "long_document" else spec.max_tokens_per_sample
+    sql = f"""
+        SELECT s.id, s.dataset, s.shard, s."row", s.kind, coalesce(s.mode, '') AS mode,
+               coalesce(s.language, '') AS language, coalesce(s.tokens, 0) AS tokens,
+               coalesce(a.decision, '') = 'reject' AS x_rejected,
+               coalesce(s.contaminated, false) AS x_contaminated,
+               coalesce(s.tokens, 0) > ? AS x_too_long
+        FROM samples s LEFT JOIN latest_audits a ON a.sample_id = s.id
+        WHERE {where}
+        ORDER BY md5(? || ':' || s.id), s.id"""
+    t = con.sql(sql, params=[max_len if max_len else 2**62, *params, str(spec.seed)]).to_arrow_table()
+    cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
+    keep = np.ones(t.num_rows, dtype=bool)
+    excluded: dict[str, int] = {}
+    flags = [("rejected_audit", "x_rejected", spec.exclude_rejected), ("contaminated", "x_contaminated",
+             spec.exclude_contaminated), ("longer_than_stage" if comp.role == "long_document" else "too_long",
+             "x_too_long", max_len is not None)]
+    for reason, col, active in flags:
+        if active:
+            hit = keep & cols[col].astype(bool)
+            if hit.any():
+                excluded[reason] = int(hit.sum())
+            keep &= ~hit
+    out = {c: cols[c][keep] for c in COLUMNS}
+    out["tokens"] = out["tokens"].astype(np.int64)
+    return Candidates(out, matched=t.num_rows, excluded=excluded)

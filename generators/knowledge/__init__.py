@@ -1,0 +1,1 @@
+"""World-knowledge SFT: grounded QA from curated web documents (engine) + XQuAD gold seed QA (no engine)."""

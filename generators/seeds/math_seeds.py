@@ -9,6 +9,32 @@ from pathlib import Path
 from schemas.seed import SeedProblem
 
 _CALC = re.compile(r"<<[^>]*>>")  # GSM8K calculator annotations, e.g. <<48/2=24>>
+_CALC_RESULT = re.compile(r"<<[^>]*=\s*([-\d.,]+)\s*>>")
+_NUMBER = re.compile(r"-?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")  # 1,000 / 1 000 / 12.5
+
+
+def _num(x: str) -> float | None:
+    try:
+        return float(x.replace(",", "").replace(" ", "").rstrip("."))
+    except ValueError:
+        return None
+
+
+def worked_answer(work: str, gold: str) -> str | None:
+    """The answer the worked solution itself states in its concluding line (independent of '#### answer'):
+    the gold number if that line (or the last calculator result) contains it, else the line's last calculator
+    result / last number. A reference whose conclusion contradicts its ground truth is thereby caught."""
+    lines = [ln for ln in work.splitlines() if ln.strip()]
+    if not lines:
+        return None
+    last = lines[-1]
+    calc_all = _CALC_RESULT.findall(work)
+    candidates = _NUMBER.findall(_CALC.sub("", last)) + _CALC_RESULT.findall(last) + calc_all[-1:]
+    g = _num(gold)
+    if g is not None and any(_num(c) == g for c in candidates):
+        return gold
+    ordered = _CALC_RESULT.findall(last) or _NUMBER.findall(_CALC.sub("", last)) or calc_all
+    return ordered[-1].replace(",", "").replace(" ", "").rstrip(".") if ordered else None
 
 
 def last_boxed(text: str) -> str | None:
@@ -46,7 +72,10 @@ def read_gsm8k(path: Path, limit: int | None, errors: list[str]) -> list[SeedPro
             continue
         work, final = a.rsplit("####", 1)
         final = final.strip().replace(",", "")
-        reference = _CALC.sub("", work).strip() + f"\n\nThe final answer is $\\boxed{{{final}}}$."
+        reached = worked_answer(work, final)
+        reference = _CALC.sub("", work).strip()
+        if reached is not None:
+            reference += f"\n\nThe final answer is $\\boxed{{{reached}}}$."
         out.append(SeedProblem(id=f"gsm8k:train:{n}", source=f"{path.name}:{n}", domain="math", question=q,
                                ground_truth=final, reference_solution=reference, license="MIT"))
         if limit and len(out) >= limit:

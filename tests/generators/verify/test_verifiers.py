@@ -1,0 +1,96 @@
+"""Canned model outputs on real problems: correct, wrong, malformed, unparseable → verdict + reason."""
+
+import pytest
+
+from generators.seeds import SeedSourceConfig, load_seeds
+from generators.verify import CodeVerifier, LogicVerifier, MathVerifier, SandboxLimits
+
+
+@pytest.fixture(scope="module")
+def gsm8k():
+    return load_seeds(SeedSourceConfig(name="gsm8k", limit=3))[0]
+
+
+@pytest.fixture(scope="module")
+def math_seeds():
+    return load_seeds(SeedSourceConfig(name="math", limit=3))[0]
+
+
+@pytest.fixture(scope="module")
+def mv():
+    with MathVerifier(workers=1, timeout_s=20) as v:
+        yield v
+
+
+def test_math_correct_wrong_malformed_unparseable(gsm8k, mv):
+    p = gsm8k[0]  # Natalia: 72
+    gold = p.ground_truth
+    cases = [
+        (f"<think>\n48/2 = 24, 48 + 24 = 72\n</think>\n\nThe answer is $\\boxed{{{gold}}}$.", True, ""),
+        (f"<think>\n48 + 48 = 96\n</think>\n\nThe answer is $\\boxed{{{int(gold) + 24}}}$.", False, "wrong_answer"),
+        ("<think>\nI am not sure what to do here\n</think>\n\nI cannot solve this.", False, "no_answer"),
+        ("<think>\nthe answer is 72\n</think>\n\nSee above.", False, "no_answer"),  # answer only in the trace
+    ]
+    verdicts = mv.verify_many([(gold, text) for text, _, _ in cases])
+    assert [(v.passed, v.reason) for v in verdicts] == [(ok, why) for _, ok, why in cases]
+
+
+def test_math_latex_answers_on_real_math_problems(math_seeds, mv):
+    for p in math_seeds:
+        v = mv.verify(p.ground_truth, p.reference_solution)
+        assert (v.passed, v.reason) == (True, ""), p.id
+    assert mv.verify(math_seeds[0].ground_truth, "So the result is $\\boxed{\\frac{7}{3}}$.").reason == "wrong_answer"
+
+
+def test_math_gold_unparseable(mv):
+    assert mv.verify("", "The answer is $\\boxed{3}$").reason == "gold_unparseable"
+
+
+def test_math_timeout_kills_worker_and_recovers(gsm8k):
+    v = MathVerifier(workers=1, timeout_s=0.001)  # far below a check's cost: the worker is killed
+    assert v.verify("72", "$\\boxed{72}$").reason == "timeout"
+    v.timeout_s = 30
+    assert v.verify("72", "$\\boxed{72}$").passed
+    v.close()
+
+
+@pytest.fixture(scope="module")
+def mbpp():
+    return load_seeds(SeedSourceConfig(name="mbpp", limit=4))[0]
+
+
+def test_code_reference_passes_and_mutant_fails(mbpp):
+    cv = CodeVerifier(SandboxLimits(timeout_s=10))
+    refs = cv.verify_many([(p.reference_solution, p.tests) for p in mbpp])
+    assert [(v.passed, v.reason) for v in refs] == [(True, "")] * len(mbpp)
+    p = mbpp[0]  # similar_elements: set intersection → mutate to union
+    mutant = p.reference_solution.replace("&", "|")
+    assert mutant != p.reference_solution
+    assert cv.verify(mutant, p.tests).reason == "tests_failed"
+
+
+def test_code_malformed_responses(mbpp):
+    cv = CodeVerifier()
+    p = mbpp[0]
+    assert cv.verify("The function is similar_elements; I would use sets.", p.tests).reason == "no_code_block"
+    assert cv.verify("```python\ndef similar_elements(a, b)\n    return a\n```", p.tests).reason == "syntax_error"
+    assert cv.verify("```python\ndef other(a, b):\n    return a\n```", p.tests).reason == "runtime_error"
+    body = p.reference_solution.strip("`").removeprefix("python\n")
+    thought = f"<think>\n```python\nprint('draft')\n```\n</think>\n\nFinal:\n```python\n{body}\n```"
+    assert cv.verify(thought, p.tests).passed  # the final block after </think> is what runs
+
+
+def test_humaneval_canonical_passes():
+    he = load_seeds(SeedSourceConfig(name="humaneval", limit=3))[0]
+    assert [CodeVerifier().verify(p.reference_solution, p.tests).passed for p in he] == [True] * 3
+
+
+def test_logic_verifier_on_reasoning_gym():
+    seeds = load_seeds(SeedSourceConfig(name="reasoning_gym", tasks=["knights_knaves", "syllogism"], limit=2))[0]
+    lv = LogicVerifier()
+    for p in seeds:
+        m = p.metadata
+        args = (m["task"], m["rg_seed"], m["rg_size"], m["rg_index"])
+        assert lv.verify(f"<think>...</think>\n{p.reference_solution}", *args).passed, p.id
+        assert lv.verify("<answer>purple elephant</answer>", *args).reason == "wrong_answer"
+        assert lv.verify(f"I think {p.ground_truth}", *args).reason == "no_answer"

@@ -1,0 +1,99 @@
+"""`datamill generate preference CONFIG`: preference pairs into the store (resumable, deterministic).
+
+source: catalog — pair the responses the math/code/logic datasets already hold (every response of a query,
+passed and failed, with metadata.query_id); no model needed. source: engine — generate n_responses per query
+with the configured engine, verify them (generators.verify), store them as `<dataset>-responses`, then pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from datamill.config import load_config
+from datamill.export.reader import iter_records
+from datamill.jobs import JobReport, run_sharded
+from datamill.store import Store
+from filters.language_consistency import LanguageConsistencyFilter
+from generators.preference.config import PreferenceConfig
+from generators.preference.pairs import build_pair, group_by_query
+from schemas import SFTSample
+
+
+def catalog_responses(store: Store, cfg: PreferenceConfig, run_ids: dict[str, str] | None = None) -> list[SFTSample]:
+    """Every SFT response of the configured domains/datasets, in id order."""
+    where, params = ["kind = 'sft'"], []
+    if cfg.domains:
+        where.append(f"domain IN ({', '.join('?' * len(cfg.domains))})")
+        params += cfg.domains
+    if cfg.from_datasets:
+        where.append(f"dataset IN ({', '.join('?' * len(cfg.from_datasets))})")
+        params += cfg.from_datasets
+    for ds, rid in (run_ids or {}).items():
+        where.append("(dataset <> ? OR run_id = ?)")
+        params += [ds, rid]
+    with store.connect(read_only=True) as con:
+        rows = con.execute(f"""SELECT id, shard, "row", kind FROM samples WHERE {' AND '.join(where)} ORDER BY id""",
+                           params).fetchall()
+    entries = [{"id": i, "shard": s, "row": r, "kind": k} for i, s, r, k in rows]
+    return [rec for _, rec in iter_records({"samples": entries}, store, "catalog")]
+
+
+def make_pairs(store: Store, cfg: PreferenceConfig, responses: list[SFTSample]) -> JobReport:
+    pre = JobReport(cfg.dataset, "")
+    groups = list(group_by_query(responses, pre).items())
+    key = json.dumps({"config": cfg.model_dump(mode="json"), "inputs": [r.id for r in responses]}, sort_keys=True)
+    run_id = "cfg-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+    lang = LanguageConsistencyFilter()
+
+    def process(chunk, report):
+        for qid, group in chunk:
+            pair = build_pair(qid, group, cfg, run_id, report, lang)
+            if pair is not None:
+                yield pair
+
+    report = run_sharded(store, cfg.dataset, run_id, "preference", cfg.model_dump(mode="json"), groups, process,
+                         chunk_size=cfg.chunk_size, parents=sorted({r.dataset for r in responses}))
+    for reason, n in pre.dropped.items():
+        report.add_drop(reason, n)
+    return report
+
+
+def engine_responses(store: Store, cfg: PreferenceConfig) -> tuple[JobReport, list[SFTSample]]:
+    from generators.engine.factory import NoEngineConfigured, make_engine
+    from generators.preference.responses import generate_responses, load_queries
+
+    engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache")
+    if engine is None:
+        raise NoEngineConfigured(
+            "no engine is configured (engine.backend: none), so no new responses can be generated; set "
+            "engine.backend (transformers | vllm | openai) or use source: catalog to pair responses already stored")
+    if not cfg.seed_file:
+        raise ValueError("source: engine needs seed_file (GSM8K-style JSONL of queries)")
+    from generators.verify.math_verifier import MathVerifier
+
+    queries = load_queries(cfg.seed_file, cfg.max_queries)
+    dataset = f"{cfg.dataset}-responses"
+    run_id = "cfg-" + hashlib.sha256(json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:10]
+    with MathVerifier() as verifier:
+        def process(chunk, report):
+            return generate_responses(engine, list(chunk), cfg.n_responses, cfg.seed, cfg.temperature,
+                                      cfg.max_tokens, cfg.reasoning, verifier)
+
+        report = run_sharded(store, dataset, run_id, "sft", cfg.model_dump(mode="json"), queries, process,
+                             chunk_size=cfg.chunk_size)
+    responses = catalog_responses(store, cfg.model_copy(update={"from_datasets": [dataset], "domains": []}),
+                                  {dataset: run_id})
+    return report, responses
+
+
+def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
+    cfg = load_config(config_path, PreferenceConfig)
+    if cfg.source == "engine":
+        resp_report, responses = engine_responses(store, cfg)
+        return [resp_report, make_pairs(store, cfg, responses)]
+    responses = catalog_responses(store, cfg)
+    if not responses:
+        raise ValueError(f"{config_path}: no SFT responses in the catalog for domains {cfg.domains} "
+                         f"datasets {cfg.from_datasets or 'any'} (generate math/code/logic first)")
+    return [make_pairs(store, cfg, responses)]

@@ -1,0 +1,63 @@
+"""source: engine — n responses per query from the model, each verified, stored as SFTSample responses.
+
+Pure parts: `load_queries` (GSM8K-style JSONL), `build_prompt`, `parse` (<think> split); the one engine call is
+in `generate_responses`. Verification uses the math/code engineer's verifiers (generators.verify).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from generators.engine import SamplingParams
+from schemas import Lineage, Message, SFTSample
+
+_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.S)
+
+
+def load_queries(path: str | Path, limit: int) -> list[dict]:
+    """[{query_id, question, gold}] from GSM8K-style JSONL; a bad line is an error naming file:line."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            gold = row["answer"].rsplit("####", 1)[1].strip()
+        except (json.JSONDecodeError, KeyError, IndexError, AttributeError) as e:
+            raise ValueError(f"{path}:{n}: not a GSM8K-style row with question / answer '… #### x' ({e})") from None
+        out.append({"query_id": f"{Path(path).stem}:{n - 1}", "question": row["question"], "gold": gold})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def build_prompt(q: dict) -> list[Message]:
+    return [Message(role="user", content=q["question"] + "\nPut the final answer in \\boxed{}.")]
+
+
+def parse(text: str) -> Message:
+    m = _THINK.match(text)
+    if m:
+        return Message(role="assistant", reasoning_content=m.group(1).strip() or None, content=text[m.end():].strip())
+    return Message(role="assistant", content=text.strip())
+
+
+def generate_responses(engine, queries: list[dict], n: int, seed: int, temperature: float, max_tokens: int,
+                       reasoning: bool, verifier) -> list[SFTSample]:
+    params = SamplingParams(temperature=temperature, max_tokens=max_tokens, n=n, seed=seed, reasoning=reasoning)
+    prompts = [build_prompt(q) for q in queries]
+    completions = engine.generate(prompts, params)
+    pending = [(q, p, c) for q, p, comps in zip(queries, prompts, completions) for c in comps]
+    verdicts = verifier.verify_many([(q["gold"], c.text) for q, _, c in pending]) if pending else []
+    out = []
+    for (q, prompt, c), v in zip(pending, verdicts):
+        rid = hashlib.sha256(f"{q['query_id']}|{c.prompt_id}|{c.index}|{seed}".encode()).hexdigest()[:24]
+        out.append(SFTSample(id=rid, domain="math", language="en", mode="reasoning" if reasoning else "non_reasoning",
+                             messages=[*prompt, parse(c.text)], verdicts=[v],
+                             lineage=Lineage(parent_ids=[q["query_id"]], source=q["query_id"], model=c.model,
+                                             params=params.key(), seed=seed, prompt_id=c.prompt_id),
+                             metadata={"query_id": q["query_id"], "finish_reason": c.finish_reason}))
+    return out

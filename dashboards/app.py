@@ -14,16 +14,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from dashboards.common import store_root  # noqa: E402
 
 PAGES = [
-    ("pages/overview.py", "Overview", "overview", "📊"),
-    ("pages/browse.py", "Browse", "browse", "🔎"),
-    ("pages/audit.py", "Audit", "audit", "✅"),
-    ("pages/verification.py", "Verification", "verification", "🧪"),
-    ("pages/curation.py", "Curation", "curation", "🧹"),
-    ("pages/long_context.py", "Long context", "long_context", "📏"),
-    ("pages/mixtures.py", "Mixtures", "mixtures", "🥣"),
+    ("pages/overview.py", "Overview", "overview", ":material/bar_chart:"),
+    ("pages/browse.py", "Browse", "browse", ":material/search:"),
+    ("pages/audit.py", "Audit", "audit", ":material/fact_check:"),
+    ("pages/verification.py", "Verification", "verification", ":material/science:"),
+    ("pages/curation.py", "Curation", "curation", ":material/cleaning_services:"),
+    ("pages/long_context.py", "Long context", "long_context", ":material/straighten:"),
+    ("pages/mixtures.py", "Mixtures", "mixtures", ":material/blender:"),
 ]
 
-st.set_page_config(page_title="datamill", page_icon="🏭", layout="wide")
+st.set_page_config(page_title="datamill", page_icon=":material/factory:", layout="wide")
 here = Path(__file__).parent
 nav = st.navigation([st.Page(str(here / path), title=title, url_path=url, icon=icon, default=i == 0)
                      for i, (path, title, url, icon) in enumerate(PAGES)])

@@ -17,7 +17,8 @@ from schemas import PreferencePair, SFTSample, WebDocument
 from schemas.records import records_from_arrow
 
 THINK_RE = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
-ROLE_AVATAR = {"user": "user", "assistant": "assistant", "system": "⚙️", "tool": "🛠️"}
+ROLE_AVATAR = {"user": "user", "assistant": "assistant", "system": ":material/settings:", "tool": ":material/build:"}
+PASS_ICON = {True: ":material/check_circle:", False: ":material/cancel:"}  # icon font ships with Streamlit
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -94,7 +95,7 @@ def render_verdicts(verdicts) -> None:
         st.caption("no verdicts")
         return
     for v in verdicts:
-        icon = "✅" if v.passed else "❌"
+        icon = PASS_ICON[bool(v.passed)]
         with st.expander(f"{icon} {v.verifier}: {v.reason or ('passed' if v.passed else 'failed')}"):
             st.json(v.details or {}, expanded=2)
 

@@ -94,10 +94,10 @@ def render() -> None:
         st.text_input("reason", key="audit_reason", placeholder="why (snake_case or free text)")
         cols = st.columns(4)
         for col, (decision, key) in zip(cols, KEYS.items()):
-            col.button(f"{decision} ({key})", key=f"audit_{decision}", shortcut=key, width="stretch",
+            col.button(decision, key=f"audit_{decision}", shortcut=key, width="stretch",
                        on_click=_decide, args=(str(root), cur["id"], decision),
                        type="primary" if decision == "accept" else "secondary")
-        cols[3].button("skip (S)", key="audit_skip", shortcut="S", width="stretch", on_click=_skip, args=(cur["id"],))
+        cols[3].button("skip", key="audit_skip", shortcut="S", width="stretch", on_click=_skip, args=(cur["id"],))
         show_sample(str(root), cur)
     st.divider()
     st.subheader("Recent decisions")

@@ -8,7 +8,7 @@ import dataclasses
 import polars as pl
 import streamlit as st
 
-from dashboards.browse_query import AUDIT_STATUSES, PASSED, BrowseFilter, count_sql, page_sql
+from dashboards.browse_query import AUDIT_STATUSES, COLUMNS, PASSED, BrowseFilter, count_sql, page_sql
 from dashboards.common import catalog_version, query, require_catalog, store_root
 from dashboards.sample_view import show_sample
 
@@ -34,6 +34,14 @@ def load(root: str, version: float, fields: dict, page: int, page_size: int) -> 
     rows = query(root, sql, params)
     csql, cparams = count_sql(f)
     return rows, int(query(root, csql, cparams)["n"][0])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_one(root: str, version: float, sample_id: str) -> dict | None:
+    """The catalog row of one sample (deep link: /browse?id=SAMPLE_ID)."""
+    rows = query(root, f"SELECT {COLUMNS} FROM samples s LEFT JOIN latest_audits la ON la.sample_id = s.id "
+                       "WHERE s.id = ?", [sample_id])
+    return rows.row(0, named=True) if rows.height else None
 
 
 def compute(rows: pl.DataFrame, total: int, page: int, page_size: int) -> dict:
@@ -78,6 +86,15 @@ def render() -> None:
         return
     version = catalog_version(root)
     f = filter_widgets(load_facets(str(root), version))
+    linked = st.query_params.get("id")
+    if linked:
+        row = load_one(str(root), version, linked)
+        if row is None:
+            st.warning(f"no sample with id {linked!r} in the catalog")
+        else:
+            st.subheader(f"Sample {linked}")
+            show_sample(str(root), row)
+            st.divider()
     c1, c2 = st.columns([1, 3])
     page_size = c1.selectbox("rows per page", PAGE_SIZES, index=1, key="browse_page_size")
     fields = dataclasses.asdict(f)

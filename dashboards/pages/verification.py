@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.common import catalog_version, query, require_catalog, store_root
-from dashboards.sample_view import load_record, render_messages, render_verdicts, split_think
+from dashboards.sample_view import PASS_ICON, load_record, render_messages, render_verdicts, split_think
 
 VERIFIED_DOMAINS = ("math", "code", "logic")
 MAX_SAMPLES = 200_000  # verified responses read per view; beyond that filter by dataset first
@@ -96,7 +96,7 @@ def render() -> None:
     for i in range(0, len(recs), per_row):
         for col, rec, r in zip(st.columns(per_row), recs[i:i + per_row], list(responses.iter_rows(named=True))[i:i + per_row]):
             with col:
-                st.markdown(f"{'✅' if rec.passed else '❌'} **{rec.id}**")
+                st.markdown(f"{PASS_ICON[rec.passed]} **{rec.id}**")
                 st.caption(f"source: {r['response_source'] or '?'} · model: {rec.lineage.model or '?'}")
                 for m in rec.messages:
                     if m.role == "assistant":

@@ -129,7 +129,7 @@ def test_verification_pass_rates(dash_store):
                                       GROUP BY source"""))
     assert {q: float(r) for q, r in zip(table["query_id"], table["pass_rate"])} == pytest.approx(expect)
     assert set(table["top_failure"].dropna()) == {"math_answer:wrong_answer"}
-    assert any(e.label.startswith("❌ math_answer: wrong_answer") for e in at.expander)  # side by side verdicts
+    assert any(e.label.startswith(":material/cancel: math_answer: wrong_answer") for e in at.expander)  # side by side verdicts
 
 
 def test_curation_reasons_and_examples(dash_store):
@@ -169,3 +169,13 @@ def test_mixtures_requested_vs_filled_and_ratio(dash_store):
     assert m["reasoning : non-reasoning (catalog)"] == f"{r / n:.2f} : 1"
     table = at.dataframe[1].value
     assert list(table["fill_rate"]) == [0.5, 0.24]
+
+
+def test_browse_deep_link_opens_one_sample(dash_store, ids):
+    at = AppTest.from_file(str(APP / "pages" / "browse.py"), default_timeout=60)
+    at.query_params["id"] = ids["korean"]
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value == f"Sample {ids['korean']}"
+    q = sql(dash_store, "SELECT preview FROM samples WHERE id = ?", [ids["korean"]])[0][0]
+    assert q in at.markdown[0].value

@@ -1,0 +1,157 @@
+"""datamill.audits: decisions are durable (journal first), reach the catalog and latest_audits, survive a
+writer holding the catalog lock, and none is lost with two reviewers and a batch job writing at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from datamill import audits
+
+REPO = Path(__file__).resolve().parents[2]
+HOLD_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])          # a read-write connection holds DuckDB's process-level file lock
+con.execute("CREATE TABLE IF NOT EXISTS batch_scratch (i INTEGER)")
+print("locked", flush=True)
+sys.stdin.readline()                        # hold until the test says so
+con.close()
+"""
+BATCH_WRITER = """
+import sys, time
+from datamill import catalog
+end = time.monotonic() + float(sys.argv[2])
+n = 0
+while time.monotonic() < end:               # a batch job: short write transactions, back to back
+    with catalog.connect(sys.argv[1]) as con:
+        con.execute("CREATE TABLE IF NOT EXISTS batch_scratch (i INTEGER)")
+        con.execute("BEGIN TRANSACTION")
+        con.execute("INSERT INTO batch_scratch SELECT range FROM range(1000)")
+        time.sleep(0.15)
+        con.execute("COMMIT")
+    n += 1
+print(n)
+"""
+REVIEWER = """
+import sys
+from datamill import audits
+store, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+journaled = 0
+for i in range(n):
+    res = audits.record_audit(store, f"sample-{i % 7}", ("accept", "reject", "flag")[i % 3], f"{who}-{i}", who,
+                              timeout_s=0.3)
+    journaled += not res.applied
+print(journaled)
+"""
+
+
+def py(code: str, *args, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def rows(store, q, params=None):
+    with duckdb.connect(str(store.catalog_path), read_only=True) as con:
+        return con.execute(q, params or []).fetchall()
+
+
+def test_decision_reaches_catalog_and_latest_audits(rw_store):
+    res = audits.record_audit(rw_store, "gsm8k-0-r1", "reject", "wrong_answer", "alice")
+    assert res.applied
+    audits.record_audit(rw_store, "gsm8k-0-r1", "accept", "rechecked", "bob")
+    assert rows(rw_store, "SELECT decision, reviewer FROM audits WHERE sample_id = 'gsm8k-0-r1' ORDER BY ts") == [
+        ("reject", "alice"), ("accept", "bob")]
+    assert rows(rw_store, "SELECT decision, reason FROM latest_audits WHERE sample_id = 'gsm8k-0-r1'") == [
+        ("accept", "rechecked")]
+    assert audits.flush(rw_store).applied == 0  # replay is idempotent
+
+
+@pytest.mark.parametrize("kw, msg", [({"decision": "maybe"}, "decision must be one of"),
+                                     ({"reviewer": " "}, "needs a reviewer"), ({"sample_id": ""}, "needs a sample_id")])
+def test_bad_decisions_are_refused(rw_store, kw, msg):
+    args = {"sample_id": "x", "decision": "accept", "reason": "", "reviewer": "alice"} | kw
+    with pytest.raises(ValueError, match=msg):
+        audits.record_audit(rw_store, **args)
+    assert not (rw_store.root / audits.JOURNAL_DIR).exists() or not audits.read_journal(rw_store)[0]
+
+
+def test_durable_while_a_writer_holds_the_lock(rw_store):
+    holder = py(HOLD_LOCK, rw_store.catalog_path, stdin=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        res = audits.record_audit(rw_store, "ko-chatbot-3", "flag", "unclear_answer", "carol", timeout_s=0.3)
+        assert not res.applied
+        pend = audits.pending_entries(rw_store, timeout_s=0.2)
+        assert [(e["sample_id"], e["decision"]) for e in pend] == [("ko-chatbot-3", "flag")]
+    finally:
+        holder.communicate("go\n", timeout=30)
+    assert audits.latest_decisions(rw_store, ["ko-chatbot-3"])["ko-chatbot-3"]["pending"] is True
+    rep = audits.flush(rw_store)
+    assert (rep.applied, rep.pending) == (1, 0)
+    assert rows(rw_store, "SELECT decision, reviewer FROM latest_audits WHERE sample_id = 'ko-chatbot-3'") == [
+        ("flag", "carol")]
+
+
+def test_torn_journal_line_is_reported_and_skipped(rw_store):
+    audits.record_audit(rw_store, "web-1", "accept", "", "dave")
+    journal = next((rw_store.root / audits.JOURNAL_DIR).glob("*.jsonl"))
+    with open(journal, "a") as f:
+        f.write('{"entry_id": "abc", "sample_id": "web-2", "deci')  # killed mid-write
+    rep = audits.flush(rw_store)
+    assert rep.applied == 0 and len(rep.bad_lines) == 1
+    assert rep.bad_lines[0].startswith(f"{journal}:2:")
+
+
+@pytest.mark.slow
+def test_two_reviewers_and_a_batch_job_lose_nothing(rw_store):
+    n = 25
+    batch = py(BATCH_WRITER, rw_store.catalog_path, 6)
+    time.sleep(0.5)
+    reviewers = [py(REVIEWER, rw_store.root, who, n) for who in ("alice", "bob")]
+    journaled = 0
+    for p in reviewers:
+        out, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err
+        journaled += int(out)
+    print(f"{journaled} of {2 * n} decisions were journaled while the catalog was busy")
+    out, err = batch.communicate(timeout=60)
+    assert batch.returncode == 0 and int(out) > 3, err  # the batch job really kept writing
+    audits.flush(rw_store)
+    got = rows(rw_store, "SELECT reviewer, reason FROM audits")
+    assert len(got) == 2 * n and len(set(got)) == 2 * n
+    assert {r for _, r in got} == {f"{w}-{i}" for w in ("alice", "bob") for i in range(n)}
+    assert audits.pending_entries(rw_store) == []
+    assert rows(rw_store, "SELECT count(*) FROM latest_audits")[0][0] == 7
+
+
+def test_audit_page_records_and_persists(rw_store):
+    page = str(REPO / "dashboards/pages/audit.py")
+    at = AppTest.from_file(page, default_timeout=60).run()
+    first = at.subheader[0].value.split()[0]
+    at.button(key="audit_reject").click().run()  # no reviewer yet
+    assert "needs a reviewer" in at.error[0].value
+    assert rows(rw_store, "SELECT count(*) FROM audits")[0][0] == 0
+    at.text_input(key="audit_reviewer").input("alice").run()
+    at.text_input(key="audit_reason").input("wrong_answer").run()
+    at.button(key="audit_reject").click().run()
+    assert rows(rw_store, "SELECT sample_id, decision, reason, reviewer FROM latest_audits") == [
+        (first, "reject", "wrong_answer", "alice")]
+    assert at.subheader[0].value.split()[0] != first  # the queue moved on
+    assert at.text_input(key="audit_reason").value == ""
+    nxt = at.subheader[0].value.split()[0]
+    at.button(key="audit_skip").click().run()
+    assert at.subheader[0].value.split()[0] not in (first, nxt)
+
+    restarted = AppTest.from_file(page, default_timeout=60).run()  # a new session: decision still there
+    recent = restarted.dataframe[-1].value
+    assert list(recent["sample_id"]) == [first] and list(recent["state"]) == ["catalog"]
+    browse = AppTest.from_file(str(REPO / "dashboards/pages/browse.py"), default_timeout=60).run()
+    browse.selectbox(key="browse_audit").set_value("reject").run()
+    assert list(browse.dataframe[0].value["id"]) == [first]

@@ -1,0 +1,91 @@
+"""A real browser over a running app: start `streamlit run dashboards/app.py` on 127.0.0.1, open every page
+in headless Chromium and save screenshots (set DATAMILL_SCREENSHOTS=DIR to keep them). Needs
+`make browser-deps` (chromium + fonts-noto-cjk, so Korean glyphs render)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
+URLS = ["", "browse", "audit", "verification", "curation", "long_context", "mixtures"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent: run `make browser-deps` "
+                                                            "(apt-get install -y chromium fonts-noto-cjk)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(dash_store):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards/app.py"),
+                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false", "--", "--store", str(dash_store.root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def screenshot(url: str, out: Path) -> None:
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                    "--window-size=1400,1400", "--virtual-time-budget=30000", f"--screenshot={out}", url],
+                   check=True, capture_output=True, timeout=120)
+
+
+def main_area_colors(png: Path) -> int:
+    img = Image.open(png).convert("RGB")
+    main = img.crop((img.width // 4, 200, img.width, img.height * 2 // 3))  # right of the sidebar, below the title
+    colors = main.getcolors(maxcolors=1 << 16)
+    return 1 << 16 if colors is None else len(colors)
+
+
+def test_every_page_renders_in_chromium(server, tmp_path, ids):
+    out_dir = Path(os.environ.get("DATAMILL_SCREENSHOTS", tmp_path))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shots = {name or "overview": f"{server}/{name}" for name in URLS}
+    shots["browse_korean"] = f"{server}/browse?id={ids['korean']}"
+    screenshot(server, out_dir / "warmup.png")  # the first run of a fresh server imports and caches: not timed
+    for name, url in shots.items():
+        png = out_dir / f"{name}.png"
+        for _attempt in range(3):  # a page whose first run is still going is retried, not judged
+            screenshot(url, png)
+            n = main_area_colors(png)
+            if n > 40:
+                break
+        # a page still loading (or an empty error page) is a flat background below the title
+        assert n > 40, f"{png}: main area looks blank ({n} colours)"
+    assert shutil.which("fc-list") is None or subprocess.run(
+        ["fc-list", ":lang=ko"], capture_output=True, text=True).stdout.strip(), "no Korean font: make browser-deps"

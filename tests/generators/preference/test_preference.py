@@ -1,0 +1,85 @@
+import json
+
+import pytest
+import yaml
+
+from datamill.store import Store
+from generators.engine.base import prompt_id
+from generators.engine.factory import NoEngineConfigured
+from generators.preference.config import RewardWeights
+from generators.preference.job import run
+from generators.preference.responses import build_prompt, load_queries
+from generators.preference.reward import Scored, score_group, select_pair
+from tests.mixing.realstore import gsm8k_samples
+
+
+def test_hybrid_reward_and_stage1_selection():
+    g = score_group([Scored("a", True, 200, True), Scored("b", True, 100, False), Scored("c", True, 150, True),
+                     Scored("d", False, 100, True), Scored("e", False, 400, False)], RewardWeights())
+    chosen, rejected = select_pair(g)
+    assert chosen.id == "c"  # shortest correct among language-consistent ones (b drifts language)
+    assert rejected.id == "e"  # lowest hybrid reward among the wrong ones
+    assert g[1].parts == {"correct": 1.0, "conciseness": 1.0, "language": 0.0}
+    assert select_pair([Scored("a", False, 1)]) == "no_correct_response"
+    assert select_pair(score_group([Scored("a", True, 1), Scored("b", True, 2)], RewardWeights())) == "all_correct"
+    judged = score_group([Scored("a", True, 10, judge=0.2), Scored("b", True, 10, judge=0.9)], RewardWeights(judge=1))
+    assert select_pair(judged, "max_reward", 0.1)[0].id == "b"
+
+
+def _config(tmp_path, **cfg):
+    p = tmp_path / "pref.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return str(p)
+
+
+def test_pairs_from_catalog_responses(examples, tmp_path):
+    store = Store(tmp_path / "store")
+    store.begin_run("gsm8k", "r1", "sft", {})
+    store.write_shard("gsm8k", "r1", 0, gsm8k_samples(examples, 40))
+    [rep] = run("preference", _config(tmp_path, dataset="pref", source="catalog"), store)
+    assert rep.rows_written == 40
+    pairs = store.read_table("pref").to_pylist()
+    with store.connect(read_only=True) as con:
+        passed = dict(con.execute("SELECT id, passed FROM samples WHERE dataset = 'gsm8k'").fetchall())
+        parents = con.execute("SELECT parent_ids FROM samples WHERE dataset = 'pref'").fetchall()
+    for p in pairs:
+        assert passed[p["chosen_id"]] is True and passed[p["rejected_id"]] is False
+        assert p["chosen_id"].startswith("gsm8k-n-")  # the non-reasoning reference is the shortest correct one
+        assert p["chosen_reward"] > p["rejected_reward"]
+    assert all(len(row[0]) == 2 for row in parents)  # lineage to both responses in the catalog
+    again = run("preference", _config(tmp_path, dataset="pref", source="catalog"), store)[0]
+    assert again.parts_skipped == again.parts_total  # resumable: nothing redone
+
+
+def test_no_engine_is_said_plainly(tmp_path, examples):
+    cfg = _config(tmp_path, source="engine", seed_file=str(examples / "math/gsm8k_train.jsonl"))
+    with pytest.raises(NoEngineConfigured, match="no engine is configured"):
+        run("preference", cfg, Store(tmp_path / "s"))
+
+
+def test_engine_source_with_canned_outputs(tmp_path, examples):
+    seed = examples / "math/gsm8k_train.jsonl"
+    queries = load_queries(seed, 3)
+    canned = tmp_path / "canned.jsonl"
+    with open(canned, "w") as f:
+        for q in queries:
+            outs = [f"<think>\nshort\n</think>\n\nThe answer is $\\boxed{{{q['gold']}}}$.",
+                    f"<think>\nlonger reasoning that goes on and on before it ends\n</think>\n\n$\\boxed{{{q['gold']}}}$",
+                    "<think>\nguess\n</think>\n\nThe answer is $\\boxed{123456}$.",
+                    "<think>\nnothing\n</think>\n\nI do not know."]
+            f.write(json.dumps({"prompt_id": prompt_id(build_prompt(q), True), "outputs": outs}) + "\n")
+    cfg = _config(tmp_path, source="engine", seed_file=str(seed), max_queries=3, n_responses=4, dataset="p",
+                  engine={"backend": "canned", "canned_path": str(canned), "cache_dir": str(tmp_path / "c")})
+    store = Store(tmp_path / "s")
+    resp, pairs = run("preference", cfg, store)
+    assert resp.rows_written == 12 and pairs.rows_written == 3
+    for p in store.read_table("p").to_pylist():
+        assert "short" in p["chosen"][0]["reasoning_content"]  # shortest correct
+        assert p["rejected_reward"] < p["chosen_reward"]
+
+
+def test_bad_seed_line_names_file_and_line(tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_text('{"question": "q", "answer": "x #### 1"}\n{"question": "no answer"}\n')
+    with pytest.raises(ValueError, match="q.jsonl:2"):
+        load_queries(f, 10)

@@ -1,0 +1,45 @@
+"""Chunked cross-entropy equals the plain full-logits loss (value and gradients); the LR schedule's shape."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from train_entry.data import IGNORE
+from train_entry.loss import chunked_cross_entropy
+from train_entry.optim import lr_at
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 10_000])
+def test_chunked_ce_matches_full_logits(chunk):
+    torch.manual_seed(0)
+    h = torch.randn(2, 40, 16, requires_grad=True)
+    w = torch.randn(500, 16, requires_grad=True)
+    t = torch.randint(0, 500, (2, 40))
+    t[0, :10] = IGNORE
+    t[1, 30:] = IGNORE
+    ours = chunked_cross_entropy(h, w, t, chunk_tokens=chunk)
+    gh, gw = torch.autograd.grad(ours, (h, w))
+    ref = F.cross_entropy((h @ w.T).reshape(-1, 500), t.reshape(-1), ignore_index=IGNORE, reduction="sum")
+    rh, rw = torch.autograd.grad(ref, (h, w))
+    torch.testing.assert_close(ours, ref)
+    torch.testing.assert_close(gh, rh)
+    torch.testing.assert_close(gw, rw)
+    assert gh[0, :10].abs().sum() == 0  # ignored positions get no gradient
+
+
+def test_no_targets_gives_zero_loss():
+    h = torch.randn(1, 5, 8, requires_grad=True)
+    assert chunked_cross_entropy(h, torch.randn(20, 8), torch.full((1, 5), IGNORE)).item() == 0.0
+
+
+def test_warmup_then_cosine():
+    kw = dict(lr=1.0, warmup_steps=10, max_steps=110, min_lr_ratio=0.1)
+    assert lr_at(0, **kw) == pytest.approx(0.1)
+    assert lr_at(9, **kw) == pytest.approx(1.0)
+    assert lr_at(60, **kw) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.5)))
+    assert lr_at(110, **kw) == pytest.approx(0.1)
+    assert all(lr_at(s, **kw) >= lr_at(s + 1, **kw) for s in range(10, 110))

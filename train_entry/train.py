@@ -1,0 +1,210 @@
+"""The training loop: packed export → HybridLM → checkpoints, log.jsonl and a Hugging Face directory.
+
+    from train_entry.train import train
+    summary = train("configs/train/demo.yaml", data="exports/demo", out_dir="runs/demo")
+
+Resumes from the newest checkpoint in out_dir/checkpoints when one exists (model, optimizer, step, data cursor,
+RNG): a run killed at any point and started again follows the same loss curve bit for bit on CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from train_entry import distributed as D
+from train_entry.checkpoint import TrainState, latest_checkpoint, load_checkpoint, save_checkpoint, set_rng_state
+from train_entry.config import TrainConfig, load_train_config
+from train_entry.data import PackedReader, PackedSplits
+from train_entry.model import HybridLM
+from train_entry.optim import build_optimizer, lr_at
+
+
+@dataclass
+class TrainSummary:
+    steps: int
+    final_loss: float | None
+    final_eval_loss: float | None
+    resumed_from: int | None  # step of the checkpoint this run started from
+    checkpoint_dir: str | None
+    hf_dir: str | None
+    log_path: str
+    tokens: int
+    target_tokens: int
+    seconds: float
+    bad_rows: int
+    num_params: int
+
+
+def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, **overrides) -> TrainSummary:
+    cfg = config if isinstance(config, TrainConfig) else load_train_config(config, **overrides)
+    if isinstance(config, TrainConfig) and overrides:
+        cfg = TrainConfig.model_validate({**cfg.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
+    info = D.init_distributed(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out_dir)
+    ckpt_root, log_path = out / "checkpoints", out / "log.jsonl"
+    reader = PackedReader(cfg.data)
+    for p in reader.problems:
+        log(f"skipped {p}")
+    splits = PackedSplits(reader, cfg.eval_fraction, cfg.eval_max_seqs, cfg.seed)
+    mcfg = cfg.model.build(reader.meta.vocab_size).replace(attn_impl=cfg.attn_impl)
+    bf16 = cfg.dtype == "bf16" or (cfg.dtype == "auto" and info.device.type == "cuda")
+
+    torch.manual_seed(cfg.seed)
+    with torch.device("meta" if info.sharded else info.device):
+        model = HybridLM(mcfg)
+    if cfg.activation_checkpointing:
+        D.apply_activation_checkpointing(model)
+    if info.sharded:
+        D.apply_fsdp(model, bf16)
+        model.to_empty(device=info.device)
+        torch.manual_seed(cfg.seed)
+        model.reset_parameters()
+    opt = build_optimizer(model, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+    amp = torch.autocast(info.device.type, torch.bfloat16) if bf16 and not info.sharded else contextlib.nullcontext()
+
+    state, resumed_from = TrainState(), None
+    last = latest_checkpoint(ckpt_root) if resume else None
+    if last is not None:
+        state, model_sd, optim_sd, rng = load_checkpoint(last)
+        D.load_states(model, opt, model_sd, optim_sd, info)
+        set_rng_state(rng)
+        resumed_from = state.step
+        log(f"resumed from {last} (step {state.step}, cursor {state.cursor})")
+    if info.main:
+        _truncate_log(log_path, state.step)
+    log(f"model {model.num_params():,} params · {mcfg.num_layers} layers {mcfg.layer_pattern} · vocab {mcfg.vocab_size}"
+        f" · {len(splits.train_rows)} train / {len(splits.eval_rows)} eval rows × {reader.meta.seq_len} · {info.device}")
+
+    per_step = cfg.micro_batch_size * info.world * cfg.grad_accum
+    last_loss, eval_loss, t_start = None, None, time.perf_counter()
+    while state.step < cfg.max_steps:
+        t0 = time.perf_counter()
+        lr = lr_at(state.step, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
+                   min_lr_ratio=cfg.min_lr_ratio)  # fmt: skip
+        for g in opt.param_groups:
+            g["lr"] = lr
+        batches = [splits.reader.batch(splits.rows_at(
+            state.cursor + (j * info.world + info.rank) * cfg.micro_batch_size, cfg.micro_batch_size))
+            for j in range(cfg.grad_accum)]  # fmt: skip
+        n_targets, n_tokens = D.all_reduce_sum([sum(b.num_targets for b in batches),
+                                                sum(b.input_ids.numel() for b in batches)], info)  # fmt: skip
+        loss_sum = 0.0
+        model.train()
+        for b in batches:
+            b = b.to(info.device)
+            with amp:
+                loss = model(b.input_ids, b.segment_ids, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
+            (loss * info.world / max(n_targets, 1)).backward()  # FSDP averages over ranks; undo it: global mean
+            loss_sum += loss.item()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        state.step += 1
+        state.cursor += per_step
+        state.tokens += int(n_tokens)
+        state.target_tokens += int(n_targets)
+        last_loss = D.all_reduce_sum([loss_sum], info)[0] / max(n_targets, 1)
+        rec = {"step": state.step, "loss": last_loss, "lr": lr, "grad_norm": _item(gnorm),
+               "target_tokens": int(n_targets), "tok_per_s": n_tokens / (time.perf_counter() - t0)}  # fmt: skip
+        if (cfg.eval_every and state.step % cfg.eval_every == 0) or state.step == cfg.max_steps:
+            eval_loss = evaluate(model, splits, cfg, info, amp)
+            rec["eval_loss"] = eval_loss
+        _log_step(rec, log_path, info, cfg, log)
+        if state.step % cfg.ckpt_every == 0 or state.step == cfg.max_steps:
+            _checkpoint(model, opt, state, ckpt_root, info, cfg.keep_ckpts)
+
+    hf_dir = None
+    if cfg.export_hf:
+        hf_dir = _export_hf(model, mcfg, reader, out / "hf", info)
+    if last_loss is None:  # resumed at max_steps: report the logged values
+        last_loss, eval_loss = _last_logged(log_path)
+    D.shutdown(info)
+    done = latest_checkpoint(ckpt_root)
+    return TrainSummary(state.step, last_loss, eval_loss, resumed_from, str(done) if done else None,
+                        str(hf_dir) if hf_dir else None, str(log_path), state.tokens, state.target_tokens,
+                        time.perf_counter() - t_start, len(reader.bad_rows), model.num_params())  # fmt: skip
+
+
+@torch.no_grad()
+def evaluate(model: HybridLM, splits: PackedSplits, cfg: TrainConfig, info: D.DistInfo, amp) -> float | None:
+    """Token-weighted mean loss over the held-out rows (every rank runs all of them: FSDP needs equal work)."""
+    if len(splits.eval_rows) == 0:
+        return None
+    model.eval()
+    total, count = 0.0, 0
+    for b in splits.eval_batches(cfg.micro_batch_size):
+        b = b.to(info.device)
+        with amp:
+            total += model(b.input_ids, b.segment_ids, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens).item()
+        count += b.num_targets
+    return total / max(count, 1)
+
+
+def _item(x) -> float:
+    return float(x.full_tensor() if hasattr(x, "full_tensor") else x)
+
+
+def _checkpoint(model, opt, state: TrainState, root: Path, info: D.DistInfo, keep: int) -> None:
+    model_sd, optim_sd = D.model_state(model, info), D.optim_state(model, opt, info)
+    if info.main:
+        save_checkpoint(root, state, model_sd, optim_sd, keep)
+    D.barrier(info)
+
+
+def _export_hf(model, mcfg, reader: PackedReader, hf_dir: Path, info: D.DistInfo) -> Path | None:
+    from train_entry.hf_io import save_hf
+
+    sd = D.model_state(model, info)
+    if not info.main:
+        return None
+    tok = Path(reader.meta.tokenizer) if reader.meta.tokenizer else None
+    if tok is not None and not tok.is_absolute() and not tok.exists():
+        tok = reader.path / tok
+    ids = {"eos_id": reader.meta.eos_id, "pad_id": reader.meta.pad_id}
+    return save_hf(sd, mcfg, hf_dir, tok if tok and tok.is_dir() else None, ids)
+
+
+def _log_step(rec: dict, path: Path, info: D.DistInfo, cfg: TrainConfig, log) -> None:
+    if not info.main:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(rec) + "\n")
+    if rec["step"] % cfg.log_every == 0 or "eval_loss" in rec or rec["step"] == cfg.max_steps:
+        ev = f" eval {rec['eval_loss']:.4f}" if rec.get("eval_loss") is not None else ""
+        log(f"step {rec['step']:>6}/{cfg.max_steps} loss {rec['loss']:.4f}{ev} lr {rec['lr']:.2e} "
+            f"gnorm {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.1f}k tok/s")  # fmt: skip
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log lines past the checkpoint we resume from (steps a killed run did after its last checkpoint)."""
+    if not path.exists():
+        return
+    from datamill.store import atomic_write_text
+
+    keep = []
+    for ln in path.read_text().splitlines():
+        try:
+            if json.loads(ln)["step"] <= step:
+                keep.append(ln)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue  # a line cut short by the kill
+    atomic_write_text(path, "".join(ln + "\n" for ln in keep))
+
+
+def _last_logged(path: Path) -> tuple[float | None, float | None]:
+    recs = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()] if path.exists() else []
+    evals = [r["eval_loss"] for r in recs if r.get("eval_loss") is not None]
+    return (recs[-1]["loss"] if recs else None), (evals[-1] if evals else None)
+
+
+def summary_json(s: TrainSummary) -> str:
+    return json.dumps(asdict(s), indent=2)

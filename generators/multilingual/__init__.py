@@ -1,0 +1,1 @@
+"""Korean / Spanish SFT: seed imports (XQuAD es, ChatbotData, legal documents) + engine instructions and translations."""

@@ -55,7 +55,7 @@ PROJECTIONS = {
           'verifier', json_extract_string(metadata, '$.drop.filter'), 'passed', false,
           'reason', json_extract_string(metadata, '$.drop.reason')))::VARCHAR END AS verdicts,
         quality_scores AS scores, edu_score, contaminated,
-        []::VARCHAR[] AS parent_ids, coalesce(url, source) AS source, license, left(text, 300) AS preview""",
+        []::VARCHAR[] AS parent_ids, coalesce(nullif(url, ''), source) AS source, license, left(text, 300) AS preview""",
     "preference": """id, dataset, domain, language, NULL AS mode, num_tokens AS tokens, true AS passed,
         NULL AS verdicts, MAP {'chosen_reward': chosen_reward, 'rejected_reward': rejected_reward} AS scores,
         NULL AS edu_score, false AS contaminated, [chosen_id, rejected_id] AS parent_ids, lineage.source AS source,

@@ -1,0 +1,137 @@
+"""Single-turn seed samples from BFCL ground truth (possible answers), checked against the tool schemas.
+
+BFCL lists, for every argument, the acceptable values (`{"fn": {"arg": [v1, v2, ""]}}`; `""` = the optional
+argument may be omitted). The seed call takes the first acceptable non-empty value of each argument that matches
+the argument's schema (recursively inside dict values and lists of dicts); when none does and omission is
+allowed, the argument is left out (BFCL has a few answers like `"venue": ["", true]` for a string argument). Each call must name one of the
+entry's functions and match its normalised schema; failures are kept with their reason (passed = false).
+Note: BFCL is an evaluation set — samples made from it carry `metadata.benchmark = "bfcl"` so a mixture meant for
+a model that will be scored on BFCL can leave them out (filters/benchmarks.py lists BFCL for decontamination).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from generators.tool_use.calls import check_call
+from generators.tool_use.library import BfclEntry
+from schemas import Message, SFTSample, ToolCall, Verdict
+
+OMIT = object()
+
+
+def _valid(value: Any, schema: dict | None) -> bool:
+    return schema is None or Draft202012Validator(schema).is_valid(value)
+
+
+def pick_value(candidates: Any, schema: dict | None = None) -> Any:
+    """The first acceptable value that matches the argument's schema; else omission when BFCL allows it (""),
+    else the first value (the call then fails its schema check and is kept with the reason). OMIT = leave out."""
+    if not isinstance(candidates, list):  # a dict argument spelled as {key: [candidates]} (or a bare value)
+        return _resolve(candidates, schema)
+    options = [_resolve(c, schema) for c in candidates if c != "" and c is not None]
+    for v in options:
+        if _valid(v, schema):
+            return v
+    if "" in candidates or not options:
+        return OMIT
+    return options[0]
+
+
+def _resolve(value: Any, schema: dict | None) -> Any:
+    """Dicts inside a chosen value are themselves {key: [candidates]} (BFCL's nested / list-of-dict answers)."""
+    if isinstance(value, dict):
+        return _pick_dict(value, schema)
+    if isinstance(value, list):
+        item = (schema or {}).get("items") if isinstance(schema, dict) else None
+        return [_pick_dict(x, item) if isinstance(x, dict) else x for x in value]
+    return value
+
+
+def _pick_dict(d: dict, schema: dict | None = None) -> dict:
+    props = (schema or {}).get("properties", {}) if isinstance(schema, dict) else {}
+    out = {}
+    for k, v in d.items():
+        val = pick_value(v, props.get(k))
+        if val is not OMIT:
+            out[k] = val
+    return out
+
+
+def ground_truth_calls(entry: BfclEntry) -> list[ToolCall]:
+    schemas = {t["name"]: t["parameters"] for t in entry.tools}
+    calls = []
+    for k, gt in enumerate(entry.ground_truth):
+        for name, args in gt.items():
+            calls.append(
+                ToolCall(id=f"call_0_{k}", name=name, arguments=_pick_dict(args or {}, schemas.get(name)))
+            )
+    return calls
+
+
+def seed_verdicts(entry: BfclEntry, calls: list[ToolCall]) -> list[Verdict]:
+    if not calls:
+        return [
+            Verdict(
+                verifier="ground_truth",
+                passed=False,
+                reason="no_ground_truth",
+                details={"where": entry.where},
+            )
+        ]
+    tools = {t["name"]: t for t in entry.tools}
+    problems = [(c, p) for c in calls if (p := check_call(c, tools)) is not None]
+    if problems:
+        c, p = problems[0]
+        return [
+            Verdict(verifier="ground_truth", passed=True),
+            Verdict(
+                verifier="tool_call_schema",
+                passed=False,
+                reason=p.reason,
+                details={
+                    "call": c.name,
+                    "message": p.message,
+                    "where": entry.where,
+                    "category": "unknown_tool" if p.reason == "unknown_tool" else "schema_violation",
+                },
+            ),
+        ]
+    return [
+        Verdict(verifier="ground_truth", passed=True),
+        Verdict(verifier="tool_call_schema", passed=True, details={"calls": len(calls)}),
+    ]
+
+
+def seed_sample(entry: BfclEntry, dataset: str, num_tokens_fn) -> SFTSample:
+    """num_tokens_fn(messages, tools) → int (datamill.tokens.count_chat_tokens in the job)."""
+    calls = ground_truth_calls(entry)
+    messages = list(entry.messages) + [Message(role="assistant", content="", tool_calls=calls)]
+    return SFTSample(
+        id=f"bfcl:{entry.id}",
+        dataset=dataset,
+        domain="tool_use",
+        language="en",
+        mode="non_reasoning",
+        messages=messages,
+        tools=entry.tools,
+        verdicts=seed_verdicts(entry, calls),
+        num_tokens=num_tokens_fn(messages, entry.tools),
+        license="Apache-2.0",
+        lineage={
+            "parent_ids": [f"bfcl:{entry.id}"],
+            "source": "tools/bfcl/" + Path(entry.where).name,
+            "model": "reference",
+        },
+        metadata={
+            "kind": "bfcl_single_turn",
+            "bfcl_id": entry.id,
+            "category": entry.category,
+            "benchmark": "bfcl",
+            "parallel": len(calls) > 1,
+            "n_tools_offered": len(entry.tools),
+        },
+    )

@@ -168,12 +168,9 @@ class HaystackBuilder:
         else:
             raise RuntimeError(f"could not reach exactly {target} tokens after {self.max_fixups} encodes "
                                f"(last {len(enc.ids)}); the tokenizer merges across sentence boundaries")
-        ends = [o[1] for o in enc.offsets]
-        starts = [o[0] for o in enc.offsets]
         placed = []
-        for k, (a, b) in enumerate(spans):
-            ts = bisect.bisect_right(ends, a)
-            te = bisect.bisect_left(starts, b)
+        for k, (a, b) in enumerate(spans):  # needles start/end on a non-space char, so both map to a token
+            ts, te = enc.char_to_token(a), enc.char_to_token(b - 1) + 1
             before = max(1, target - (te - ts))
             placed.append(Placed(needle_texts[k], depths[k], a, b, ts, te, round(100.0 * ts / before, 2)))
         names = sorted({s.docs[s.doc_of[j]].name for j in picked + ([nxt] if partial else [])})

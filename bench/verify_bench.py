@@ -68,9 +68,12 @@ def naive_math(gold: str, response: str) -> bool:
 
 
 def naive_code(code: str, tests: list[str]) -> bool:
+    setup = "\n".join(t for t in tests if t.startswith(("import ", "from ")))
     for t in tests:  # one subprocess per test
+        if t.startswith(("import ", "from ")):
+            continue
         try:
-            r = subprocess.run([sys.executable, "-c", f"{code}\n{t}"], capture_output=True, timeout=10)
+            r = subprocess.run([sys.executable, "-c", f"{setup}\n{code}\n{t}"], capture_output=True, timeout=10)
         except subprocess.TimeoutExpired:
             return False
         if r.returncode != 0:

@@ -130,7 +130,7 @@ class ToolUseGenerator:
                 parent_ids=[f"task:{t.task.id}"],
                 source=f"env:{t.task.env}/{t.task.id}",
                 model=model,
-                params={} if ref else params.key(),
+                params={} if ref else {**params.key(), "reasoning": t.mode == "reasoning"},
                 seed=None if ref else params.seed,
             ),
             metadata=meta,

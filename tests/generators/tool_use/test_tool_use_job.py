@@ -1,0 +1,88 @@
+"""The job: samples in the catalog (failed ones kept, passed=false), reference lineage, resume, canned model run."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from datamill.config import ConfigError
+from datamill.jobs import JobReport
+from generators.tool_use.config import ToolUseJobConfig
+from generators.tool_use.job import ToolUseGenerator, load_tasks, run
+from generators.tool_use.tasks import agent_text
+from schemas import SFTSample, records_from_arrow
+
+
+def _config(tmp_path, **over) -> str:
+    cfg = {
+        "dataset": "sft_tool_use",
+        "run_id": "t1",
+        "engine": {"backend": "none"},
+        "bfcl": {"use_shared": False, "limit_per_file": 10},
+        "chunk_size": 16,
+        **over,
+    }
+    p = tmp_path / "tool_use.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return str(p)
+
+
+def test_reference_run_writes_verified_samples_and_resumes(tmp_path, store, capsys):
+    path = _config(tmp_path)
+    report = run("tool-use", path, store)
+    assert "No model configured" in capsys.readouterr().out
+    rows = records_from_arrow(store.read_table("sft_tool_use", "t1"), SFTSample)
+    trajs = [r for r in rows if r.metadata["kind"] == "env_trajectory"]
+    seeds = [r for r in rows if r.metadata["kind"] == "bfcl_single_turn"]
+    assert len(trajs) == 2 * len(load_tasks(["shop", "travel"])) and len(seeds) == 30
+    assert report.rows_written == len(rows) and len({r.id for r in rows}) == len(rows)
+    assert all(r.passed and r.domain == "tool_use" and r.lineage.model == "reference" for r in rows)
+    assert {r.mode for r in trajs} == {"reasoning", "non_reasoning"}
+    assert all(r.num_tokens > 0 and r.tools for r in rows)
+    rec = next(r for r in trajs if r.metadata["task_id"] == "shop.out_of_stock.0" and r.mode == "reasoning")
+    assert rec.metadata["env_errors"] == ["out_of_stock"] and rec.messages[0].role == "system"
+    again = run("tool-use", path, store)
+    assert again.rows_written == 0 and again.parts_skipped == again.parts_total
+
+
+def test_bad_config_names_the_field(tmp_path, store):
+    with pytest.raises(ConfigError, match="environments"):
+        run("tool-use", _config(tmp_path, environments=["casino"]), store)
+
+
+def test_model_run_keeps_failed_trajectories_with_reasons(make_engine):
+    cfg = ToolUseJobConfig(environments=["shop"], modes=["non_reasoning"], bfcl={"enabled": False})
+    tasks = [t for t in load_tasks(["shop"]) if t.id in ("shop.order_status.0", "shop.buy_item.0")]
+    # the "model" answers every agent prompt with the same call → step limit / malformed / goal failures
+    eng = make_engine(
+        ['<think>\n\n</think>\n\n<tool_call>{"name": "get_order", "arguments": {"order_id": "o_5001"}}']
+    )
+    gen = ToolUseGenerator(cfg.model_copy(update={"max_steps": 2}), tasks, eng, eng)
+    report = JobReport("sft_tool_use", "t")
+    out = gen.process([("traj", t.id, "non_reasoning", 0) for t in tasks], report)
+    assert [s.passed for s in out] == [False, False]
+    assert all(s.lineage.model == "canned-agent" and s.metadata["raw_outputs"] for s in out)
+    reasons = {v.reason for s in out for v in s.verdicts if not v.passed}
+    assert {"malformed_json", "step_limit", "goal_not_met"} <= reasons
+    assert out[0].lineage.params["reasoning"] is False  # the mode the agent was sampled in
+    assert report.dropped["malformed_json"] == 2
+
+
+def test_model_run_that_succeeds_passes(make_engine):
+    cfg = ToolUseJobConfig(environments=["shop"], modes=["reasoning"], bfcl={"enabled": False})
+    task = next(t for t in load_tasks(["shop"]) if t.id == "shop.order_status.1")
+    eng = make_engine(
+        [
+            agent_text(
+                "Both at once.",
+                "",
+                [("get_order", {"order_id": "o_5004"}), ("get_order", {"order_id": "o_5005"})],
+            ),
+            agent_text("Report.", "o_5004 is placed and o_5005 is delivered.", []),
+        ]
+    )
+    [s] = ToolUseGenerator(cfg, [task], eng, eng).process(
+        [("traj", task.id, "reasoning", 0)], JobReport("d", "r")
+    )
+    assert s.passed and s.id == "tool_use:shop.order_status.1:reasoning:canned-agent:0"
+    assert s.metadata["parallel_steps"] == 1 and s.lineage.params["reasoning"] is True

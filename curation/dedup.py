@@ -47,7 +47,9 @@ class GatherExactDedup(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         from datatrove.pipeline.readers import JsonlReader
 
-        docs = sorted(JsonlReader(self.input_dir, glob_pattern="*.jsonl.gz").run(None, 0, 1), key=lambda d: d.id)
+        has_input = any(Path(self.input_dir).glob("*.jsonl.gz"))  # no file when every document was dropped
+        docs = sorted(JsonlReader(self.input_dir, glob_pattern="*.jsonl.gz").run(None, 0, 1) if has_input else [],
+                      key=lambda d: d.id)
         sink = RejectSink()
         seen: dict[str, str] = {}
         buckets: list[list] = [[] for _ in range(self.shards)]

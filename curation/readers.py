@@ -38,7 +38,6 @@ class QuarantineLog:
 
         text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in self.items)
         atomic_write_text(Path(self.folder) / f"{self.name}-{rank:05d}.jsonl", text)
-        self.items = []
 
 
 def decode_html(data: bytes, declared: str | None = None) -> str | None:
@@ -155,8 +154,7 @@ class WarcRecordReader(CurationReader):
                     if doc is not None:
                         yield doc
             except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
-                reason = "corrupt_warc" if n else "not_a_warc"
-                self.bad(filepath, offset, reason, f"{type(e).__name__}: {str(e).strip()[:200]}")
+                self.bad(filepath, offset, "corrupt_warc" if n else "not_a_warc", f"{type(e).__name__}: {str(e).strip()[:200]}")
 
     def record_to_doc(self, record, data: bytes, filepath: str, offset: int) -> Document | None:
         if record.rec_type not in ("response", "resource", "conversion"):
@@ -168,6 +166,9 @@ class WarcRecordReader(CurationReader):
         url = record.rec_headers.get_header("WARC-Target-URI") or ""
         if len(data) > self.max_doc_bytes:
             self.bad(filepath, offset, "too_large", url)
+            return None
+        if getattr(record.raw_stream, "limit", 0) > 0:  # fewer bytes than Content-Length: the file was cut
+            self.bad(filepath, offset, "truncated_record", url)
             return None
         if not data.strip():
             self.stat_update("skipped_empty_record")

@@ -1,0 +1,119 @@
+"""Bad input is counted and quarantined with file:offset; the job goes on; exit status says how it went."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from curation.job import run_curate
+from curation.readers import HtmlFileReader, JsonlRecordReader, WarcRecordReader
+from datamill.cli import main as cli
+from datamill.demo_data import EXAMPLES
+from datamill.store import Store
+from tests.curation.helpers import write_config
+
+GOOD_PAGE = EXAMPLES / "web/html/pythonspeed.com.docker.html"
+
+
+@pytest.fixture(scope="module")
+def bad_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("bad")
+    (d / "html").mkdir()
+    (d / "warc").mkdir()
+    (d / "jsonl").mkdir()
+    shutil.copy(GOOD_PAGE, d / "html" / "good.html")
+    (d / "html" / "empty.html").write_bytes(b"")
+    (d / "html" / "latin1.html").write_bytes("<html><body><p>Señal débil, café y niño</p></body></html>".encode("latin-1"))
+    (d / "html" / "binary.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    (d / "html" / "bad.html.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"this is not deflate data" * 20)
+    with open(d / "html" / "huge.html", "wb") as f:  # a 50 MB single document, made at test time
+        f.write(b"<html><body>")
+        block = b"<p>" + b"lorem ipsum dolor sit amet " * 37 + b"</p>\n"
+        for _ in range(50 * 1024 * 1024 // len(block) + 1):
+            f.write(block)
+        f.write(b"</body></html>")
+    whole = (EXAMPLES / "web/warc/example.warc.gz").read_bytes()
+    (d / "warc" / "truncated.warc.gz").write_bytes(whole[:1500])  # cut inside the response record's gzip member
+    good = json.dumps({"text": (EXAMPLES / "niah/apple.txt").read_text()[:3000], "url": "https://x.example/a"})
+    lines = [good, '{"text": "unterminated', '{"body": "no text field"}', "[1, 2]", good.replace("/a", "/b")]
+    (d / "jsonl" / "mixed.jsonl").write_text("\n".join(lines) + "\n")
+    return d
+
+
+def _read(reader) -> tuple[list, list[dict]]:
+    docs = list(reader.run(None, 0, 1))
+    items = list(reader.quarantine.items)
+    return docs, items
+
+
+def test_html_reader_quarantines_each_bad_file(bad_dir, tmp_path):
+    docs, items = _read(HtmlFileReader(str(bad_dir / "html"), str(tmp_path), "html"))
+    assert [d.metadata["source"].rsplit("/", 1)[1] for d in docs] == ["good.html:0"]
+    got = {Path(i["where"]).name: i["reason"] for i in items}
+    assert got == {"empty.html:0": "empty_file", "latin1.html:0": "not_utf8", "binary.html:0": "binary_content",
+                   "bad.html.gz:0": "bad_gzip", "huge.html:0": "too_large"}
+
+
+def test_html_reader_decodes_declared_charset(tmp_path):
+    page = '<html><head><meta charset="iso-8859-1"></head><body>Señal</body></html>'.encode("latin-1")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "p.html").write_bytes(page)
+    docs, items = _read(HtmlFileReader(str(tmp_path / "in"), str(tmp_path), "html"))
+    assert not items and "Señal" in docs[0].text
+
+
+def test_truncated_warc_keeps_records_before_the_cut(bad_dir, tmp_path):
+    docs, items = _read(WarcRecordReader(str(bad_dir / "warc"), str(tmp_path), "warc"))
+    assert docs == []  # the only HTML record is the one that was cut
+    assert len(items) == 1 and items[0]["reason"] == "truncated_record"
+    offset = int(items[0]["where"].rsplit(":", 1)[1])
+    assert 0 < offset < 1500 and items[0]["where"].split(":")[0].endswith("truncated.warc.gz")
+
+
+def test_jsonl_reader_quarantines_bad_lines_by_byte_offset(bad_dir, tmp_path):
+    docs, items = _read(JsonlRecordReader(str(bad_dir / "jsonl"), str(tmp_path), "jsonl"))
+    assert [d.metadata["url"] for d in docs] == ["https://x.example/a", "https://x.example/b"]
+    raw = (bad_dir / "jsonl" / "mixed.jsonl").read_bytes()
+    for item in items:
+        offset = int(item["where"].rsplit(":", 1)[1])
+        assert offset == 0 or raw[offset - 1 : offset] == b"\n"  # offsets point at line starts
+    assert [(i["reason"], raw[int(i["where"].rsplit(":", 1)[1]):][:8]) for i in items] == [
+        ("malformed_json", b'{"text":'), ("missing_text", b'{"body":'), ("missing_text", b"[1, 2]\n{")]
+
+
+def test_job_continues_and_reports_quarantine(bad_dir, tmp_path, capsys):
+    cfg = {"dataset": "bad", "tasks": 2, "workers": 1, "decontam": {"data_roots": [str(EXAMPLES)]},
+           "inputs": [{"path": str(bad_dir / "html"), "format": "html"},
+                      {"path": str(bad_dir / "warc"), "format": "warc"},
+                      {"path": str(bad_dir / "jsonl"), "format": "jsonl"},
+                      {"path": str(bad_dir / "missing"), "format": "html"}]}
+    path = write_config(tmp_path, cfg)
+    assert cli(["--store", str(tmp_path / "store"), "curate", path]) == 0
+    out = capsys.readouterr().out
+    assert "quarantined (10)" in out
+    report = run_curate(path, Store(tmp_path / "store"))  # resumed: same numbers, nothing re-done
+    assert report.quarantined == {"empty_file": 1, "not_utf8": 1, "binary_content": 1, "bad_gzip": 1, "too_large": 1,
+                                  "truncated_record": 1, "malformed_json": 1, "missing_text": 2, "missing_input": 1}
+    assert report.processed == 3  # good.html + the two good JSONL lines
+    lines = [json.loads(x) for x in open(report.quarantine_path, encoding="utf-8")]
+    assert all(re.search(r":\d+$", x["where"]) for x in lines if x["reason"] != "missing_input")
+
+
+def test_exit_status_is_nonzero_only_when_nothing_was_processed(bad_dir, tmp_path, capsys):
+    only_bad = tmp_path / "only_bad"
+    only_bad.mkdir()
+    for name in ("empty.html", "latin1.html"):
+        shutil.copy(bad_dir / "html" / name, only_bad / name)
+    path = write_config(tmp_path, {"dataset": "nothing", "workers": 1, "decontam": {"enabled": False},
+                                   "inputs": [{"path": str(only_bad), "format": "html"}]})
+    assert cli(["--store", str(tmp_path / "store"), "curate", path]) == 1
+    assert "kept 0 of 0 documents" in capsys.readouterr().out
+    with gzip.open(tmp_path / "x.gz", "wb") as f:
+        f.write(b"ok")
+    missing = write_config(tmp_path, {"inputs": [{"path": str(tmp_path / "nope"), "format": "html"}]}, "m.yaml")
+    assert cli(["--store", str(tmp_path / "store"), "curate", missing]) == 2  # clean one-line error

@@ -39,3 +39,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo_out
+
+# Headless Chromium + CJK fonts for the real-browser dashboard test (tests/dashboards/test_browser.py)
+.PHONY: browser-deps
+browser-deps:
+	apt-get install -y chromium fonts-noto-cjk

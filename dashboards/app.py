@@ -11,7 +11,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without `pip install -e`
 
-from dashboards.common import store_root  # noqa: E402
+from dashboards.common import store_root
 
 PAGES = [
     ("pages/overview.py", "Overview", "overview", ":material/bar_chart:"),

@@ -78,10 +78,16 @@ def _like_escape(s: str) -> str:
 
 
 def page_sql(f: BrowseFilter, page: int, page_size: int) -> tuple[str, list]:
-    """One page of matching samples ordered by id (LIMIT/OFFSET: DuckDB keeps a top-N heap, no full sort)."""
+    """One page of matching samples ordered by id (LIMIT/OFFSET: DuckDB keeps a top-N heap, no full sort).
+    Without an audit filter the page is cut first and only its rows are joined with latest_audits."""
     where, params = build_where(f)
-    sql = f"""SELECT {COLUMNS} FROM samples s LEFT JOIN latest_audits la ON la.sample_id = s.id
-              WHERE {where} ORDER BY s.id LIMIT {int(page_size)} OFFSET {int(page) * int(page_size)}"""
+    limit = f"ORDER BY s.id LIMIT {int(page_size)} OFFSET {int(page) * int(page_size)}"
+    if "la." in where:
+        sql = f"""SELECT {COLUMNS} FROM samples s LEFT JOIN latest_audits la ON la.sample_id = s.id
+                  WHERE {where} {limit}"""
+    else:
+        sql = f"""SELECT {COLUMNS} FROM (SELECT * FROM samples s WHERE {where} {limit}) s
+                  LEFT JOIN latest_audits la ON la.sample_id = s.id ORDER BY s.id"""
     return sql, params
 
 

@@ -39,6 +39,16 @@ def query(root: Path | str, sql: str, params: list | None = None) -> pl.DataFram
         return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
 
 
+def queries(root: Path | str, named: dict[str, str | tuple[str, list]]) -> dict[str, pl.DataFrame]:
+    """Several read-only queries on one connection (a page's load() opens the catalog once)."""
+    out = {}
+    with catalog.connect(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
+        for name, q in named.items():
+            sql, params = (q, None) if isinstance(q, str) else q
+            out[name] = con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
+    return out
+
+
 def has_table(root: Path | str, name: str) -> bool:
     return query(root, "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = ?", [name])["n"][0] > 0
 

@@ -14,6 +14,7 @@ import streamlit as st
 from dashboards.common import query, show_text
 from datamill.store import RECORD_TYPES
 from schemas import PreferencePair, SFTSample, WebDocument
+from schemas.errors import SchemaError
 from schemas.records import records_from_arrow
 
 THINK_RE = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
@@ -157,7 +158,7 @@ def show_sample(root: str, row: dict) -> None:
     """Show the sample behind one catalog row (needs shard, row, kind)."""
     try:
         rec = load_record(str(root), row["shard"], int(row["row"]), row["kind"])
-    except Exception as e:  # a bad or missing shard must not take the page down
+    except (OSError, KeyError, ValueError, duckdb.Error, SchemaError) as e:  # a bad shard must not take the page down
         st.error(f"cannot read sample {row.get('id')}: {e}")
         return
     render_record(str(root), rec)

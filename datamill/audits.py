@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ class FlushReport:
 
 
 _JOURNALS: dict[tuple[Path, int], Path] = {}
+_LOCK = threading.Lock()  # a Streamlit server runs sessions in threads that share this process's journal
 
 
 def _journal_path(root: Path) -> Path:
@@ -65,15 +67,16 @@ def record_audit(store: Store | str | Path, sample_id: str, decision: str, reaso
         raise ValueError("audit needs a reviewer name")
     entry = {"entry_id": uuid.uuid4().hex, "sample_id": str(sample_id), "decision": decision,
              "reason": reason.strip(), "reviewer": reviewer.strip(),
-             "ts": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")}
+             "ts": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")}
     path = _journal_path(store.root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, (json.dumps(entry, ensure_ascii=False) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with _LOCK:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (json.dumps(entry, ensure_ascii=False) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     report = flush(store, timeout_s=timeout_s)
     return AuditResult(entry["entry_id"], applied=report.pending == 0)
 
@@ -141,9 +144,40 @@ def flush(store: Store | str | Path, timeout_s: float = 5.0) -> FlushReport:
                 con.execute("ROLLBACK")
                 raise
             rep.applied = len(todo)
+            _compact(store.root, applied | {e["entry_id"] for e in todo})
     except catalog.CatalogBusy:
         rep.pending = len(pending_entries(store, timeout_s=0.5))
     return rep
+
+
+def _writer_gone(f: Path) -> bool:
+    """True for a journal of an exited process of this host ("<host>-<pid>-<rand>"): nobody appends to it again."""
+    parts = f.stem.rsplit("-", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        pass
+    return False
+
+
+def _compact(root: Path, applied: set[str]) -> None:
+    """Delete journal files whose every entry is in the catalog: this process's own (under the lock, so no
+    append can slip in between the check and the unlink) and those of exited processes on this host."""
+    own = _JOURNALS.get((root.resolve(), os.getpid()))
+    with _LOCK:
+        for f in sorted((root / JOURNAL_DIR).glob("*.jsonl")):
+            if f != own and not _writer_gone(f):
+                continue
+            try:
+                ids = {json.loads(line).get("entry_id") for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
+            except (OSError, json.JSONDecodeError, AttributeError):
+                continue  # a torn line: keep the file, it is reported by read_journal
+            if ids <= applied:
+                f.unlink(missing_ok=True)
 
 
 def latest_decisions(store: Store | str | Path, sample_ids: list[str] | None = None) -> dict[str, dict]:

@@ -55,7 +55,8 @@ def compute(rows: pl.DataFrame, skipped: list[str], recent: pl.DataFrame, pendin
 def _decide(root: str, sample_id: str, decision: str) -> None:
     reviewer = st.session_state.get("audit_reviewer", "")
     try:
-        res = audits.record_audit(root, sample_id, decision, st.session_state.get("audit_reason", ""), reviewer)
+        res = audits.record_audit(root, sample_id, decision, st.session_state.get("audit_reason", ""), reviewer,
+                                   timeout_s=1.5)  # a busy catalog: journal it, keep the reviewer moving
     except ValueError as e:
         st.session_state["audit_error"] = str(e)
         return

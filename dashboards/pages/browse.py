@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.browse_query import AUDIT_STATUSES, COLUMNS, PASSED, BrowseFilter, count_sql, page_sql
-from dashboards.common import catalog_version, query, require_catalog, store_root
+from dashboards.common import catalog_version, queries, query, require_catalog, store_root
 from dashboards.sample_view import show_sample
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -19,21 +19,17 @@ FACETS = ("dataset", "kind", "domain", "language", "mode")
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_facets(root: str, version: float) -> dict[str, list]:
     """Distinct values of each facet column, and the score names present in `scores`."""
-    out = {}
-    for col in FACETS:
-        out[col] = [v for v in query(root, f"SELECT DISTINCT {col} AS v FROM samples ORDER BY 1")["v"] if v is not None]
-    out["scores"] = list(query(root, "SELECT DISTINCT unnest(map_keys(scores)) AS v FROM samples ORDER BY 1")["v"])
-    return out
+    named = {col: f"SELECT DISTINCT {col} AS v FROM samples WHERE {col} IS NOT NULL ORDER BY 1" for col in FACETS}
+    named["scores"] = "SELECT DISTINCT unnest(map_keys(scores)) AS v FROM samples ORDER BY 1"
+    return {k: df["v"].to_list() for k, df in queries(root, named).items()}
 
 
 @st.cache_data(show_spinner="Querying…", max_entries=64)
 def load(root: str, version: float, fields: dict, page: int, page_size: int) -> tuple[pl.DataFrame, int]:
     """(rows of this page, number of matching samples)."""
     f = BrowseFilter(**fields)
-    sql, params = page_sql(f, page, page_size)
-    rows = query(root, sql, params)
-    csql, cparams = count_sql(f)
-    return rows, int(query(root, csql, cparams)["n"][0])
+    out = queries(root, {"rows": page_sql(f, page, page_size), "count": count_sql(f)})
+    return out["rows"], int(out["count"]["n"][0])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

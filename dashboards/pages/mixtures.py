@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import altair as alt
+import duckdb
 import polars as pl
 import streamlit as st
 import yaml
@@ -64,8 +65,8 @@ def manifest_ids(manifest: dict, root: str) -> dict[str, list[str]]:
             try:
                 out[name] = query(root, "SELECT id::VARCHAR AS id FROM read_parquet(?)" if p.suffix == ".parquet"
                                   else "SELECT id::VARCHAR AS id FROM read_json_auto(?)", [str(p)])["id"].to_list()
-            except Exception:  # unreadable side file: the component shows without a measured ratio
-                continue
+            except (duckdb.Error, OSError):  # unreadable side file: the component shows without a measured ratio
+                out[name] = []
     return out
 
 

@@ -3,13 +3,11 @@ curation drop reasons and audit totals — aggregated inside DuckDB, so it stays
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.common import catalog_version, query, require_catalog, store_root
+from dashboards.common import catalog_version, queries, require_catalog, store_root
 
 VERDICT_JSON = '[{"verifier": "VARCHAR", "passed": "BOOLEAN", "reason": "VARCHAR"}]'
 GROUP_SQL = """SELECT dataset, kind, domain, language, coalesce(mode, '-') AS mode, count(*) AS samples,
@@ -28,9 +26,8 @@ AUDIT_SQL = "SELECT decision, count(*) AS samples FROM latest_audits GROUP BY AL
 @st.cache_data(show_spinner="Reading the catalog…", max_entries=16)
 def load(root: str, version: float) -> dict[str, pl.DataFrame]:
     """Every aggregate the page shows (version = catalog mtime, only part of the cache key)."""
-    return {name: query(root, sql) for name, sql in
-            (("groups", GROUP_SQL), ("lengths", LENGTH_SQL), ("edu", EDU_SQL), ("drops", DROP_SQL),
-             ("audits", AUDIT_SQL))}
+    return queries(root, {"groups": GROUP_SQL, "lengths": LENGTH_SQL, "edu": EDU_SQL, "drops": DROP_SQL,
+                          "audits": AUDIT_SQL})
 
 
 def compute(data: dict[str, pl.DataFrame], by: list[str]) -> dict:

@@ -3,6 +3,9 @@ writer holding the catalog lock, and none is lost with two reviewers and a batch
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -99,14 +102,34 @@ def test_durable_while_a_writer_holds_the_lock(rw_store):
         ("flag", "carol")]
 
 
+def _entry(sample_id: str, entry_id: str) -> str:
+    return json.dumps({"entry_id": entry_id, "sample_id": sample_id, "decision": "accept", "reason": "",
+                       "reviewer": "erin", "ts": "2026-01-01T00:00:00"}) + "\n"
+
+
 def test_torn_journal_line_is_reported_and_skipped(rw_store):
-    audits.record_audit(rw_store, "web-1", "accept", "", "dave")
-    journal = next((rw_store.root / audits.JOURNAL_DIR).glob("*.jsonl"))
-    with open(journal, "a") as f:
-        f.write('{"entry_id": "abc", "sample_id": "web-2", "deci')  # killed mid-write
+    journal = rw_store.root / audits.JOURNAL_DIR / "otherhost-123-abcd1234.jsonl"
+    journal.parent.mkdir(parents=True)
+    journal.write_text(_entry("web-1", "e1") + '{"entry_id": "e2", "sample_id": "web-2", "deci')  # killed mid-write
     rep = audits.flush(rw_store)
-    assert rep.applied == 0 and len(rep.bad_lines) == 1
+    assert rep.applied == 1 and len(rep.bad_lines) == 1
     assert rep.bad_lines[0].startswith(f"{journal}:2:")
+    assert rows(rw_store, "SELECT sample_id FROM audits") == [("web-1",)]
+    assert journal.exists()  # another host's journal is never deleted from here
+
+
+def test_applied_journals_are_compacted(rw_store):
+    audits.record_audit(rw_store, "web-1", "accept", "", "dave")
+    jdir = rw_store.root / audits.JOURNAL_DIR
+    assert list(jdir.glob("*.jsonl")) == []  # own journal, fully applied
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    gone = jdir / f"{socket.gethostname()}-{int(dead.stdout)}-0000aaaa.jsonl"
+    gone.write_text(_entry("web-2", "e-dead"))
+    alive = jdir / f"{socket.gethostname()}-{os.getppid()}-0000bbbb.jsonl"  # a live process's journal stays
+    alive.write_text(_entry("web-3", "e-alive"))
+    assert audits.flush(rw_store).applied == 2
+    assert not gone.exists() and alive.exists()
+    assert audits.flush(rw_store).applied == 0 and audits.pending_entries(rw_store) == []
 
 
 @pytest.mark.slow

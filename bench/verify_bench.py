@@ -115,7 +115,7 @@ def main() -> None:
     for name in ("mbpp", "mbppplus", "humaneval"):
         got = load_seeds(SeedSourceConfig(name=name, data=data, limit=code_limit))[0]
         seeds += [(name, s) for s in got]
-    cv = CodeVerifier(SandboxLimits(timeout_s=10), workers=2)
+    cv = CodeVerifier(SandboxLimits(timeout_s=30, cpu_s=10), workers=2)
     t0 = time.perf_counter()
     canon = cv.verify_many([(s.reference_solution, s.tests) for _, s in seeds])
     t_code = time.perf_counter() - t0

@@ -35,7 +35,8 @@ class LimitsConfig(BaseModel):
     math_workers: int = 1
     """Worker processes for math-verify."""
     code_timeout_s: float = 10.0
-    """Wall-clock bound for one sandboxed program (solution + tests)."""
+    """CPU-seconds bound for one sandboxed program (solution + tests); wall clock gets 3× as a backstop, so a
+    loaded machine does not turn slow-but-correct programs into timeouts."""
     code_mem_mb: int = 512
     """Address-space limit for one sandboxed program."""
     code_workers: int = 2

@@ -67,7 +67,7 @@ class ReasoningGenerator:
         self.cfg, self.engine, self.tokenizer = cfg, engine, tokenizer
         lim = cfg.limits
         self.checker = ResponseChecker(cfg.domain, lim.math_workers, lim.math_timeout_s,
-                                       SandboxLimits(timeout_s=lim.code_timeout_s, cpu_s=int(lim.code_timeout_s),
+                                       SandboxLimits(timeout_s=3 * lim.code_timeout_s, cpu_s=int(lim.code_timeout_s),
                                                      mem_mb=lim.code_mem_mb), lim.code_workers, lim.max_response_tokens)
         self.reference_failed: list[str] = []
         self.reasons: Counter = Counter()

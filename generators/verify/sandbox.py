@@ -24,8 +24,8 @@ INIT = str(Path(__file__).with_name("sandbox_init.py"))
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    timeout_s: float = 10.0  # wall clock for the whole program
-    cpu_s: int = 10  # RLIMIT_CPU
+    timeout_s: float = 30.0  # wall clock for the whole process tree (backstop: sleeping / forking programs)
+    cpu_s: int = 10  # RLIMIT_CPU per process: the main bound, immune to machine load
     mem_mb: int = 512  # RLIMIT_AS (Python itself needs ~30 MB)
     fsize_mb: int = 16  # RLIMIT_FSIZE: largest file it may write
     nproc: int = 64  # RLIMIT_NPROC for uid nobody (fork bombs)

@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -26,6 +27,10 @@ def _nobody_procs() -> int:
 def host_unharmed():
     before = _nobody_procs()
     yield
+    for _ in range(50):  # the kernel tears a dead PID namespace down asynchronously: allow it a moment
+        if _nobody_procs() <= before:
+            break
+        time.sleep(0.1)
     assert _nobody_procs() <= before, "sandboxed processes were left running"
 
 
@@ -91,3 +96,15 @@ def test_private_tmp():
     if os.geteuid() == 0:
         assert r.stdout.split("]")[0] == "['.py', 'work'"
         assert r.stdout.strip().endswith("/tmp/work")
+
+
+def test_cpu_limit_stops_busy_loop_before_the_wall_clock():
+    v = CodeVerifier(SandboxLimits(timeout_s=120, cpu_s=1)).verify("while True:\n    pass\n", TESTS, extract=False)
+    assert (v.reason, v.details["status"]) == ("timeout", "timeout")
+    assert v.details["returncode"] == 128 + 24  # SIGXCPU relayed by the sandbox init
+    assert v.details["duration_s"] < 120
+
+
+def test_sleeping_program_hits_the_wall_clock():
+    v = CodeVerifier(SandboxLimits(timeout_s=1.5, cpu_s=10)).verify("import time\ntime.sleep(60)\n", TESTS, extract=False)
+    assert (v.reason, v.details["returncode"]) == ("timeout", -9)

@@ -66,9 +66,14 @@ def tokenize(records: list, tok) -> TokenizedDocs:
         pieces += [p for p, _ in ps]
         trained += [int(t) for _, t in ps]
         doc_pieces.append(len(ps))
-    encs = tok.backend_tokenizer.encode_batch_fast(pieces, add_special_tokens=False) if pieces else []
-    lens = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
-    flat = np.fromiter(itertools.chain.from_iterable(e.ids for e in encs), dtype=np.uint32, count=int(lens.sum()))
+    # SFT sets repeat pieces (N responses per query share the prompt; system prompts and tool lists recur):
+    # encode each distinct piece once
+    uniq: dict[str, int] = {}
+    slot = [uniq.setdefault(p, len(uniq)) for p in pieces]
+    encs = tok.backend_tokenizer.encode_batch_fast(list(uniq), add_special_tokens=False) if uniq else []
+    ids = [e.ids for e in encs]
+    lens = np.fromiter((len(ids[k]) for k in slot), dtype=np.int64, count=len(slot))
+    flat = np.fromiter(itertools.chain.from_iterable(ids[k] for k in slot), dtype=np.uint32, count=int(lens.sum()))
     mask = np.repeat(np.asarray(trained, dtype=np.uint8), lens)
     piece_end = np.cumsum(lens)
     doc_end_piece = np.cumsum(doc_pieces) - 1

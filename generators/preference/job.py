@@ -63,9 +63,12 @@ def engine_responses(store: Store, cfg: PreferenceConfig) -> tuple[JobReport, li
     from generators.engine.factory import NoEngineConfigured, make_engine
     from generators.preference.responses import generate_responses, load_queries
 
+    class NoEngine(NoEngineConfigured, ValueError):  # ValueError: the CLI prints one line, no traceback
+        pass
+
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache")
     if engine is None:
-        raise NoEngineConfigured(
+        raise NoEngine(
             "no engine is configured (engine.backend: none), so no new responses can be generated; set "
             "engine.backend (transformers | vllm | openai) or use source: catalog to pair responses already stored")
     if not cfg.seed_file:

@@ -83,3 +83,25 @@ def test_bad_seed_line_names_file_and_line(tmp_path):
     f.write_text('{"question": "q", "answer": "x #### 1"}\n{"question": "no answer"}\n')
     with pytest.raises(ValueError, match="q.jsonl:2"):
         load_queries(f, 10)
+
+
+def test_pairs_export_as_trl_dpo_jsonl(examples, tmp_path):
+    import datasets
+
+    from datamill.export import export
+    from datamill.mixing import run_mix
+
+    store = Store(tmp_path / "store")
+    store.begin_run("gsm8k", "r1", "sft", {})
+    store.write_shard("gsm8k", "r1", 0, gsm8k_samples(examples, 12))
+    run("preference", _config(tmp_path, dataset="pref"), store)
+    spec = tmp_path / "dpo.yaml"
+    spec.write_text(yaml.safe_dump({"name": "dpo", "reasoning_ratio": None,
+                                    "components": [{"name": "p", "select": {"kind": ["preference"]}, "token_budget": 10**6}]}))
+    mix = run_mix(spec, store, tmp_path / "mix", progress=False)
+    rep = export(mix.manifest_path, store, tmp_path / "out", progress=False)
+    assert rep.files == {"preference.jsonl": 12} and rep.packed["skipped"] == {"PreferencePair": 12}
+    ds = datasets.load_dataset("json", data_files=str(tmp_path / "out/preference.jsonl"), split="train")
+    row = ds[0]
+    assert row["prompt"][0]["role"] == "user" and row["chosen"][0]["role"] == "assistant"
+    assert row["rejected"][0]["content"] != row["chosen"][0]["content"]

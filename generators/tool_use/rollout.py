@@ -199,7 +199,7 @@ class TrajectoryRunner:
             t.phase = "user"
 
     def apply_user(self, t: Trajectory, text: str | None) -> None:
-        if text is None or STOP in text:
+        if text is None or STOP in text or not text.strip():  # an empty reply ends the conversation too
             t.phase, t.end_reason = "done", "user_stop"
         elif t.user_turns >= self.max_user_turns:
             t.phase, t.end_reason = "done", "user_turn_limit"

@@ -222,11 +222,12 @@ def out_of_stock(v: int) -> Task:
                     ],
                 ),
                 RefStep(
+                    think="The second order went through; confirm the quantity, id and total.",
                     say=lambda r: (
                         f"Done: order {r.last('place_order')['order_id']} for "
                         f"{r.last('place_order')['items'][0]['quantity']} × {p['name']}, total "
                         f"{money(r.last('place_order')['total'])}."
-                    )
+                    ),
                 ),
             ],
         ],

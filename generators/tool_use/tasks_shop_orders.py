@@ -52,10 +52,11 @@ def cancel_order(v: int) -> Task:
                     ],
                 ),
                 RefStep(
+                    think="The cancellation succeeded; confirm it and that there is no charge.",
                     say=lambda r: (
                         f"Order {r.last('cancel_order')['order_id']} is now "
                         f"{r.last('cancel_order')['status']}; you will not be charged."
-                    )
+                    ),
                 ),
             ],
         ],
@@ -105,10 +106,11 @@ def cancel_refused_refund(v: int) -> Task:
                     think="The customer agreed to a full refund.", calls=[("refund_order", {"order_id": oid})]
                 ),
                 RefStep(
+                    think="The refund was issued; give the refund id and amount.",
                     say=lambda r: (
                         f"Refund {r.last('refund_order')['refund_id']} of "
                         f"{money(r.last('refund_order')['amount'])} for order {oid} has been issued."
-                    )
+                    ),
                 ),
             ],
         ],
@@ -140,10 +142,11 @@ def order_status(v: int) -> Task:
                     calls=[("get_order", {"order_id": a}), ("get_order", {"order_id": b})],
                 ),
                 RefStep(
+                    think="Both lookups returned; report each status and total.",
                     say=lambda r: " ".join(
                         f"Order {o['order_id']} is {o['status']} (total {money(o['total'])})."
                         for o in r.all("get_order")
-                    )
+                    ),
                 ),
             ]
         ],

@@ -124,13 +124,14 @@ def trip(v: int) -> Task:
                     ],
                 ),
                 RefStep(
+                    think="Both bookings are confirmed; summarise ids, prices and dates.",
                     say=lambda r: (
                         f"All set! Flight booking {r.last('book_flight')['booking_id']} "
                         f"({r.last('book_flight')['ref_id']}, economy, ${r.last('book_flight')['price']:.2f}) "
                         f"is in your calendar, and hotel booking {r.last('book_hotel')['booking_id']} at "
                         f"{cheapest(r.last('search_hotels'))['name']} for {r.last('book_hotel')['detail']} "
                         f"(${r.last('book_hotel')['price']:.2f}) is confirmed."
-                    )
+                    ),
                 ),
             ],
         ],
@@ -204,10 +205,11 @@ def calendar_conflict(v: int) -> Task:
                     ],
                 ),
                 RefStep(
+                    think="The new slot was free and the event was created; confirm it.",
                     say=lambda r: (
                         f"Added '{title}' on {day} from {second[0]} to {second[1]} "
                         f"(event {r.last('create_calendar_event')['event_id']})."
-                    )
+                    ),
                 ),
             ],
         ],
@@ -246,6 +248,7 @@ def full_flight(v: int) -> Task:
                     calls=[("search_flights", {"origin": origin, "destination": dest, "date": day})],
                 ),
                 RefStep(
+                    think="Only the flights with seats left are options; list them and let the traveller choose.",
                     say=lambda r: (
                         f"Sorry, {fid} is full. Other flights that day with seats: "
                         + "; ".join(
@@ -254,7 +257,7 @@ def full_flight(v: int) -> Task:
                             if f["seats_left"] > 0
                         )
                         + ". Which would you like?"
-                    )
+                    ),
                 ),
             ],
             [
@@ -274,10 +277,11 @@ def full_flight(v: int) -> Task:
                     ],
                 ),
                 RefStep(
+                    think="The booking is confirmed; give the flight, class, booking id and price.",
                     say=lambda r: (
                         f"Booked: {r.last('book_flight')['ref_id']} in {seat}, booking "
                         f"{r.last('book_flight')['booking_id']} (${r.last('book_flight')['price']:.2f})."
-                    )
+                    ),
                 ),
             ],
         ],

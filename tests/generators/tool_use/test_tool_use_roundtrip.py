@@ -61,3 +61,34 @@ def test_agent_prompt_renders_tools_exactly_like_render_exaone_chat():
     engine_view = render_exaone_chat(TrajectoryRunner.agent_prompt(t))[0]
     assert engine_view == render_exaone_chat([t.system] + t.messages, tools)[0]
     assert tool_block(tools).count("<tool>") == len(tools)
+
+
+def _from_openai(d: dict) -> Message:
+    calls = [ToolCall(id=c["id"], name=c["function"]["name"], arguments=json.loads(c["function"]["arguments"]))
+             for c in d.get("tool_calls") or []]  # fmt: skip
+    return Message(role=d["role"], content=d.get("content") or "", tool_calls=calls,
+                   tool_call_id=d.get("tool_call_id"), name=d.get("name"))  # fmt: skip
+
+
+def test_openai_wire_format_round_trip():
+    """Chat-completions messages (arguments as a JSON string) → EXAONE text → parsed → the same calls."""
+    wire = [
+        {"role": "user", "content": "Cancel o_5002 and tell me the status of o_5001."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": "cancel_order", "arguments": '{"order_id": "o_5002", "reason": "changed_mind"}'}},
+            {"id": "call_2", "type": "function", "function": {"name": "get_order", "arguments": '{"order_id": "o_5001"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": '{"status": "cancelled"}'},
+        {"role": "tool", "tool_call_id": "call_2", "content": '{"status": "delivered"}'},
+        {"role": "assistant", "content": "o_5002 is cancelled; o_5001 was delivered."},
+    ]  # fmt: skip
+    msgs = [_from_openai(d) for d in wire]
+    text, _ = render_exaone_chat(msgs, ENVIRONMENTS["shop"].TOOLS, reasoning=False)
+    assert (
+        '<tool_call>{"name": "cancel_order", "arguments": {"order_id": "o_5002", "reason": "changed_mind"}}</tool_call>'
+        in text
+    )
+    back, _ = parse_exaone_chat(text)
+    want = [[(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in d.get("tool_calls") or []]
+            for d in wire if d["role"] == "assistant"]  # fmt: skip
+    assert _calls(back) == want and _results(back) == [{"status": "cancelled"}, {"status": "delivered"}]

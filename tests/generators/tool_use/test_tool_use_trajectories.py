@@ -150,3 +150,10 @@ def test_every_reference_task_passes_and_some_recover_from_real_errors():
     assert {"out_of_stock", "not_cancellable", "calendar_conflict", "flight_full"} <= codes
     assert any(len(m.tool_calls) > 1 for t in trajs for m in t.messages)  # parallel calls
     assert all(m.reasoning_content is None for t in trajs if t.mode == "non_reasoning" for m in t.messages)
+    assert all(
+        m.reasoning_content
+        for t in trajs
+        if t.mode == "reasoning"
+        for m in t.messages
+        if m.role == "assistant"
+    )

@@ -17,9 +17,11 @@ import streamlit as st
 import yaml
 
 from dashboards.common import catalog_version, query, require_catalog, store_root
+from datamill import catalog
 
-REQUESTED_KEYS = ("requested_tokens", "token_budget", "requested", "budget", "target_tokens")
-FILLED_KEYS = ("filled_tokens", "tokens", "filled", "selected_tokens", "actual_tokens")
+# datamill.mixing writes asked_tokens / selected_tokens; other spellings are accepted for older manifests
+REQUESTED_KEYS = ("asked_tokens", "requested_tokens", "token_budget", "requested", "budget", "target_tokens")
+FILLED_KEYS = ("selected_tokens", "filled_tokens", "filled", "tokens", "actual_tokens")
 IDS_KEYS = ("sample_ids", "ids", "samples")
 IDS_FILE_KEYS = ("samples_path", "ids_path", "selection_path", "samples_file")
 
@@ -49,8 +51,12 @@ def _first(d: dict, keys) -> object:
 
 
 def manifest_ids(manifest: dict, root: str) -> dict[str, list[str]]:
-    """component → selected sample ids, from inline lists or a Parquet/JSONL file the manifest points to."""
-    out = {}
+    """component → selected sample ids (repeats kept: an upsampled sample counts each time), from the
+    manifest's top-level `samples` entries, inline per-component lists, or a Parquet/JSONL file it points to."""
+    out: dict[str, list[str]] = {}
+    for e in manifest.get("samples") or []:
+        if isinstance(e, dict) and isinstance(e.get("id"), str):
+            out.setdefault(str(e.get("component", "?")), []).append(e["id"])
     for i, c in enumerate(manifest.get("components") or []):
         if not isinstance(c, dict):
             continue
@@ -76,8 +82,10 @@ def load_modes(root: str, ids: dict[str, list[str]]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema={"component": pl.String, "mode": pl.String, "tokens": pl.Int64})
     sel = pl.DataFrame(rows)
-    cat = query(root, "SELECT id, coalesce(mode, '-') AS mode, tokens FROM samples WHERE list_contains(?, id)",
-                [sel["id"].unique().to_list()])
+    with catalog.connect(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
+        con.register("selected_ids", sel.select("id").unique().to_arrow())
+        cat = con.sql("SELECT s.id, coalesce(s.mode, '-') AS mode, s.tokens FROM samples s "
+                      "JOIN selected_ids USING (id)").pl()
     return sel.join(cat, on="id").group_by("component", "mode").agg(pl.col("tokens").sum())
 
 
@@ -91,15 +99,22 @@ def compute(manifest: dict, modes: pl.DataFrame) -> dict:
         req, fill = _first(c, REQUESTED_KEYS), _first(c, FILLED_KEYS)
         req = float(req) if isinstance(req, (int, float)) else None
         fill = float(fill) if isinstance(fill, (int, float)) else None
+        avail = c.get("available_tokens")
         comps.append({"component": name, "requested": req, "filled": fill,
-                      "fill_rate": round(fill / req, 3) if req and fill is not None else None})
+                      "fill_rate": round(fill / req, 3) if req and fill is not None else None,
+                      "available": float(avail) if isinstance(avail, (int, float)) else None,
+                      "status": str(c["status"]) if "status" in c else None})
     table = pl.DataFrame(comps, schema={"component": pl.String, "requested": pl.Float64, "filled": pl.Float64,
-                                        "fill_rate": pl.Float64})
+                                        "fill_rate": pl.Float64, "available": pl.Float64, "status": pl.String})
     by_mode = {m: int(t) for m, t in modes.group_by("mode").agg(pl.col("tokens").sum()).iter_rows()} if modes.height else {}
     r, n = by_mode.get("reasoning", 0), by_mode.get("non_reasoning", 0)
+    totals = manifest.get("totals") if isinstance(manifest.get("totals"), dict) else {}
+    spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
     return {"table": table, "by_mode": by_mode, "ratio": (r / n) if n else None,
-            "target_ratio": _first(manifest, ("reasoning_ratio", "target_ratio")) or
-            _first(manifest.get("spec") or {}, ("reasoning_ratio",))}
+            "reported_ratio": totals.get("reasoning_ratio"),
+            "target_ratio": (_first(totals, ("reasoning_ratio_target",)) or _first(manifest, ("reasoning_ratio",))
+                             or _first(spec, ("reasoning_ratio",))),
+            "warnings": [str(w) for w in manifest.get("warnings") or []]}
 
 
 def render() -> None:
@@ -120,11 +135,14 @@ def render() -> None:
         st.error(err)
         return
     c = compute(manifest, load_modes(str(root), manifest_ids(manifest, str(root))))
-    cols = st.columns(3)
+    cols = st.columns(4)
     cols[0].metric("components", c["table"].height)
     ratio = "n/a (no selected sample ids)" if c["ratio"] is None else f"{c['ratio']:.2f} : 1"
     cols[1].metric("reasoning : non-reasoning (catalog)", ratio)
-    cols[2].metric("target ratio", f"{c['target_ratio']} : 1" if c["target_ratio"] else "unset")
+    cols[2].metric("manifest says", "n/a" if c["reported_ratio"] is None else f"{c['reported_ratio']:.2f} : 1")
+    cols[3].metric("target ratio", f"{c['target_ratio']} : 1" if c["target_ratio"] else "unset")
+    for w in c["warnings"]:
+        st.warning(w)
     if c["table"].height:
         long = c["table"].unpivot(index="component", on=["requested", "filled"], variable_name="what",
                                   value_name="tokens")
@@ -134,8 +152,10 @@ def render() -> None:
         st.dataframe(c["table"], hide_index=True, width="stretch")
     if c["by_mode"]:
         st.caption("tokens by mode (catalog): " + ", ".join(f"{m} {t:,}" for m, t in sorted(c["by_mode"].items())))
-    with st.expander("manifest"):
-        st.json(manifest, expanded=1)
+    with st.expander("manifest header"):  # the per-sample list can hold millions of entries
+        n = len(manifest.get("samples") or []) if isinstance(manifest.get("samples"), list) else 0
+        st.caption(f"{n:,} sample entries not shown")
+        st.json({k: v for k, v in manifest.items() if k != "samples"}, expanded=1)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """A small real catalog for the dashboard tests, written through Store.write_shard from examples/data:
 GSM8K questions with their reference solutions (and a mismatched solution that fails verification),
 XQuAD Spanish QA, Korean ChatbotData, a BFCL tool call, a Paul Graham essay haystack with one needle,
-real web pages (passed) and raw HTML pages dropped by a filter (one carries <script> tags)."""
+real web pages (passed) and raw HTML pages dropped by a filter (one carries <script> tags); plus a coverage
+file, a NIAH grid and one mixture built by datamill.mixing.run_mix."""
 
 from __future__ import annotations
 
@@ -138,15 +139,12 @@ def build_catalog(store: Store, examples: Path) -> dict:
         "model": "tiny-exaone", "lengths": [4096, 8192], "depths": [0.0, 0.5, 1.0], "threshold": 0.8,
         "cells": [{"length": L, "depth": d, "language": "en", "n": 10, "score": 1.0 - d * L / 16384}
                   for L in (4096, 8192) for d in (0.0, 0.5, 1.0)], "green": False}))
-    manifest = store.root / "mixtures/demo-mix/manifest.json"
-    atomic_write_text(manifest, json.dumps({
-        "name": "demo-mix", "spec_hash": "abc123",
-        "components": [{"name": "math", "requested_tokens": 2000, "filled_tokens": 1000,
-                        "sample_ids": [f"gsm8k-{i}-r0" for i in range(6)]},
-                       {"name": "korean", "requested_tokens": 500, "filled_tokens": 120,
-                        "sample_ids": [f"ko-chatbot-{i}" for i in range(8)]}]}))
-    with store.connect() as con:
-        con.execute("INSERT INTO mixtures VALUES ('demo-mix', 'abc123', ?, '', 14, 1120, '', now())",
-                    [str(manifest)])
+    spec = store.root.parent / "dash_mix.yaml"  # a real mixture through datamill.mixing (its manifest format)
+    spec.write_text("name: dash-mix\nseed: 0\nreasoning_ratio: 1.5\non_shortfall: warn\ncomponents:\n"
+                    "  - {name: math, select: {domain: [math], passed: true}, token_budget: 300}\n"
+                    "  - {name: multilingual, select: {domain: [multilingual]}, token_budget: 5000}\n")
+    from datamill.mixing import run_mix
+
+    run_mix(spec, store, progress=False)
     return {"script_doc": next(d.id for d in dropped if "<script" in d.text), "needle": "niah-apple-0",
             "tool": "bfcl-simple-0", "korean": "ko-chatbot-0"}

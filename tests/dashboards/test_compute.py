@@ -117,10 +117,19 @@ def test_mixtures_compute_reads_manifest_defensively():
         {"name": "math", "token_budget": 100, "tokens": 90}, {"name": "odd", "requested": "lots"}, "junk"]}
     modes = pl.DataFrame({"component": ["math", "math"], "mode": ["reasoning", "non_reasoning"], "tokens": [60, 30]})
     c = mixtures.compute(manifest, modes)
-    assert c["table"].to_dicts() == [{"component": "math", "requested": 100.0, "filled": 90.0, "fill_rate": 0.9},
-                                     {"component": "odd", "requested": None, "filled": None, "fill_rate": None}]
+    assert c["table"].select("component", "requested", "filled", "fill_rate").to_dicts() == [
+        {"component": "math", "requested": 100.0, "filled": 90.0, "fill_rate": 0.9},
+        {"component": "odd", "requested": None, "filled": None, "fill_rate": None}]
     assert c["ratio"] == 2.0 and c["target_ratio"] == 1.5
     assert mixtures.compute({}, modes.clear())["ratio"] is None
+    real = {"components": [{"name": "m", "asked_tokens": 300, "selected_tokens": 280, "available_tokens": 400,
+                            "status": "short"}], "totals": {"reasoning_ratio": 1.2, "reasoning_ratio_target": 1.5},
+            "samples": [{"id": "a", "component": "m"}, {"id": "a", "component": "m"}, {"id": "b", "component": "m"}]}
+    c = mixtures.compute(real, modes)
+    assert c["table"].to_dicts()[0] == {"component": "m", "requested": 300.0, "filled": 280.0, "fill_rate": 0.933,
+                                        "available": 400.0, "status": "short"}
+    assert (c["reported_ratio"], c["target_ratio"]) == (1.2, 1.5)
+    assert mixtures.manifest_ids(real, "/nonexistent") == {"m": ["a", "a", "b"]}  # repeats kept
 
 
 def test_dashboard_command_needs_a_catalog(tmp_path, capsys):

@@ -163,12 +163,17 @@ def test_long_context_bad_grid_is_an_error_not_a_crash(dash_store, tmp_path):
 def test_mixtures_requested_vs_filled_and_ratio(dash_store):
     at = page("mixtures")
     m = {x.label: x.value for x in at.metric}
-    ids_r = [f"gsm8k-{i}-r0" for i in range(6)]
-    r = sql(dash_store, "SELECT sum(tokens) FROM samples WHERE list_contains(?, id)", [ids_r])[0][0]
-    n = sql(dash_store, "SELECT sum(tokens) FROM samples WHERE id LIKE 'ko-chatbot-%'")[0][0]
-    assert m["reasoning : non-reasoning (catalog)"] == f"{r / n:.2f} : 1"
+    path = sql(dash_store, "SELECT manifest_path FROM mixtures WHERE name = 'dash-mix'")[0][0]
+    manifest = json.loads(Path(path).read_text())
+    by_mode = dict(sql(dash_store, """SELECT s.mode, sum(s.tokens) FROM (SELECT unnest(?) AS id) sel
+                                      JOIN samples s USING (id) GROUP BY 1""", [[e["id"] for e in manifest["samples"]]]))
+    assert by_mode["reasoning"] and by_mode["non_reasoning"]
+    assert m["reasoning : non-reasoning (catalog)"] == f"{by_mode['reasoning'] / by_mode['non_reasoning']:.2f} : 1"
+    assert m["target ratio"] == "1.5 : 1"
     table = at.dataframe[1].value
-    assert list(table["fill_rate"]) == [0.5, 0.24]
+    assert list(table["requested"]) == [c["asked_tokens"] for c in manifest["components"]]
+    assert list(table["filled"]) == [c["selected_tokens"] for c in manifest["components"]]
+    assert [w.value for w in at.warning] == manifest["warnings"]
 
 
 def test_browse_deep_link_opens_one_sample(dash_store, ids):

@@ -93,14 +93,15 @@ def load_web_documents(store, language: str, min_chars: int = 2000, limit: int =
     return sorted(docs, key=lambda d: d.name)
 
 
-def word_pool(docs: list[SourceDoc], language: str, min_count: int = 2) -> list[str]:
-    """Real words of the haystack language (seen ≥ min_count times) for needle keys and word values."""
+def word_pool(docs: list[SourceDoc], language: str, min_count: int = 2, max_count: int = 5) -> list[str]:
+    """Real but rare words of the haystack language for needle keys and word values: seen at least twice (not
+    a typo) and at most `max_count` times, so a word value is unlikely to occur in the haystack by chance."""
     pat = _WORDS.get(language, _WORDS["en"])
     counts: dict[str, int] = {}
     for d in docs:
         for w in pat.findall(d.text.lower()):
             counts[w] = counts.get(w, 0) + 1
-    pool = sorted(w for w, c in counts.items() if c >= min_count)
+    pool = sorted(w for w, c in counts.items() if min_count <= c <= max_count)
     if len(pool) < 20:
         raise ValueError(f"only {len(pool)} distinct {language} words in the sources: too few for needle keys")
     return pool

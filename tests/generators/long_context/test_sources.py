@@ -28,8 +28,12 @@ def test_no_catalog_means_no_web_documents(tmp_path):
 
 
 def test_word_pool_is_real_words_of_the_language(examples):
-    ko = word_pool(load_documents("ko", examples), "ko")
-    assert "대한민국" in ko and all("가" <= ch <= "힣" for w in ko[:50] for ch in w)
+    docs = load_documents("ko", examples)
+    ko = word_pool(docs, "ko")
+    assert all("가" <= ch <= "힣" for w in ko for ch in w)
+    text = " ".join(d.text for d in docs)
+    assert "대한민국" not in ko and text.count("대한민국") > 5  # too common to be a needle word
+    assert all(2 <= text.count(w) for w in ko[:30])
     es = word_pool(load_documents("es", examples), "es")
     assert all(w.isalpha() for w in es) and len(es) > 100
 

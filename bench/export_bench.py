@@ -23,13 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 
-from bench._report import table, write_section  # noqa: E402
-from datamill.demo_data import EXAMPLES, shared_data  # noqa: E402
-from datamill.export.packed import pack, tokenize  # noqa: E402
-from datamill.tokens import load_tokenizer  # noqa: E402
-from schemas import Message, SFTSample, render_exaone_chat  # noqa: E402
+from bench._report import table, write_section
+from datamill.demo_data import EXAMPLES, shared_data
+from datamill.export.packed import pack, tokenize
+from datamill.tokens import load_tokenizer
+from schemas import Message, SFTSample, render_exaone_chat
 
 CALC = re.compile(r"<<[^>]*>>")
 
@@ -120,7 +119,7 @@ def main() -> None:
         tokens, our_s, stats = best(run_ours, reps)
         assert tokens == base_tokens == plain_tokens, f"token counts differ: {tokens} {base_tokens} {plain_tokens}"
         base_rate = base_tokens / base_s
-        for name, t, sec in ((f"ours: tokenize+mask+pack (seq 1024)", tokens, our_s),
+        for name, t, sec in (("ours: tokenize+mask+pack (seq 1024)", tokens, our_s),
                              ("HF datasets.map + tokenizer, offsets mask, no packing", base_tokens, base_s),
                              ("(reference) datasets.map + tokenizer, no mask, no packing", plain_tokens, plain_s)):
             rows.append([shape, name, f"{t:,}", f"{sec:.2f}", f"{t / sec / 1e6:.2f}M", f"{t / sec / base_rate:.2f}×"])

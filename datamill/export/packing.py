@@ -26,7 +26,7 @@ class _RoomTree:
         i //= 2
         while i:
             left, right = self.tree[2 * i], self.tree[2 * i + 1]
-            self.tree[i] = left if left > right else right
+            self.tree[i] = max(right, left)
             i //= 2
 
     def add(self, room: int) -> None:

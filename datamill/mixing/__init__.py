@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datamill.config import load_config
-from datamill.mixing.manifest import (MANIFEST_VERSION, MixShortfall, catalog_state, load_manifest,
-                                      pack_long_documents, render_manifest, report_table, spec_hash, summarize)
+from datamill.mixing.manifest import (
+    MANIFEST_VERSION,
+    MixShortfall,
+    catalog_state,
+    load_manifest,
+    pack_long_documents,
+    render_manifest,
+    report_table,
+    spec_hash,
+    summarize,
+)
 from datamill.mixing.mixer import build
 from datamill.store import Store, atomic_write_text, now_iso
 from schemas.mixture import MixtureSpec

@@ -27,7 +27,7 @@ class Candidates:
     def __len__(self) -> int:
         return int(self.cols["tokens"].size)
 
-    def take(self, mask: np.ndarray) -> "Candidates":
+    def take(self, mask: np.ndarray) -> Candidates:
         return Candidates({k: v[mask] for k, v in self.cols.items()}, self.matched, self.excluded)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from generators.engine import SamplingParams
 from schemas import Lineage, Message, SFTSample
 
-_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.S)
+_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
 
 
 def load_queries(path: str | Path, limit: int) -> list[dict]:

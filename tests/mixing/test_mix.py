@@ -28,7 +28,7 @@ def test_same_spec_same_catalog_gives_identical_manifest(real_store, tmp_path):
     assert a.manifest_path.read_bytes() == b.manifest_path.read_bytes()
     assert a.manifest_sha256 == b.manifest_sha256
     c = run_mix(write_spec(tmp_path, **{**BASE, "name": "base2", "seed": 8}), real_store, tmp_path / "c", progress=False)
-    ids = lambda r: {e["id"] for e in load_manifest(r.manifest_path)["samples"]}  # noqa: E731
+    ids = lambda r: {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
     assert ids(a) != ids(c)  # the seed changes the choice
     with real_store.connect(read_only=True) as con:
         row = con.execute("SELECT samples, tokens, manifest_sha256 FROM mixtures WHERE name = 'base'").fetchone()

@@ -66,6 +66,8 @@ class MixtureSpec(BaseModel):
     max_tokens_per_sample: int | None = Field(default=None, gt=0)
     exclude_rejected: bool = True  # drop samples whose latest audit decision is "reject"
     exclude_contaminated: bool = True  # drop decontamination hits
+    # only samples of each dataset's latest complete run (a re-generated dataset does not count twice)
+    latest_run_only: bool = False
     stage_length: int | None = Field(default=None, gt=0)  # context-extension stage length; packs long docs whole
     tolerance: float = Field(default=0.01, gt=0, lt=1)  # budgets and ratio must be met within this fraction
     on_shortfall: Literal["warn", "error"] = "warn"  # a budget that cannot be met: warning or error

@@ -13,6 +13,9 @@ import numpy as np
 
 from schemas.mixture import MixtureComponent, MixtureSpec, SampleFilter
 
+# each dataset's latest complete run (datasets table), for MixtureSpec.latest_run_only
+LATEST_RUN_JOIN = """LEFT JOIN (SELECT name, arg_max(run_id, created_at) AS run_id FROM datasets
+                                WHERE status = 'complete' GROUP BY name) l ON l.name = s.dataset"""
 COLUMNS = ("id", "dataset", "shard", "row", "kind", "mode", "language", "tokens")
 
 
@@ -74,8 +77,10 @@ def fetch_candidates(con, spec: MixtureSpec, comp: MixtureComponent) -> Candidat
                coalesce(s.language, '') AS language, coalesce(s.tokens, 0) AS tokens,
                coalesce(a.decision, '') = 'reject' AS x_rejected,
                coalesce(s.contaminated, false) AS x_contaminated,
-               coalesce(s.tokens, 0) > ? AS x_too_long
+               coalesce(s.tokens, 0) > ? AS x_too_long, coalesce(s.tokens, 0) <= 0 AS x_no_tokens,
+               {"s.run_id IS DISTINCT FROM l.run_id" if spec.latest_run_only else "false"} AS x_old_run
         FROM samples s LEFT JOIN latest_audits a ON a.sample_id = s.id
+        {LATEST_RUN_JOIN if spec.latest_run_only else ""}
         WHERE {where}
         ORDER BY md5(? || ':' || s.id), s.id"""
     t = con.sql(sql, params=[max_len if max_len else 2**62, *params, str(spec.seed)]).to_arrow_table()
@@ -84,7 +89,8 @@ def fetch_candidates(con, spec: MixtureSpec, comp: MixtureComponent) -> Candidat
     excluded: dict[str, int] = {}
     flags = [("rejected_audit", "x_rejected", spec.exclude_rejected), ("contaminated", "x_contaminated",
              spec.exclude_contaminated), ("longer_than_stage" if comp.role == "long_document" else "too_long",
-             "x_too_long", max_len is not None)]
+             "x_too_long", max_len is not None), ("no_token_count", "x_no_tokens", True),
+             ("older_run", "x_old_run", spec.latest_run_only)]
     for reason, col, active in flags:
         if active:
             hit = keep & cols[col].astype(bool)

@@ -122,3 +122,19 @@ def test_stage_mixture_packs_whole_documents(real_store, tmp_path):
         packs[e["pack"]] = packs.get(e["pack"], 0) + e["tokens"]
     assert long and max(packs.values()) <= 4096
     assert m["long_document_packing"]["sequences"] == len(packs)
+
+
+def test_latest_run_only_counts_a_regenerated_dataset_once(examples, tmp_path):
+    store = Store(tmp_path / "st")
+    first, second = gsm8k_samples(examples, 10, wrong=False), gsm8k_samples(examples, 12, wrong=False)
+    for s in second:
+        s.id = "v2-" + s.id
+    for run_id, recs in (("old", first), ("new", second)):
+        store.begin_run("g", run_id, "sft", {"v": run_id})
+        store.write_shard("g", run_id, 0, recs)
+        store.finish_run("g", run_id)
+    spec = {"name": "lr", "reasoning_ratio": None, "latest_run_only": True,
+            "components": [{"name": "all", "token_budget": 10**7}]}
+    r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "x", progress=False)
+    ids = {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
+    assert ids == {s.id for s in second} and r.components[0]["excluded"] == {"older_run": 20}

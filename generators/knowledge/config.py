@@ -31,8 +31,10 @@ class SelectionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     datasets: list[str] = Field(default_factory=list)
     """Web datasets to read; empty = every web dataset in the catalog."""
-    min_edu_score: float = 3.0
-    """Keep documents with edu_score ≥ this (FineWeb-Edu keeps score ≥ 3 on its 0–5 rubric)."""
+    min_edu_score: float = 0.5
+    """Keep documents with edu_score ≥ this. The catalog's edu_score is P(high quality) from the DCLM-style
+    classifier of filters/edu.py (0–1): 0.5 = more likely educational than not. (With FineWeb-Edu 0–5 scores
+    use 3, the threshold FineWeb-Edu keeps.)"""
     languages: list[str] = Field(default_factory=lambda: ["en", "es", "ko"])
     """Document languages to use (catalog `language`)."""
     topic_keywords: list[str] = Field(default_factory=list)
@@ -55,8 +57,9 @@ class QAConfig(BaseModel):
     """SupportFilter: share of the answer's content words that must occur in the passage."""
     llm_judge: bool = False
     """Also ask the engine whether the passage supports the answer (drops 'judge_unsupported')."""
-    specialised_edu_score: float = 4.0
-    """Documents at or above this edu_score count as specialised (candidates for reasoning mode)."""
+    specialised_edu_score: float = 0.8
+    """Documents at or above this edu_score count as specialised (candidates for reasoning mode); same scale
+    as selection.min_edu_score."""
     reasoning_fraction: float = 0.5
     """Share of hard or specialised pairs (chosen by a hash of the id) re-answered in reasoning mode."""
     temperature: float = 0.7

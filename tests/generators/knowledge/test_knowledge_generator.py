@@ -56,8 +56,8 @@ def passages(examples):
     for it in XQuADReader(examples / "spanish/xquad.en.json", "en").read():
         if it.context not in contexts:
             contexts.append(it.context)
-    # documents 6 and 7 are "specialised" (edu_score ≥ 4): candidates for reasoning mode
-    return [Passage(SourceDocument(f"doc{i}", c, "en", 4.5 if i >= 6 else 3.0, "CC-BY-SA-4.0", f"https://x/{i}"), 0, c)
+    # documents 6 and 7 are "specialised" (edu_score ≥ 0.8): candidates for reasoning mode
+    return [Passage(SourceDocument(f"doc{i}", c, "en", 0.9 if i >= 6 else 0.6, "CC-BY-SA-4.0", f"https://x/{i}"), 0, c)
             for i, c in enumerate(contexts[:8])]
 
 
@@ -105,7 +105,7 @@ def test_lineage_scores_and_tokens(scripted, passages):
     samples, _ = run_gen(scripted, passages)
     s = next(s for s in samples if s.lineage.parent_ids == ["doc0"] and s.mode == "non_reasoning")
     assert s.lineage.model == "scripted-test-model" and s.lineage.prompt_id
-    assert s.scores["edu"] == 3.0 and s.scores["support"] == pytest.approx(1.0)
+    assert s.scores["edu"] == 0.6 and s.scores["support"] == pytest.approx(1.0)
     assert s.domain == "world_knowledge" and s.language == "en" and s.license == "CC-BY-SA-4.0"
     assert s.num_tokens > 0 and passages[0].text in s.messages[0].content  # with_context: passage in the query
     assert len({x.id for x in samples}) == len(samples)

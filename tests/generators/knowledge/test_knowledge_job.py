@@ -38,7 +38,7 @@ def test_without_engine_imports_xquad_and_says_what_it_skipped(tmp_path, store, 
 
 def test_canned_engine_run_reads_web_documents_from_the_catalog(tmp_path, store, examples):
     contexts = sorted({it.context for it in XQuADReader(examples / "spanish/xquad.en.json", "en").read()})[:3]
-    docs = [WebDocument(id=f"web{i}", text=c, language="en", edu_score=3.0 + i, license="CC-BY-SA-4.0",
+    docs = [WebDocument(id=f"web{i}", text=c, language="en", edu_score=0.5 + 0.2 * i, license="CC-BY-SA-4.0",
                         url=f"https://example.org/{i}") for i, c in enumerate(contexts)]
     store.begin_run("web", "r1", "web", {})
     store.write_shard("web", "r1", 0, docs, kind="web")
@@ -59,4 +59,4 @@ def test_canned_engine_run_reads_web_documents_from_the_catalog(tmp_path, store,
     with store.connect(read_only=True) as con:
         rows = con.execute("""SELECT parent_ids[1], passed, edu_score, json_extract_string(verdicts, '$[1].reason')
                               FROM samples WHERE dataset = 'knowledge-web-qa' ORDER BY 1""").fetchall()
-    assert rows == [("web0", True, 3.0, ""), ("web1", False, 4.0, "unsupported_answer"), ("web2", True, 5.0, "")]
+    assert rows == [("web0", True, 0.5, ""), ("web1", False, 0.7, "unsupported_answer"), ("web2", True, 0.9, "")]

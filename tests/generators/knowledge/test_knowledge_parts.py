@@ -82,16 +82,16 @@ def test_xquad_reader_reads_real_files_and_reports_bad_entries(examples, tmp_pat
 def test_selection_by_edu_score_language_topic_and_curation_verdict(store, examples):
     contexts = sorted({it.context for it in XQuADReader(examples / "spanish/xquad.en.json", "en").read()})[:5]
     docs = [
-        WebDocument(id="a", text=contexts[0], language="en", edu_score=3.5, license="L"),
-        WebDocument(id="b", text=contexts[1], language="en", edu_score=2.0),  # below the edu threshold
-        WebDocument(id="c", text=contexts[2], language="de", edu_score=4.0),  # language not asked for
-        WebDocument(id="d", text=contexts[3], language="en", edu_score=4.0,
+        WebDocument(id="a", text=contexts[0], language="en", edu_score=0.7, license="L"),
+        WebDocument(id="b", text=contexts[1], language="en", edu_score=0.2),  # below the edu threshold
+        WebDocument(id="c", text=contexts[2], language="de", edu_score=0.8),  # language not asked for
+        WebDocument(id="d", text=contexts[3], language="en", edu_score=0.8,
                     metadata={"drop": {"filter": "gopher", "reason": "too_short"}}),  # rejected by curation
-        WebDocument(id="e", text=contexts[4], language="en", edu_score=4.0),
+        WebDocument(id="e", text=contexts[4], language="en", edu_score=0.8),
     ]
     store.begin_run("web-test", "r1", "web", {})
     store.write_shard("web-test", "r1", 0, docs, kind="web")
-    chosen = select_documents(store, SelectionConfig(min_edu_score=3.0, languages=["en"]))
+    chosen = select_documents(store, SelectionConfig(min_edu_score=0.5, languages=["en"]))
     assert [d.id for d in chosen] == ["a", "e"] and chosen[0].license == "L" and chosen[0].text == contexts[0]
     word = contexts[4].split()[3]
     assert [d.id for d in select_documents(store, SelectionConfig(languages=["en"], topic_keywords=[word.upper()]))] \

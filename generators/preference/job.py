@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 
 from datamill.config import load_config
 from datamill.export.reader import iter_records
@@ -99,4 +100,10 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     if not responses:
         raise ValueError(f"{config_path}: no SFT responses in the catalog for domains {cfg.domains} "
                          f"datasets {cfg.from_datasets or 'any'} (generate math/code/logic first)")
-    return [make_pairs(store, cfg, responses)]
+    report = make_pairs(store, cfg, responses)
+    if not report.rows_written and not report.parts_skipped:
+        print(f"preference: no pairs from {len(responses)} responses — a pair needs one verified-correct and one "
+              f"incorrect response to the same query (metadata.query_id); with no engine configured the math/code/"
+              f"logic datasets hold only reference solutions. Generate responses with a model first "
+              f"(dropped: {dict(sorted(report.dropped.items()))})", file=sys.stderr)
+    return [report]

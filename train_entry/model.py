@@ -108,12 +108,9 @@ def make_mask_mod(segment_ids_BL: torch.Tensor, window: int | None):
 def dense_mask(segment_ids_BL: torch.Tensor, window: int | None) -> torch.Tensor:
     """The same rule as `make_mask_mod`, materialised as a boolean [B, 1, L, L] mask for SDPA."""
     L = segment_ids_BL.shape[1]
-    q = torch.arange(L, device=segment_ids_BL.device)[:, None]
-    kv = torch.arange(L, device=segment_ids_BL.device)[None, :]
-    ok = (q >= kv) & (segment_ids_BL[:, :, None] == segment_ids_BL[:, None, :])
-    if window:
-        ok = ok & (q - kv < window)
-    return ok[:, None]
+    ones = torch.ones(L, L, dtype=torch.bool, device=segment_ids_BL.device)
+    band = ones.tril() & ~ones.tril(-window) if window else ones.tril()  # kv ≤ q and (q − kv < window)
+    return (band & (segment_ids_BL[:, :, None] == segment_ids_BL[:, None, :]))[:, None]
 
 
 @functools.cache

@@ -48,7 +48,7 @@ def test_dense_mask_rule_by_hand():
 def test_flex_create_mask_agrees_and_local_blocks_scale_with_window():
     from torch.nn.attention.flex_attention import create_block_mask, create_mask
 
-    L, W = 4096, 256
+    L, W = 2048, 128
     seg = torch.ones(1, L, dtype=torch.long)
     small = torch.tensor([[1] * 150 + [2] * 130 + [0] * 20])
     assert torch.equal(create_mask(make_mask_mod(small, 64), 1, 1, 300, 300, device="cpu"), dense_mask(small, 64))

@@ -1,0 +1,101 @@
+"""Training runs on real packed data (CPU, tiny model): the loss falls, accumulation and activation
+checkpointing change nothing, the HF directory loads in transformers, the CLI wraps it all."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from datamill.cli import main
+from train_entry.config import TrainConfig
+from train_entry.train import train
+
+
+def cfg(data, out, **kw) -> TrainConfig:
+    base = dict(data=str(data), out_dir=str(out), model={"preset": "tiny"}, micro_batch_size=4, max_steps=60,
+                lr=3e-3, warmup_steps=5, eval_every=20, ckpt_every=30, log_every=1000, threads=1, seed=0)
+    return TrainConfig.model_validate({**base, **kw})
+
+
+def losses(run) -> list[float]:
+    return [json.loads(ln)["loss"] for ln in (run / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(gsm8k_packed, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    return out, train(cfg(gsm8k_packed, out), log=lambda *_: None)
+
+
+def test_loss_decreases_on_real_packed_data(tiny_run):
+    out, s = tiny_run
+    ls = losses(out)
+    assert len(ls) == s.steps == 60
+    evals = [json.loads(ln).get("eval_loss") for ln in (out / "log.jsonl").read_text().splitlines()]
+    evals = [e for e in evals if e is not None]
+    assert sum(ls[:5]) / 5 > 8.5  # starts near ln(8192) = 9.01
+    assert sum(ls[-5:]) / 5 < sum(ls[:5]) / 5 - 2.5
+    assert len(evals) == 3 and evals[-1] < evals[0] and s.final_eval_loss == evals[-1]
+    assert s.target_tokens > 0 and s.tokens == 60 * 4 * 128 and s.bad_rows == 0
+
+
+def test_hf_directory_loads_with_transformers_and_gives_same_logits(tiny_run, gsm8k_packed):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from train_entry.data import PackedReader
+    from train_entry.model import HybridLM
+
+    out, s = tiny_run
+    hf = AutoModelForCausalLM.from_pretrained(s.hf_dir).eval()
+    assert type(hf).__name__ == "Exaone4ForCausalLM" and hf.config.layer_types[3] == "full_attention"
+    ours = HybridLM(cfg(gsm8k_packed, out).model.build(8192)).eval()
+    ours.load_state_dict(torch.load(f"{s.checkpoint_dir}/model.pt", weights_only=True))
+    ids = PackedReader(gsm8k_packed).batch([0]).input_ids[:, :90]  # real tokens of the first document(s)
+    with torch.no_grad():
+        torch.testing.assert_close(hf(ids).logits, ours.logits(ids), rtol=1e-5, atol=1e-5)
+    tok = AutoTokenizer.from_pretrained(s.hf_dir)  # the tokenizer travels with the model
+    assert tok.convert_tokens_to_ids("[|assistant|]") == 5
+
+
+def test_grad_accumulation_is_token_weighted(gsm8k_packed, tmp_path):
+    a = train(cfg(gsm8k_packed, tmp_path / "a", max_steps=3, micro_batch_size=4, export_hf=False), log=lambda *_: None)
+    b = train(cfg(gsm8k_packed, tmp_path / "b", max_steps=3, micro_batch_size=2, grad_accum=2, export_hf=False),
+              log=lambda *_: None)  # fmt: skip
+    la, lb = losses(tmp_path / "a"), losses(tmp_path / "b")
+    assert la == pytest.approx(lb, rel=1e-5, abs=1e-5) and la[0] != la[2]
+    wa = torch.load(f"{a.checkpoint_dir}/model.pt", weights_only=True)
+    wb = torch.load(f"{b.checkpoint_dir}/model.pt", weights_only=True)
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-4, atol=1e-5)
+
+
+def test_activation_checkpointing_changes_nothing(gsm8k_packed, tmp_path):
+    a = train(cfg(gsm8k_packed, tmp_path / "a", max_steps=3, export_hf=False), log=lambda *_: None)
+    b = train(cfg(gsm8k_packed, tmp_path / "b", max_steps=3, export_hf=False, activation_checkpointing=True),
+              log=lambda *_: None)  # fmt: skip
+    assert losses(tmp_path / "a") == pytest.approx(losses(tmp_path / "b"), rel=1e-6)
+    wa = torch.load(f"{a.checkpoint_dir}/model.pt", weights_only=True)
+    wb = torch.load(f"{b.checkpoint_dir}/model.pt", weights_only=True)
+    assert wa.keys() == wb.keys()  # checkpoint_wrapper leaves the HF names alone
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-5, atol=1e-6)
+
+
+def test_cli_train_and_clean_errors(gsm8k_packed, tmp_path, capsys):
+    y = tmp_path / "t.yaml"
+    y.write_text(f"data: {gsm8k_packed}\nmodel: {{preset: tiny}}\nmax_steps: 4\nthreads: 1\neval_every: 2\n")
+    assert main(["train", str(y), "--out", str(tmp_path / "r"), "--max-steps", "2", "--lr", "0.001"]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out[out.index("{\n"):])
+    assert summary["steps"] == 2 and summary["hf_dir"] == str(tmp_path / "r/hf")
+    log = [json.loads(ln) for ln in (tmp_path / "r/log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2] and log[1]["lr"] <= 0.001
+    assert (tmp_path / "r/hf/config.json").exists()
+    y.write_text(f"data: {gsm8k_packed}\nmodel: {{preset: huge}}\n")
+    assert main(["train", str(y)]) == 2
+    assert f"{y}: model.preset: Value error, unknown preset 'huge'" in capsys.readouterr().err
+    y.write_text(f"data: {tmp_path / 'nowhere'}\n")
+    assert main(["train", str(y), "--out", str(tmp_path / "r2")]) == 2
+    assert "nowhere/meta.json: no such file" in capsys.readouterr().err

@@ -1,8 +1,8 @@
 """Haystacks of real long text cut to an exact token length, with needles inserted at sentence boundaries.
 
 How exactness is achieved (one full encode in the common case):
-1. Each source is split once into sentences; every sentence is tokenized once, with and without its separator
-   (" " inside a document, "\\n\\n" at a document start), and the counts are cached (`SentenceStream`).
+1. Each source is split once into sentences; every sentence is tokenized once with its separator (" " inside
+   a document, "\\n\\n" at a document start), and the counts are cached (`SentenceStream`).
 2. `HaystackBuilder.build` walks whole sentences (cycling the source when it is too short, recorded as
    `cycles` > 1) until the budget `target - needle tokens` is reached, then fills the remainder with a token prefix
    of the next sentence (the only partial sentence, always the last haystack piece).
@@ -10,7 +10,9 @@ How exactness is achieved (one full encode in the common case):
 4. The rendered context is encoded once with offsets. If BPE merges made the count differ from the target
    (rare with byte-level pre-tokenizers), the partial tail grows/shrinks by the difference and it is re-encoded;
    the loop stops only when the count equals the target, so exactness never rests on the additive estimate.
-Needle char/token offsets are read off that final encoding.
+   If it oscillates (a token prefix that re-encodes differently), the partial tail moves to the next sentence.
+Needle char/token offsets are read off that final encoding. A needle at 100 % depth follows the partial tail, so
+it ends exactly at the last token.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class SourceDoc:
 
 
 class SentenceStream:
-    """All sentences of a language's documents, flattened, with cached token counts (computed once)."""
+    """All sentences of a language's documents, flattened, with cached token counts (computed once;
+    the separator-less count of a context's first sentence is computed when first needed)."""
 
     def __init__(self, docs: list[SourceDoc], tokenizer):
         if not docs:
@@ -68,10 +71,15 @@ class SentenceStream:
         if not self.texts:
             raise ValueError(f"no sentences in sources {[d.name for d in docs][:3]}")
         with_sep = self.tok.encode_batch([p + s for p, s in zip(self.seps, self.texts)], add_special_tokens=False)
-        bare = self.tok.encode_batch(self.texts, add_special_tokens=False)
         self.counts = [len(e.ids) for e in with_sep]
-        self.counts_bare = [len(e.ids) for e in bare]
         self.total_tokens = sum(self.counts)
+        self._bare: dict[int, int] = {}
+
+    def bare(self, j: int) -> int:
+        """Tokens of sentence j without its separator (it opens the context); counted on first use."""
+        if j not in self._bare:
+            self._bare[j] = self.count(self.texts[j])
+        return self._bare[j]
 
     def count(self, text: str) -> int:
         return len(self.tok.encode(text, add_special_tokens=False).ids)
@@ -116,7 +124,7 @@ class HaystackBuilder:
         while True:
             j = i % n
             if s.doc_of[j] not in exclude:
-                c = s.counts[j] if picked else s.counts_bare[j]
+                c = s.counts[j] if picked else s.bare(j)
                 if used + c > budget:
                     return picked, used, j, steps // n + 1
                 picked.append(j)
@@ -153,7 +161,7 @@ class HaystackBuilder:
             partial += diff
             while partial < 0 and picked:  # give back whole sentences, refill from the one dropped
                 nxt = picked.pop()
-                partial += s.counts[nxt] if picked else s.counts_bare[nxt]
+                partial += s.counts[nxt] if picked else s.bare(nxt)
             if partial < 0:
                 raise ValueError(f"cannot fit {len(needle_texts)} needles into {target} tokens")
             cap = s.counts[nxt]
@@ -188,7 +196,7 @@ class HaystackBuilder:
         pieces, cum = [], 0
         for j in picked:
             pieces.append((s.seps[j], s.texts[j], cum))
-            cum += s.counts[j] if pieces[1:] else s.counts_bare[j]
+            cum += s.counts[j] if pieces[1:] else s.bare(j)
         tail = ""
         if partial > 0:
             full = (s.seps[nxt] if picked else "") + s.texts[nxt]

@@ -121,3 +121,30 @@ def test_stale_manifest_is_refused(mixed, tmp_path):
     bad.write_text(json.dumps(m))
     with pytest.raises(ManifestOutOfDate, match="expects id not-there"):
         export(bad, store, tmp_path / "o", progress=False)
+
+
+def test_trainer_reads_the_packed_export(mixed):
+    from train_entry.data import IGNORE, PackedReader
+
+    store, manifest, root = mixed
+    export(manifest, store, root / "tr", seq_len=512, formats=("packed",), progress=False)
+    reader = PackedReader(root / "tr" / "packed")
+    assert reader.problems == [] and len(reader) == reader.meta.num_seqs
+    b = reader.batch([0, 1])
+    assert b.num_targets > 0 and (b.targets != IGNORE).sum() <= int(read_packed(root / "tr" / "packed")[2][:2].sum())
+
+
+@pytest.mark.slow
+def test_bigger_mix_and_export_on_shared_gsm8k(shared, tmp_path):
+    store = Store(tmp_path / "store")
+    store.begin_run("gsm8k", "r1", "sft", {})
+    recs = gsm8k_samples(shared, 3000)
+    for part in range(0, len(recs), 2000):
+        store.write_shard("gsm8k", "r1", part // 2000, recs[part:part + 2000])
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({"name": "big", "components": [
+        {"name": "math", "select": {"passed": True}, "token_budget": 400000}]}))
+    mix = run_mix(tmp_path / "s.yaml", store, tmp_path / "mix", progress=False)
+    assert mix.warnings == [] and abs(mix.totals["tokens"] - 400000) <= 4000
+    assert abs(mix.totals["reasoning_ratio"] / 1.5 - 1) <= 0.01
+    rep = export(mix.manifest_path, store, tmp_path / "out", seq_len=1024, progress=False)
+    assert rep.packed["efficiency"] >= 0.98 and rep.packed["non_pad_tokens"] == mix.totals["tokens"]

@@ -58,4 +58,4 @@ def test_flex_create_mask_agrees_and_local_blocks_scale_with_window():
     q_blocks = L // 128
     assert n_blocks(local) <= q_blocks * (W // 128 + 1)  # each query block touches ≤ window/128 + 1 key blocks
     assert n_blocks(glob) == q_blocks * (q_blocks + 1) // 2  # causal: O(L²)
-    assert n_blocks(glob) > 5 * n_blocks(local)
+    assert n_blocks(glob) > 4 * n_blocks(local)  # 136 vs 31 blocks at L=2048, window 128

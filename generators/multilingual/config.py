@@ -42,9 +42,13 @@ class InstructionsConfig(BaseModel):
     mode: Literal["non_reasoning", "reasoning"] = "non_reasoning"
     """Mode of the answers."""
     temperature: float = 0.9
-    """Sampling temperature (high: varied instructions)."""
+    """Sampling temperature for writing instructions (high: varied instructions)."""
+    instruction_max_tokens: int = 512
+    """Completion budget for one instruction."""
+    answer_temperature: float = 0.7
+    """Sampling temperature for the answers."""
     max_tokens: int = 2048
-    """Completion budget; a longer output is 'truncated' and dropped."""
+    """Completion budget for an answer; a longer output is 'truncated' and dropped."""
     seed: int = 0
     """Sampling seed (part of the completion cache key)."""
 

@@ -57,8 +57,10 @@ class InstructionGenerator:
 
     def process(self, items: list[TopicItem], report: JobReport) -> list[SFTSample]:
         c = self.cfg
-        p_inst = SamplingParams(temperature=c.temperature, max_tokens=512, n=c.per_topic, seed=c.seed, reasoning=False)
-        p_ans = SamplingParams(temperature=0.7, max_tokens=c.max_tokens, seed=c.seed, reasoning=c.mode == "reasoning")
+        p_inst = SamplingParams(temperature=c.temperature, max_tokens=c.instruction_max_tokens, n=c.per_topic,
+                                seed=c.seed, reasoning=False)
+        p_ans = SamplingParams(temperature=c.answer_temperature, max_tokens=c.max_tokens, seed=c.seed,
+                               reasoning=c.mode == "reasoning")
         outs = self.engine.generate([prompts.build_instruction_prompt(it.topic, it.language) for it in items], p_inst)
         samples, todo = [], []
         for it, comps in zip(items, outs):
@@ -93,8 +95,11 @@ class InstructionGenerator:
         return samples
 
     def _sample(self, report, it, key, mode, msgs, verdicts, comp, stage, **meta) -> SFTSample:
-        lineage = Lineage(source=f"topic:{it.language}:{it.topic}", model=comp.model, seed=self.cfg.seed,
-                          prompt_id=comp.prompt_id, params={"temperature": self.cfg.temperature})
+        c = self.cfg
+        params = {"instruction_temperature": c.temperature, "answer_temperature": c.answer_temperature,
+                  "max_tokens": c.max_tokens, "mode": c.mode}
+        lineage = Lineage(source=f"topic:{it.language}:{it.topic}", model=comp.model or self.engine.model_name,
+                          seed=c.seed, prompt_id=comp.prompt_id, params=params)
         return finish_sample(self.dataset, self.run_id, key, it.language, mode, msgs, verdicts, lineage, self.license,
                        {"topic": it.topic, "stage": stage, **meta}, report, self.tokenizer_path)
 

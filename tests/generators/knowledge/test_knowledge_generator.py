@@ -121,3 +121,12 @@ def test_llm_judge_can_reject_a_lexically_supported_answer(scripted, passages):
 def test_closed_book_mode_asks_the_question_alone(scripted, passages):
     samples, _ = run_gen(scripted, passages[:1], with_context=False)
     assert samples[0].messages[0].content == "How many points did the Panthers defense give up?"
+
+
+def test_a_backend_that_returns_no_completion_is_a_counted_drop(passages):
+    from generators.engine import CannedEngine
+
+    gen = GroundedQAGenerator(CannedEngine(lambda prompt, params: []), QAConfig(), "knowledge-web-qa", "run-test")
+    report = JobReport("knowledge-web-qa", "run-test")
+    samples = gen.process(passages[:2], report)
+    assert [first_failure(s.verdicts) for s in samples] == ["empty", "empty"] and report.dropped == {"empty": 2}

@@ -44,7 +44,7 @@ CASES = {
 
 def instruction_script(prompt, params):
     for (lang, topic), (instruction, answer, finish, _) in CASES.items():
-        if params.reasoning is False and params.max_tokens == 512 and topic in prompt:
+        if params.max_tokens == 512 and topic in prompt:
             return instruction, "stop"
         if prompt == re.sub(r"^(질문)\s*[:：]\s*", "", instruction).strip("«»"):
             return answer, finish

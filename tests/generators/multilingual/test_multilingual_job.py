@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from datamill.demo_data import REPO_ROOT
 from datamill.jobs import JobReport
 from generators.knowledge.job import run as run_knowledge
 from generators.multilingual.chatbot import ChatbotReader
@@ -44,9 +45,10 @@ def test_without_engine_builds_seed_parts_and_says_what_it_skipped(tmp_path, sto
 
 
 def test_catalog_shows_per_language_counts_and_drop_reasons(tmp_path, store):
-    """The 'Show' query: both jobs into one catalog, then counts by language and by drop reason."""
-    knowledge = run_knowledge("knowledge", write_config(tmp_path, "kn"), store)
-    multilingual = run_multilingual("multilingual", write_config(tmp_path, "ml"), store)
+    """The 'Show' query: both jobs with the shipped configs into one catalog, then counts by language and by drop
+    reason (the shipped configs read examples/data with no engine, as the demo does)."""
+    knowledge = run_knowledge("knowledge", str(REPO_ROOT / "configs/knowledge.yaml"), store)
+    multilingual = run_multilingual("multilingual", str(REPO_ROOT / "configs/multilingual.yaml"), store)
     with store.connect(read_only=True) as con:
         per_language = con.execute("""
             SELECT language, count(*) FILTER (WHERE passed) AS kept, count(*) FILTER (WHERE NOT passed) AS dropped

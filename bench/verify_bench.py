@@ -92,7 +92,7 @@ def main() -> None:
     from datamill.demo_data import shared_data
 
     data = "shared" if shared_data() is not None and not args.quick else "examples"
-    n_math, n_math_naive = (200, 8) if args.quick else (1000, 20)
+    n_math, n_math_naive = (200, 6) if args.quick else (1000, 10)
     code_limit, n_code_naive = (60, 40) if args.quick else (None, 100)
 
     # -- math ---------------------------------------------------------------------------------------------

@@ -138,3 +138,23 @@ def test_latest_run_only_counts_a_regenerated_dataset_once(examples, tmp_path):
     r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "x", progress=False)
     ids = {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
     assert ids == {s.id for s in second} and r.components[0]["excluded"] == {"older_run": 20}
+
+
+def test_predicates_on_verdicts_audits_and_versions(real_store):
+    from datamill.mixing.select import fetch_candidates
+    from schemas.mixture import MixtureSpec
+
+    with real_store.connect() as con:
+        con.execute("INSERT INTO audits (sample_id, decision, reason, reviewer, ts) VALUES "
+                    "('ko-1', 'accept', '', 'ann', now()), ('ko-2', 'flag', 'odd', 'ann', now())")
+
+    def ids(select):
+        spec = MixtureSpec.model_validate({"name": "p", "components": [{"name": "c", "token_budget": 1, "select": select}]})
+        with real_store.connect(read_only=True) as con:
+            return set(fetch_candidates(con, spec, spec.components[0]).cols["id"].tolist())
+
+    verified = ids({"verifiers_passed": ["math_verify"]})
+    assert verified and all(i.startswith(("gsm8k-r-", "gsm8k-n-")) for i in verified)  # wrong responses fail it
+    assert ids({"audit": ["accept"]}) == {"ko-1"} and ids({"language": ["ko"], "audit": ["flag"]}) == {"ko-2"}
+    assert len(ids({"language": ["ko"], "audit": ["none"]})) == 298
+    assert ids({"run_id": ["nope"]}) == set() and len(ids({"dataset": ["tools"], "min_tokens": 300})) < 40

@@ -20,7 +20,7 @@ def _bookings(env: TravelEnvironment, uid: str) -> list[dict]:
     )
 
 
-def _no_overlaps(env: TravelEnvironment, uid: str) -> bool:
+def no_overlaps(env: TravelEnvironment, uid: str) -> bool:
     ev = env.all("SELECT * FROM events WHERE user_id = ? ORDER BY start", (uid,))
     return all(a["end"] <= b["start"] for a, b in itertools.pairwise(ev))
 
@@ -55,7 +55,7 @@ def trip(v: int) -> Task:
         got = {(b["kind"], b["ref_id"], b["start"][:10], b["end"][:10]) for b in _bookings(env, uid)}
         f = env0.one("SELECT * FROM flights WHERE flight_id = ?", (want_f,))
         want = {("flight", want_f, f["depart"][:10], f["arrive"][:10]), ("hotel", want_h, day, out_day)}
-        ok = got == want and _no_overlaps(env, uid)
+        ok = got == want and no_overlaps(env, uid)
         return ok, f"bookings {sorted(got)} expected {sorted(want)}"
 
     return Task(
@@ -149,7 +149,7 @@ def calendar_conflict(v: int) -> Task:
         ev = env.all("SELECT * FROM events WHERE user_id = ? AND title = ?", (uid, title))
         ok = [(e["start"], e["end"]) for e in ev] == [
             (f"{day}T{second[0]}", f"{day}T{second[1]}")
-        ] and _no_overlaps(env, uid)
+        ] and no_overlaps(env, uid)
         return ok, f"events titled {title!r}: {[(e['start'], e['end']) for e in ev]}"
 
     return Task(
@@ -224,7 +224,7 @@ def full_flight(v: int) -> Task:
 
     def goal(env, final):
         got = [(b["ref_id"], b["detail"]) for b in _bookings(env, uid)]
-        ok = got == [("f_ICN_NRT_0819", seat)] and _no_overlaps(env, uid)
+        ok = got == [("f_ICN_NRT_0819", seat)] and no_overlaps(env, uid)
         return ok, f"confirmed bookings {got}"
 
     return Task(
@@ -293,4 +293,6 @@ TEMPLATES = {trip: 2, calendar_conflict: 2, full_flight: 1}
 
 
 def travel_tasks() -> list[Task]:
-    return [make(v) for make, n in TEMPLATES.items() for v in range(n)]
+    from generators.tool_use.tasks_travel_long import TEMPLATES as LONG
+
+    return [make(v) for make, n in {**TEMPLATES, **LONG}.items() for v in range(n)]

@@ -86,3 +86,20 @@ def test_model_run_that_succeeds_passes(make_engine):
     )
     assert s.passed and s.id == "tool_use:shop.order_status.1:reasoning:canned-agent:0"
     assert s.metadata["parallel_steps"] == 1 and s.lineage.params["reasoning"] is True
+
+
+def test_run_with_a_model_uses_it_for_agent_and_user(tmp_path, store, capsys, monkeypatch, make_engine):
+    # a "model" that answers every agent step with plain text and every user turn with ###STOP###
+    eng = make_engine(["<think>\n\n</think>\n\nI cannot help with that."], ["###STOP###"])
+    monkeypatch.setattr("generators.tool_use.job.make_engine", lambda cfg, default_cache_dir=None: eng)
+    path = _config(tmp_path, engine={"backend": "openai", "model": "m"}, environments=["shop"],
+                   modes=["non_reasoning"], bfcl={"enabled": False})  # fmt: skip
+    report = run("tool-use", path, store)
+    assert "No model configured" not in capsys.readouterr().out
+    rows = records_from_arrow(store.read_table("sft_tool_use", "t1"), SFTSample)
+    assert len(rows) == len(load_tasks(["shop"])) and report.rows_written == len(rows)
+    assert all(r.lineage.model == "canned-agent" and r.metadata["user_simulator"] == "engine" for r in rows)
+    assert all(
+        not r.passed and {v.reason for v in r.verdicts if not v.passed} == {"goal_not_met"} for r in rows
+    )
+    assert report.dropped == {"goal_not_met": len(rows)}

@@ -157,3 +157,31 @@ def test_every_reference_task_passes_and_some_recover_from_real_errors():
         for m in t.messages
         if m.role == "assistant"
     )
+
+
+def test_truncated_output_and_no_final_answer(make_engine):
+    eng = make_engine([agent_text(None, "", [])])  # the agent hands back an empty turn
+    t = run_one(eng, order_status(0))
+    assert failed(t)["termination"] == "no_final_answer"
+    runner = TrajectoryRunner(eng, eng)
+    t = runner.start(order_status(0), "non_reasoning")
+    runner.apply_agent(t, agent_text(None, "Order o_5001 is deliv", []), finish="length")  # cut at max_tokens
+    runner.apply_user(t, "###STOP###")
+    assert failed(t)["termination"] == "truncated_output"
+
+
+def test_broken_reference_plan_is_a_failure_not_a_crash():
+    from dataclasses import replace
+
+    from generators.tool_use.tasks import RefStep
+
+    # the plan reads a result of a tool it never called: the trajectory ends with reference_error
+    task = replace(
+        order_status(0), reference=[[RefStep(think="t", say=lambda r: r.last("get_user")["name"])]]
+    )
+    t = TrajectoryRunner().run([(task, "reasoning")])[0]
+    assert t.end_reason == "reference_error" and failed(t)["termination"] == "reference_error"
+    assert (
+        "get_user"
+        in next(v for v in TrajectoryVerifier().verify(t) if v.verifier == "termination").details["message"]
+    )

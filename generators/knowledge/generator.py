@@ -55,8 +55,9 @@ def in_fraction(key: str, fraction: float) -> bool:
 
 
 class GroundedQAGenerator:
-    def __init__(self, engine: Engine, cfg: QAConfig, dataset: str, run_id: str, tokenizer_path: str | None = None):
-        self.engine, self.cfg, self.dataset, self.run_id = engine, cfg, dataset, run_id
+    def __init__(self, engine: Engine, cfg: QAConfig, dataset: str, run_id: str, tokenizer_path: str | None = None,
+                 domain: str = "world_knowledge"):
+        self.engine, self.cfg, self.dataset, self.run_id, self.domain = engine, cfg, dataset, run_id, domain
         self.tokenizer_path = tokenizer_path
         self.support = SupportFilter(min_overlap=cfg.min_support_overlap)
         self.degeneration = DegenerationFilter()
@@ -72,12 +73,13 @@ class GroundedQAGenerator:
         if reason:
             report.add_drop(reason)
         doc = passage.doc
+        edu = {"edu": doc.edu_score} if doc.edu_score is not None else {}
         return SFTSample(
-            id=sample_id(self.dataset, self.run_id, key), domain="world_knowledge", language=doc.language, mode=mode,
-            messages=messages, verdicts=verdicts, scores={"edu": doc.edu_score, **metadata.pop("scores", {})},
+            id=sample_id(self.dataset, self.run_id, key), domain=self.domain, language=doc.language, mode=mode,
+            messages=messages, verdicts=verdicts, scores={**edu, **metadata.pop("scores", {})},
             num_tokens=count_chat_tokens(messages, reasoning=mode == "reasoning", tokenizer_path=self.tokenizer_path),
             license=doc.license, metadata={"passage_index": passage.index, "url": doc.url, **metadata},
-            lineage=Lineage(parent_ids=[doc.id], source=doc.url or doc.id, model=self.engine.model_name,
+            lineage=Lineage(parent_ids=[doc.id] if doc.in_catalog else [], source=doc.url or doc.id, model=self.engine.model_name,
                             params=self._params(mode == "reasoning").key(), seed=self.cfg.seed, prompt_id=prompt_id),
         )
 
@@ -116,7 +118,7 @@ class GroundedQAGenerator:
         reasoning_todo: list[tuple[Passage, int, qa.QAPair, str, str]] = []
         for p, k, pair, verdicts, pid in pending:
             difficulty = qa.tag_difficulty(pair, p.text)
-            specialised = p.doc.edu_score >= self.cfg.specialised_edu_score
+            specialised = p.doc.specialised_score >= self.cfg.specialised_edu_score
             user = qa.build_user_turn(pair, p.text, self.cfg.with_context, p.doc.language)
             messages = [Message(role="user", content=user), Message(role="assistant", content=pair.answer)]
             meta = {"difficulty": difficulty, "specialised": specialised, "question": pair.question,
@@ -143,6 +145,6 @@ class GroundedQAGenerator:
                                            overlap=round(support_overlap(answer, p.text), 3)))
         messages = [Message(role="user", content=user),
                     Message(role="assistant", content=answer or " ", reasoning_content=think)]
-        meta = {"difficulty": difficulty, "specialised": p.doc.edu_score >= self.cfg.specialised_edu_score,
+        meta = {"difficulty": difficulty, "specialised": p.doc.specialised_score >= self.cfg.specialised_edu_score,
                 "question": pair.question, "reference_answer": pair.answer}
         return self._sample(f"{p.key}:{k}:reasoning", p, messages, "reasoning", verdicts, c.prompt_id, meta, report)

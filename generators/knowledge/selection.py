@@ -20,9 +20,14 @@ class SourceDocument:
     id: str
     text: str
     language: str
-    edu_score: float
+    edu_score: float | None  # None for documents that were not scored (e.g. seed files)
     license: str
     url: str
+    in_catalog: bool = True  # a catalog record: its id goes into lineage.parent_ids
+
+    @property
+    def specialised_score(self) -> float:
+        return self.edu_score if self.edu_score is not None else float("-inf")
 
 
 def select_documents(store: Store, cfg: SelectionConfig) -> list[SourceDocument]:

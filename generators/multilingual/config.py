@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from generators.engine import EngineConfig
-from generators.knowledge.config import XQuADConfig
+from generators.knowledge.config import QAConfig, XQuADConfig
 
 
 class ChatbotConfig(BaseModel):
@@ -31,6 +31,14 @@ class LegalConfig(BaseModel):
     formats: list[Literal["plain", "markdown", "json", "table"]] = Field(
         default_factory=lambda: ["plain", "markdown", "json", "table"])
     """Input formats the documents are rendered in (rotated per sample)."""
+    engine_qa: bool = True
+    """With a model: also have it write grounded QA over each chapter / bill (world-knowledge QA checks)."""
+    qa: QAConfig = Field(default_factory=lambda: QAConfig(reasoning_fraction=0.0))
+    """Settings of that model-written QA (support overlap, judge, reasoning share, sampling)."""
+    passage_chars: int = 2000
+    """Chapters and bills are cut into passages of at most this many characters."""
+    passages_per_document: int = 3
+    """At most this many passages per chapter / bill."""
 
 
 class InstructionsConfig(BaseModel):
@@ -90,6 +98,8 @@ class MultilingualConfig(BaseModel):
     """Dataset name of ChatbotData samples."""
     legal_dataset: str = "multilingual-legal-ko"
     """Dataset name of constitution/bill samples."""
+    legal_qa_dataset: str = "multilingual-legal-qa-ko"
+    """Dataset name of model-written QA over the constitution/bills."""
     instructions_dataset: str = "multilingual-instructions"
     """Dataset name of engine-written instructions + answers."""
     translations_dataset: str = "multilingual-translations"

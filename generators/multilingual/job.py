@@ -18,12 +18,14 @@ from filters.language_consistency import LanguageConsistencyFilter
 from generators.engine.factory import make_engine
 from generators.knowledge.checks import first_failure, run_id_for, sample_id, to_verdict
 from generators.knowledge.config import resolve_data_root
+from generators.knowledge.generator import GroundedQAGenerator, Passage
 from generators.knowledge.job import run_xquad
+from generators.knowledge.qa import split_passages
 from generators.multilingual.chatbot import CHATBOT_LICENSE, ChatbotReader, ChatPair
 from generators.multilingual.config import MultilingualConfig
 from generators.multilingual.generator import InstructionGenerator, TopicItem, select_sources
 from generators.multilingual.korean_docs import read_bill, read_constitution
-from generators.multilingual.legal_tasks import LegalTask, article_tasks, bill_tasks
+from generators.multilingual.legal_tasks import LegalTask, article_tasks, bill_tasks, legal_documents
 from generators.multilingual.translator import SampleTranslator, TranslationItem
 from schemas import Lineage, Message, SFTSample, Verdict
 
@@ -97,12 +99,29 @@ def run_seed_parts(store: Store, cfg: MultilingualConfig) -> list[JobReport]:
         bill_dir = root / cfg.legal.bills_dir
         bills = [read_bill(p) for p in sorted(Path(bill_dir).glob("*.txt"))]
         tasks += bill_tasks(bills, cfg.legal.bills_dir, formats)
-        part = {"data_root": str(root), "legal": cfg.legal.model_dump(), "tokenizer": cfg.tokenizer_path}
+        part = {"data_root": str(root), "legal": cfg.legal.model_dump(include={"constitution", "bills_dir", "formats"}),
+                "tokenizer": cfg.tokenizer_path}
         rep = _seed_job(store, cfg, cfg.legal_dataset, part, tasks, legal_samples)
         say(f"Korean legal: {sum(t.task == 'article_lookup' for t in tasks)} constitution article lookups + "
             f"{len(bills)} bill summaries in formats {list(formats)} → {rep.summary()}")
         reports.append(rep)
     return reports
+
+
+def run_legal_qa(store: Store, cfg: MultilingualConfig, engine, model: dict) -> JobReport:
+    """Model-written QA over each constitution chapter and bill, with the world-knowledge QA checks."""
+    root, lc = resolve_data_root(cfg.data_root), cfg.legal
+    bills = [read_bill(p) for p in sorted((root / lc.bills_dir).glob("*.txt"))]
+    docs = legal_documents(read_constitution(root / lc.constitution), bills, lc.constitution, lc.bills_dir)
+    passages = [Passage(d, i, text) for d in docs
+                for i, text in enumerate(split_passages(d.text, lc.passage_chars)[: lc.passages_per_document])]
+    part = {**model, "data_root": str(root), "legal": lc.model_dump()}
+    run_id = run_id_for(part)
+    gen = GroundedQAGenerator(engine, lc.qa, cfg.legal_qa_dataset, run_id, cfg.tokenizer_path, domain="multilingual")
+    rep = run_sharded(store, cfg.legal_qa_dataset, run_id, "sft", part, passages,
+                      lambda chunk, r: gen.process(list(chunk), r), chunk_size=cfg.chunk_size)
+    say(f"model-written QA over {len(docs)} Korean legal documents ({len(passages)} passages): {rep.summary()}")
+    return rep
 
 
 def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
@@ -113,6 +132,8 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     sources = select_sources(store, cfg.translation)
     items = [TranslationItem(s, lang) for s in sources for lang in cfg.translation.target_languages]
     if engine is None:
+        if cfg.legal.enabled and cfg.legal.engine_qa:
+            say("SKIPPED model-written QA over the Korean legal documents: no model is configured.")
         say(f"SKIPPED new instructions: no model is configured (engine.backend: none); {len(topics)} seed topics "
             f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(cfg.instructions.topics.items()))}) are waiting.")
         say(f"SKIPPED translations: no model is configured; {len(sources)} catalog samples "
@@ -120,6 +141,8 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
             f"into {cfg.translation.target_languages}.")
         return reports
     model = {"engine": cfg.engine.model_dump(), "tokenizer": cfg.tokenizer_path}
+    if cfg.legal.enabled and cfg.legal.engine_qa:
+        reports.append(run_legal_qa(store, cfg, engine, model))
     if topics:
         part = {**model, "instructions": cfg.instructions.model_dump()}
         run_id = run_id_for(part)
@@ -129,7 +152,7 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
         say(f"instructions from {len(topics)} topics: {rep.summary()}")
         reports.append(rep)
     if items:
-        part = {**model, "translation": cfg.translation.model_dump(), 
+        part = {**model, "translation": cfg.translation.model_dump(),
                 "sources_sha256": hashlib.sha256("\n".join(s.id for s in sources).encode()).hexdigest()}
         run_id = run_id_for(part)
         tr = SampleTranslator(engine, cfg.translation, cfg.translations_dataset, run_id, cfg.tokenizer_path)

@@ -74,3 +74,20 @@ def bill_tasks(bills: list[Bill], source_dir: str, formats: tuple[str, ...] = FO
                                str(Path(source_dir) / f"{bill.bill_id}.txt"), BILL_LICENSE,
                                {"bill_id": bill.bill_id, "title": bill.title}))
     return tasks
+
+
+def legal_documents(con: Constitution, bills: list[Bill], constitution_source: str, bills_dir: str):
+    """The same documents as plain text, one per constitution chapter and per bill, for model-written QA
+    (`GroundedQAGenerator`); they are files, not catalog records, so they carry no edu score."""
+    from generators.knowledge.selection import SourceDocument
+
+    docs = []
+    for chapter, arts in con.chapters().items():
+        text = render("plain", f"{con.title} {chapter}", [Section("", a.text) for a in arts])
+        docs.append(SourceDocument(f"{constitution_source}#{chapter}", text, "ko", None, CONSTITUTION_LICENSE,
+                                   constitution_source, in_catalog=False))
+    for b in sorted(bills, key=lambda b: b.bill_id):
+        path = str(Path(bills_dir) / f"{b.bill_id}.txt")
+        text = render("plain", b.title, [Section("제안이유 및 주요내용", b.summary), Section("본문", b.body)])
+        docs.append(SourceDocument(path, text, "ko", None, BILL_LICENSE, path, in_catalog=False))
+    return docs

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import table, write_section
 from dashboards.browse_query import BrowseFilter
-from dashboards.pages import browse, overview
+from dashboards.views import browse, overview
 from datamill import catalog
 
 for _name in ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api"):

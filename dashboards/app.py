@@ -1,7 +1,10 @@
 """datamill dashboards: `datamill --store PATH dashboard` (or `streamlit run dashboards/app.py -- --store PATH`).
 
 One Streamlit multipage app over the store's DuckDB catalog (read-only connections; audits go through
-datamill.audits). Each page is a module in dashboards/pages with load() → compute() → render().
+datamill.audits). Each page is a module in dashboards/views with load() → compute() → render().
+The folder is deliberately not named `pages/`: Streamlit treats a `pages/` folder beside the main script as a
+legacy multipage app, and a deep link (/browse?id=…) opened before anyone loaded "/" then runs the page
+without this file (no st.navigation, no page config) — seen in headless Chromium.
 """
 
 import sys
@@ -14,13 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from dashboards.common import store_root
 
 PAGES = [
-    ("pages/overview.py", "Overview", "overview", ":material/bar_chart:"),
-    ("pages/browse.py", "Browse", "browse", ":material/search:"),
-    ("pages/audit.py", "Audit", "audit", ":material/fact_check:"),
-    ("pages/verification.py", "Verification", "verification", ":material/science:"),
-    ("pages/curation.py", "Curation", "curation", ":material/cleaning_services:"),
-    ("pages/long_context.py", "Long context", "long_context", ":material/straighten:"),
-    ("pages/mixtures.py", "Mixtures", "mixtures", ":material/blender:"),
+    ("views/overview.py", "Overview", "overview", ":material/bar_chart:"),
+    ("views/browse.py", "Browse", "browse", ":material/search:"),
+    ("views/audit.py", "Audit", "audit", ":material/fact_check:"),
+    ("views/verification.py", "Verification", "verification", ":material/science:"),
+    ("views/curation.py", "Curation", "curation", ":material/cleaning_services:"),
+    ("views/long_context.py", "Long context", "long_context", ":material/straighten:"),
+    ("views/mixtures.py", "Mixtures", "mixtures", ":material/blender:"),
 ]
 
 st.set_page_config(page_title="datamill", page_icon=":material/factory:", layout="wide")

@@ -15,8 +15,8 @@ import streamlit as st
 
 from dashboards.browse_query import BrowseFilter
 from dashboards.common import catalog_version, has_table, query, require_catalog, store_root
-from dashboards.pages import browse
 from dashboards.sample_view import show_sample
+from dashboards.views import browse
 from datamill import audits
 
 QUEUE_SIZE = 20

@@ -8,8 +8,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards.common import catalog_version, query, require_catalog, show_text, store_root
-from dashboards.pages.overview import VERDICT_JSON
 from dashboards.sample_view import show_sample
+from dashboards.views.overview import VERDICT_JSON
 
 REASONS_SQL = f"""SELECT v.verifier AS filter, v.reason, count(*) AS documents, sum(tokens)::BIGINT AS tokens
     FROM (SELECT tokens, unnest(from_json(verdicts, '{VERDICT_JSON}')) AS v FROM samples

@@ -41,43 +41,68 @@ def read_json(path: str) -> tuple[dict | None, str]:
         return None, f"{path}: {e}"
 
 
-def compute_coverage(data: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(cells: length, depth_bucket, language, count; empty cells) with malformed entries skipped."""
-    schema = {"length": pl.Int64, "depth_bucket": pl.Int64, "language": pl.String, "count": pl.Int64}
+def _order(declared, values) -> list[str]:
+    """Axis order: the file's own list first (e.g. "1K","2K" or 0.0, 0.5), then any other value seen."""
+    out = [str(v) for v in declared or []]
+    return out + [v for v in dict.fromkeys(values) if v not in out]
+
+
+def compute_coverage(data: dict) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """(cells: length, depth_bucket, language, count; empty cells; axis orders). Labels stay strings
+    ("1K", "0-20%") in the file's order; malformed entries are skipped."""
+    schema = {"length": pl.String, "depth_bucket": pl.String, "language": pl.String, "count": pl.Int64}
+
     def rows(key):
         out = []
         for c in data.get(key) or []:
             try:
-                out.append({"length": int(c["length"]), "depth_bucket": int(c["depth_bucket"]),
+                out.append({"length": str(c["length"]), "depth_bucket": str(c["depth_bucket"]),
                             "language": str(c.get("language", "?")), "count": int(c.get("count", 0))})
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, AttributeError):
                 continue
         return pl.DataFrame(out, schema=schema)
-    return rows("cells"), rows("empty")
+
+    cells, empty = rows("cells"), rows("empty")
+    orders = {"length": _order(data.get("lengths"), cells["length"].to_list()),
+              "depth_bucket": _order(data.get("depth_buckets"), cells["depth_bucket"].to_list())}
+    return cells, empty, orders
 
 
 def compute_niah(data: dict) -> tuple[pl.DataFrame, dict]:
-    """(cells: length, depth, language, n, score, passes; header: model, threshold, green)."""
+    """(cells: length, depth, language, n, score, passes; header: model, threshold, green, failing_cells, axis
+    orders). A cell with no answers (n = 0, score null) does not pass, as in the eval's own `green`."""
     threshold = float(data.get("threshold", 0.0) or 0.0)
     out = []
     for c in data.get("cells") or []:
         try:
-            out.append({"length": int(c["length"]), "depth": float(c["depth"]), "language": str(c.get("language", "?")),
-                        "n": int(c.get("n", 0)), "score": float(c["score"])})
-        except (KeyError, TypeError, ValueError):
+            score = None if c.get("score") is None else float(c["score"])
+            out.append({"length": str(c["length"]), "depth": str(c["depth"]), "language": str(c.get("language", "?")),
+                        "n": int(c.get("n") or 0), "score": score})
+        except (KeyError, TypeError, ValueError, AttributeError):
             continue
-    cells = pl.DataFrame(out, schema={"length": pl.Int64, "depth": pl.Float64, "language": pl.String,
+    cells = pl.DataFrame(out, schema={"length": pl.String, "depth": pl.String, "language": pl.String,
                                       "n": pl.Int64, "score": pl.Float64})
-    cells = cells.with_columns((pl.col("score") >= threshold).alias("passes"))
+    cells = cells.with_columns(((pl.col("n") > 0) & (pl.col("score") >= threshold)).fill_null(False).alias("passes"))
     return cells, {"model": data.get("model", "?"), "threshold": threshold, "green": data.get("green"),
-                   "failing_cells": int((~cells["passes"]).sum()) if cells.height else 0}
+                   "failing_cells": int((~cells["passes"]).sum()) if cells.height else 0,
+                   "length": _order(data.get("lengths"), cells["length"].to_list()),
+                   "depth": _order(data.get("depths"), cells["depth"].to_list())}
 
 
-def heatmap(df: pl.DataFrame, x: str, y: str, value: str, scheme: str, domain=None) -> alt.Chart:
+def heatmap(df: pl.DataFrame, x: str, y: str, value: str, scheme: str, orders: dict, domain=None) -> alt.Chart:
     scale = alt.Scale(scheme=scheme, domain=domain) if domain else alt.Scale(scheme=scheme)
-    base = alt.Chart(df).encode(x=alt.X(f"{x}:O"), y=alt.Y(f"{y}:O", sort="descending"))
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:O", sort=orders.get(x)),
+                                y=alt.Y(f"{y}:O", sort=list(reversed(orders.get(y) or [])) or "descending"))
     return (base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale), tooltip=list(df.columns)) +
             base.mark_text(baseline="middle").encode(text=alt.Text(f"{value}:Q", format=".2~f")))
+
+
+def _language_pick(cells: pl.DataFrame, key: str) -> pl.DataFrame:
+    langs = sorted(cells["language"].unique()) if cells.height else []
+    if len(langs) < 2:
+        return cells
+    lang = st.selectbox("language", ["all"] + langs, key=key)
+    return cells if lang == "all" else cells.filter(pl.col("language") == lang)
 
 
 def render() -> None:
@@ -100,10 +125,10 @@ def render() -> None:
             failing = head["failing_cells"]
             verdict = "all cells pass" if failing == 0 else f"{failing} cell(s) below threshold"
             st.caption(f"model {head['model']} · threshold {head['threshold']} · {verdict}")
-            langs = sorted(cells["language"].unique()) if cells.height else []
-            lang = st.selectbox("language", langs, key="lc_niah_lang") if len(langs) > 1 else (langs or [None])[0]
-            shown = cells.filter(pl.col("language") == lang) if lang else cells
-            st.altair_chart(heatmap(shown, "length", "depth", "score", "redyellowgreen", [0, 1]), width="stretch")
+            shown = _language_pick(cells, "lc_niah_lang")
+            shown = shown.group_by("length", "depth").agg(pl.col("n").sum(), pl.col("score").mean())
+            st.altair_chart(heatmap(shown, "length", "depth", "score", "redyellowgreen", head, [0, 1]),
+                            width="stretch")
     else:
         st.caption("no niah_grid.json under the store (run the NIAH eval, or give a path above)")
 
@@ -114,9 +139,9 @@ def render() -> None:
         if err:
             st.error(err)
         else:
-            cells, empty = compute_coverage(cov)
-            agg = cells.group_by("length", "depth_bucket").agg(pl.col("count").sum())
-            st.altair_chart(heatmap(agg, "length", "depth_bucket", "count", "blues"), width="stretch")
+            cells, empty, orders = compute_coverage(cov)
+            agg = _language_pick(cells, "lc_cov_lang").group_by("length", "depth_bucket").agg(pl.col("count").sum())
+            st.altair_chart(heatmap(agg, "length", "depth_bucket", "count", "blues", orders), width="stretch")
             if empty.height:
                 st.warning(f"{empty.height} empty cell(s): " + ", ".join(
                     f"{r['length']}/{r['depth_bucket']}/{r['language']}" for r in empty.head(20).iter_rows(named=True)))

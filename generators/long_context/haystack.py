@@ -4,15 +4,18 @@ How exactness is achieved (one full encode in the common case):
 1. Each source is split once into sentences; every sentence is tokenized once with its separator (" " inside
    a document, "\\n\\n" at a document start), and the counts are cached (`SentenceStream`).
 2. `HaystackBuilder.build` walks whole sentences (cycling the source when it is too short, recorded as
-   `cycles` > 1) until the budget `target - needle tokens` is reached, then fills the remainder with a token prefix
-   of the next sentence (the only partial sentence, always the last haystack piece).
+   `cycles` > 1) until the budget `target - needle tokens` is reached, then fills the remainder r with a whole
+   sentence from elsewhere in the source of exactly r tokens (there nearly always is one); only when none exists
+   (or the fix-up below needs it) does it take a token prefix of the next sentence (the one partial sentence,
+   always the last haystack piece; `partial_tail_tokens` > 0 in the metadata).
 3. Needles go in at the sentence boundary whose cumulative token position is nearest the requested depth.
 4. The rendered context is encoded once with offsets. If BPE merges made the count differ from the target
    (rare with byte-level pre-tokenizers), the partial tail grows/shrinks by the difference and it is re-encoded;
    the loop stops only when the count equals the target, so exactness never rests on the additive estimate.
    If it oscillates (a token prefix that re-encodes differently), the partial tail moves to the next sentence.
-Needle char/token offsets are read off that final encoding. A needle at 100 % depth follows the partial tail, so
-it ends exactly at the last token.
+Needles only go after a piece that ends a sentence (never after a header, a hard line break inside a sentence
+as in the bills, or a run-on cut), at the start, or at the very end (a needle at 100 % depth ends exactly at the
+last token, after the partial tail if there is one). Needle char/token offsets are read off the final encoding.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import re
 from dataclasses import dataclass, field
 
 _PARA = re.compile(r"\n\s*\n")
-_SENT_END = re.compile(r"(?<=[.!?。！？])\s+(?=\S)")
+_SENT_END = re.compile(r"(?:(?<=[.!?。！？])|(?<=[.!?。！？][\"'”’)\]]))\s+(?=\S)")
+_ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)\]]?$")
 _WS = re.compile(r"\s+")
 MAX_SENTENCE_CHARS = 600  # split run-on "sentences" (e.g. bill tables) at whitespace so the fill stays fine-grained
 
@@ -63,9 +67,13 @@ class SentenceStream:
         self.texts: list[str] = []
         self.seps: list[str] = []
         self.doc_of: list[int] = []
+        # False for pieces that do not end a sentence (headers, run-on cuts, hard line breaks inside a
+        # sentence as in the bills): no needle goes right after them
+        self.ends: list[bool] = []
         for d, doc in enumerate(docs):
             for k, s in enumerate(split_sentences(doc.text)):
                 self.texts.append(s)
+                self.ends.append(bool(_ENDS_SENTENCE.search(s)))
                 self.seps.append("\n\n" if k == 0 else " ")
                 self.doc_of.append(d)
         if not self.texts:
@@ -74,12 +82,23 @@ class SentenceStream:
         self.counts = [len(e.ids) for e in with_sep]
         self.total_tokens = sum(self.counts)
         self._bare: dict[int, int] = {}
+        self._by_count: dict[int, list[int]] | None = None
 
     def bare(self, j: int) -> int:
         """Tokens of sentence j without its separator (it opens the context); counted on first use."""
         if j not in self._bare:
             self._bare[j] = self.count(self.texts[j])
         return self._bare[j]
+
+    def whole_sentence_of(self, n_tokens: int, rng: random.Random, exclude: set[int]) -> int | None:
+        """A sentence (with its separator) of exactly n_tokens that ends a sentence, or None."""
+        if self._by_count is None:
+            self._by_count = {}
+            for j, (c, e) in enumerate(zip(self.counts, self.ends)):
+                if e:
+                    self._by_count.setdefault(c, []).append(j)
+        options = [j for j in self._by_count.get(n_tokens, []) if self.doc_of[j] not in exclude]
+        return rng.choice(options) if options else None
 
     def count(self, text: str) -> int:
         return len(self.tok.encode(text, add_special_tokens=False).ids)
@@ -148,6 +167,10 @@ class HaystackBuilder:
         start = rng.randrange(len(s.texts))
         picked, used, nxt, cycles = self._walk(start, target - needle_tok, exclude)
         partial = target - needle_tok - used  # tokens to take from sentence `nxt`
+        fill = s.whole_sentence_of(partial, rng, exclude) if picked and partial else None
+        if fill is not None:  # a whole sentence of exactly the remaining size: no partial sentence at all
+            picked.append(fill)
+            partial = 0
         order = sorted(range(len(depths)), key=lambda k: (depths[k], k))
         encodes, seen = 0, set()
         for _ in range(self.max_fixups):
@@ -190,12 +213,12 @@ class HaystackBuilder:
             j = (j + 1) % len(self.s.texts)
         return j
 
-    def _pieces(self, picked: list[int], nxt: int, partial: int) -> tuple[list[tuple[str, str, int]], str]:
-        """[(sep, text, tokens_before)], the partial tail (a token prefix of sentence `nxt`) last."""
+    def _pieces(self, picked: list[int], nxt: int, partial: int) -> tuple[list[tuple[str, str, int, bool]], str]:
+        """[(sep, text, tokens_before, ends_sentence)], the partial tail (a token prefix of sentence `nxt`) last."""
         s = self.s
         pieces, cum = [], 0
         for j in picked:
-            pieces.append((s.seps[j], s.texts[j], cum))
+            pieces.append((s.seps[j], s.texts[j], cum, s.ends[j]))
             cum += s.counts[j] if pieces[1:] else s.bare(j)
         tail = ""
         if partial > 0:
@@ -203,20 +226,22 @@ class HaystackBuilder:
             enc = s.tok.encode(full, add_special_tokens=False)
             tail = full[: enc.offsets[min(partial, len(enc.offsets)) - 1][1]].strip()
             if tail:
-                pieces.append((s.seps[nxt], tail, cum))
+                pieces.append((s.seps[nxt], tail, cum, False))
         return pieces, tail
 
     @staticmethod
     def _render(pieces, needle_texts, depths, order, total: int) -> tuple[str, list[tuple[int, int]]]:
         """Join pieces; each needle goes at the boundary (before piece i, or the end) nearest its depth."""
-        bounds = [p[2] for p in pieces] + [total]
+        # boundary i = before piece i (i == len(pieces): the end); allowed after a piece that ends a sentence
+        allowed = [i for i in range(len(pieces) + 1) if i in (0, len(pieces)) or pieces[i - 1][3]]
+        bounds = [pieces[i][2] if i < len(pieces) else total for i in allowed]
         slots: dict[int, list[int]] = {}
         for k in order:
             want = depths[k] / 100.0 * total
-            i = min(bisect.bisect_left(bounds, want), len(bounds) - 1)
-            if i > 0 and want - bounds[i - 1] <= bounds[i] - want:
-                i -= 1
-            slots.setdefault(i, []).append(k)
+            j = min(bisect.bisect_left(bounds, want), len(bounds) - 1)
+            if j > 0 and want - bounds[j - 1] <= bounds[j] - want:
+                j -= 1
+            slots.setdefault(allowed[j], []).append(k)
         out: list[str] = []
         length = 0
         spans: list[tuple[int, int]] = [(0, 0)] * len(needle_texts)

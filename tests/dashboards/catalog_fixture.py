@@ -131,14 +131,19 @@ def build_catalog(store: Store, examples: Path) -> dict:
     store.write_shard("web", "r1", 0, kept)
     store.begin_run("web.rejected", "r1", "web", {})
     store.write_shard("web.rejected", "r1", 0, dropped)
-    atomic_write_text(store.root / "sft.long/r1/_coverage.json", json.dumps({
-        "cells": [{"length": L, "depth_bucket": d, "language": "en", "count": (L // 4096 + d) % 3}
-                  for L in (4096, 8192, 16384) for d in range(5)],
-        "empty": [{"length": 16384, "depth_bucket": 0, "language": "en"}]}))
-    atomic_write_text(store.root / "evals/niah/niah_grid.json", json.dumps({
-        "model": "tiny-exaone", "lengths": [4096, 8192], "depths": [0.0, 0.5, 1.0], "threshold": 0.8,
-        "cells": [{"length": L, "depth": d, "language": "en", "n": 10, "score": 1.0 - d * L / 16384}
-                  for L in (4096, 8192) for d in (0.0, 0.5, 1.0)], "green": False}))
+    # coverage and NIAH grids in the shapes generators/long_context writes (compute_coverage, score_grid)
+    from generators.long_context.coverage import compute_coverage
+    from generators.long_context.niah import score_grid
+
+    metas = [("en", {"length_bucket": "1K", "depth_buckets": ["0-20%"]}), ("ko", {"length_bucket": "2K",
+             "depth_buckets": ["40-60%", "80-100%"]}), ("es", {"length_bucket": "1K", "depth_buckets": ["20-40%"]})]
+    cov = compute_coverage(metas, ["1K", "2K"], ["0-20%", "20-40%", "40-60%", "60-80%", "80-100%"], ["en", "ko", "es"])
+    atomic_write_text(store.root / "sft.long/r1/_coverage.json", json.dumps(cov))
+    items = [{"id": f"n{i}", "length": ln, "depth": d, "language": "en", "expected": ["cardamom"]}
+             for i, (ln, d) in enumerate((ln, d) for ln in ("4K", "8K") for d in (0.0, 0.5, 1.0))]
+    answers = {"n0": "cardamom", "n1": "cardamom", "n2": "no idea", "n3": "It is cardamom.", "n4": "pepper"}
+    atomic_write_text(store.root / "evals/niah/niah_grid.json",
+                      json.dumps(score_grid(items, answers, "tiny-exaone", threshold=0.8)))
     spec = store.root.parent / "dash_mix.yaml"  # a real mixture through datamill.mixing (its manifest format)
     spec.write_text("name: dash-mix\nseed: 0\nreasoning_ratio: 1.5\non_shortfall: warn\ncomponents:\n"
                     "  - {name: math, select: {domain: [math], passed: true}, token_budget: 300}\n"

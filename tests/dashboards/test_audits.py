@@ -155,7 +155,7 @@ def test_two_reviewers_and_a_batch_job_lose_nothing(rw_store):
 
 
 def test_audit_page_records_and_persists(rw_store):
-    page = str(REPO / "dashboards/pages/audit.py")
+    page = str(REPO / "dashboards/views/audit.py")
     at = AppTest.from_file(page, default_timeout=60).run()
     first = at.subheader[0].value.split()[0]
     at.button(key="audit_reject").click().run()  # no reviewer yet
@@ -175,6 +175,6 @@ def test_audit_page_records_and_persists(rw_store):
     restarted = AppTest.from_file(page, default_timeout=60).run()  # a new session: decision still there
     recent = restarted.dataframe[-1].value
     assert list(recent["sample_id"]) == [first] and list(recent["state"]) == ["catalog"]
-    browse = AppTest.from_file(str(REPO / "dashboards/pages/browse.py"), default_timeout=60).run()
+    browse = AppTest.from_file(str(REPO / "dashboards/views/browse.py"), default_timeout=60).run()
     browse.selectbox(key="browse_audit").set_value("reject").run()
     assert list(browse.dataframe[0].value["id"]) == [first]

@@ -8,8 +8,8 @@ import pytest
 
 from dashboards.browse_query import BrowseFilter, build_where, count_sql, page_sql
 from dashboards.common import escaped_html
-from dashboards.pages import long_context, mixtures, overview, verification
 from dashboards.sample_view import needle_spans, split_think
+from dashboards.views import long_context, mixtures, overview, verification
 from datamill.commands import dashboard
 
 
@@ -102,13 +102,18 @@ def test_verification_compute_per_query():
          "top_failure": "code_exec:timeout"}]
 
 
-def test_long_context_compute_skips_malformed_cells():
-    cells, head = long_context.compute_niah({"model": "m", "threshold": 0.8, "cells": [
-        {"length": 4096, "depth": 0.5, "score": 0.9}, {"length": 8192, "depth": 0.5, "score": 0.1}, {"depth": 1}]})
-    assert cells["passes"].to_list() == [True, False] and head["failing_cells"] == 1
-    cov, empty = long_context.compute_coverage({"cells": [{"length": 1, "depth_bucket": 0, "count": 3}, "junk"],
-                                                "empty": [{"length": 2, "depth_bucket": 1, "language": "ko"}]})
-    assert cov.to_dicts() == [{"length": 1, "depth_bucket": 0, "language": "?", "count": 3}]
+def test_long_context_compute_keeps_labels_and_skips_malformed_cells():
+    cells, head = long_context.compute_niah({"model": "m", "threshold": 0.8, "lengths": ["32K", "4K"], "cells": [
+        {"length": "4K", "depth": 0.5, "n": 3, "score": 0.9}, {"length": "32K", "depth": 0.5, "n": 3, "score": 0.1},
+        {"length": "32K", "depth": 1.0, "n": 0, "score": None}, {"depth": 1}]})
+    assert cells["passes"].to_list() == [True, False, False] and head["failing_cells"] == 2
+    assert head["length"] == ["32K", "4K"] and head["depth"] == ["0.5", "1.0"]  # the file's order, not sorted
+    cov, empty, orders = long_context.compute_coverage({
+        "lengths": ["1K", "2K"], "depth_buckets": ["0-20%", "20-40%"],
+        "cells": [{"length": "2K", "depth_bucket": "20-40%", "count": 3}, "junk", {"length": "1K"}],
+        "empty": [{"length": "1K", "depth_bucket": "0-20%", "language": "ko"}]})
+    assert cov.to_dicts() == [{"length": "2K", "depth_bucket": "20-40%", "language": "?", "count": 3}]
+    assert orders == {"length": ["1K", "2K"], "depth_bucket": ["0-20%", "20-40%"]}
     assert empty["language"].to_list() == ["ko"]
 
 

@@ -17,7 +17,7 @@ TITLES = ["Overview", "Browse", "Audit", "Verification", "Curation", "Long conte
 
 
 def page(name: str) -> AppTest:
-    at = AppTest.from_file(str(APP / "pages" / f"{name}.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(APP / "views" / f"{name}.py"), default_timeout=60).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -36,7 +36,7 @@ def test_app_navigates_to_every_page(dash_store):
     assert not at.exception
     assert at.title[0].value == "Overview"  # default page
     for name, title in zip(PAGES, TITLES):
-        at.switch_page(f"pages/{name}.py").run()
+        at.switch_page(f"views/{name}.py").run()
         assert not at.exception, (name, [e.value for e in at.exception])
         assert at.title[0].value == title
 
@@ -145,10 +145,15 @@ def test_curation_reasons_and_examples(dash_store):
 def test_long_context_heatmaps(dash_store):
     at = page("long_context")
     grid = json.loads(next(dash_store.root.rglob("niah_grid.json")).read_text())
-    failing = sum(c["score"] < grid["threshold"] for c in grid["cells"])
+    failing = sum(not (c["n"] and c["score"] >= grid["threshold"]) for c in grid["cells"])
+    assert failing == 3  # one wrong answer, one unanswered item, one wrong at 8K
     assert f"{failing} cell(s) below threshold" in at.caption[0].value
     assert len(at.get("vega_lite_chart")) == 2
-    assert at.warning[0].value.startswith("1 empty cell(s)")
+    cov = json.loads(next(dash_store.root.rglob("_coverage.json")).read_text())
+    assert at.warning[0].value.startswith(f"{len(cov['empty'])} empty cell(s)")
+    at.selectbox(key="lc_cov_lang").set_value("ko").run()
+    spec = at.get("vega_lite_chart")[1].proto
+    assert "80-100%" in str(spec) and not at.exception
 
 
 def test_long_context_bad_grid_is_an_error_not_a_crash(dash_store, tmp_path):
@@ -177,7 +182,7 @@ def test_mixtures_requested_vs_filled_and_ratio(dash_store):
 
 
 def test_browse_deep_link_opens_one_sample(dash_store, ids):
-    at = AppTest.from_file(str(APP / "pages" / "browse.py"), default_timeout=60)
+    at = AppTest.from_file(str(APP / "views" / "browse.py"), default_timeout=60)
     at.query_params["id"] = ids["korean"]
     at.run()
     assert not at.exception

@@ -103,3 +103,9 @@ def test_run_with_a_model_uses_it_for_agent_and_user(tmp_path, store, capsys, mo
         not r.passed and {v.reason for v in r.verdicts if not v.passed} == {"goal_not_met"} for r in rows
     )
     assert report.dropped == {"goal_not_met": len(rows)}
+
+
+def test_resume_with_other_inputs_is_refused(tmp_path, store):
+    run("tool-use", _config(tmp_path), store)
+    with pytest.raises(ValueError, match="other inputs"):
+        run("tool-use", _config(tmp_path, bfcl={"use_shared": False, "limit_per_file": 5}), store)

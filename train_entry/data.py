@@ -115,7 +115,7 @@ class PackedSplits:
 
     def __init__(self, reader: PackedReader, eval_fraction: float, eval_max_seqs: int, seed: int):
         good = np.setdiff1d(np.arange(len(reader)), np.asarray(reader.bad_rows, dtype=np.int64))
-        n_eval = min(eval_max_seqs, int(round(len(good) * eval_fraction))) if len(good) > 1 else 0
+        n_eval = min(eval_max_seqs, round(len(good) * eval_fraction)) if len(good) > 1 else 0
         if eval_fraction > 0 and eval_max_seqs > 0 and len(good) > 1:
             n_eval = max(n_eval, 1)
         held = np.random.default_rng([seed, 0xE7A1]).permutation(good)[:n_eval]

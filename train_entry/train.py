@@ -18,7 +18,13 @@ from pathlib import Path
 import torch
 
 from train_entry import distributed as D
-from train_entry.checkpoint import TrainState, latest_checkpoint, load_checkpoint, save_checkpoint, set_rng_state
+from train_entry.checkpoint import (
+    TrainState,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+    set_rng_state,
+)
 from train_entry.config import TrainConfig, load_train_config
 from train_entry.data import PackedReader, PackedSplits
 from train_entry.model import HybridLM

@@ -10,8 +10,8 @@ from train_entry.model import HybridLM, ModelConfig, positions_from_segments
 
 
 def tiny(**kw) -> ModelConfig:
-    base = dict(vocab_size=300, hidden_size=64, intermediate_size=128, num_layers=4, num_heads=4, num_kv_heads=2,
-                head_dim=16, layer_pattern="LLLG", sliding_window=16, rope_theta=10_000.0)
+    base = {"vocab_size": 300, "hidden_size": 64, "intermediate_size": 128, "num_layers": 4, "num_heads": 4, "num_kv_heads": 2,
+                "head_dim": 16, "layer_pattern": "LLLG", "sliding_window": 16, "rope_theta": 10_000.0}
     return ModelConfig(**{**base, **kw})
 
 
@@ -69,10 +69,10 @@ def test_positions_restart_per_segment():
 
 
 @pytest.mark.parametrize("kw,msg", [
-    (dict(layer_pattern="LLX"), "string of 'L' and 'G'"),
-    (dict(layer_pattern="LLLG", num_layers=6), "not a multiple of len(layer_pattern"),
-    (dict(sliding_window=0), "has local layers but sliding_window=0"),
-    (dict(num_heads=4, num_kv_heads=3), "not a multiple of num_kv_heads"),
+    ({"layer_pattern": "LLX"}, "string of 'L' and 'G'"),
+    ({"layer_pattern": "LLLG", "num_layers": 6}, "not a multiple of len(layer_pattern"),
+    ({"sliding_window": 0}, "has local layers but sliding_window=0"),
+    ({"num_heads": 4, "num_kv_heads": 3}, "not a multiple of num_kv_heads"),
 ])  # fmt: skip
 def test_config_validation(kw, msg):
     with pytest.raises(ValueError, match=msg.replace("(", r"\(")):

@@ -64,7 +64,7 @@ threads: 1
     assert logged >= resumed  # steps done after the last checkpoint were lost and done again
 
     rec = lambda p: [{k: r[k] for k in ("step", "loss", "lr", "grad_norm") if k in r} | {"eval": r.get("eval_loss")}
-                     for r in map(json.loads, (p / "log.jsonl").read_text().splitlines())]  # noqa: E731
+                     for r in map(json.loads, (p / "log.jsonl").read_text().splitlines())]
     assert rec(killed) == rec(ref)  # exact float equality, step by step
     wa = torch.load(ref / "checkpoints/step-000080/model.pt", weights_only=True)
     wb = torch.load(killed / "checkpoints/step-000080/model.pt", weights_only=True)

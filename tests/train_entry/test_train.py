@@ -14,8 +14,8 @@ from train_entry.train import train
 
 
 def cfg(data, out, **kw) -> TrainConfig:
-    base = dict(data=str(data), out_dir=str(out), model={"preset": "tiny"}, micro_batch_size=4, max_steps=60,
-                lr=3e-3, warmup_steps=5, eval_every=20, ckpt_every=30, log_every=1000, threads=1, seed=0)
+    base = {"data": str(data), "out_dir": str(out), "model": {"preset": "tiny"}, "micro_batch_size": 4, "max_steps": 60,
+                "lr": 3e-3, "warmup_steps": 5, "eval_every": 20, "ckpt_every": 30, "log_every": 1000, "threads": 1, "seed": 0}
     return TrainConfig.model_validate({**base, **kw})
 
 

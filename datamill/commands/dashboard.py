@@ -14,6 +14,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     import shlex
+    import signal
     import subprocess
     import sys
     from pathlib import Path
@@ -29,4 +30,15 @@ def run(args) -> int:
     if args.dry_run:
         print(shlex.join(cmd))
         return 0
-    return subprocess.call(cmd)
+    child = subprocess.Popen(cmd)
+
+    def stop(signum, _frame):  # `kill <datamill pid>` must not leave the streamlit server behind
+        child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:  # Ctrl+C reaches both; give streamlit its clean shutdown
+        child.terminate()
+        child.wait(timeout=20)
+        raise

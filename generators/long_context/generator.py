@@ -186,13 +186,14 @@ class LongContextGenerator:
                          lineage={"source": ", ".join(ctx.sources[:5]), "seed": self.seed, "model": "reference"})
 
     def _chat_tokens(self, messages: list[Message], ctx: Context) -> int:
-        """Chat tokens = context tokens + the rendered chat with the context cut out (saves a second long encode;
-        exact for pre-tokenizing BPEs, where no token spans the context's edges)."""
+        """Tokens of the rendered chat (non-reasoning) = text before the context + the context's exact count + text
+        after it: two small encodes instead of a second long one (the context starts and ends on a word/needle
+        next to a newline, where pre-tokenizing BPEs always split)."""
         from schemas import render_exaone_chat
 
-        short = [m.model_copy(update={"content": m.content.replace(ctx.text, "", 1)}) for m in messages]
-        text, _ = render_exaone_chat(short, reasoning=False)
-        return ctx.num_tokens + len(self._enc(text))
+        text, _ = render_exaone_chat(messages, reasoning=False)
+        i = text.index(ctx.text)
+        return len(self._enc(text[:i])) + ctx.num_tokens + len(self._enc(text[i + len(ctx.text):]))
 
     def _enc(self, text: str) -> list[int]:
         tok = self.tok.backend_tokenizer if hasattr(self.tok, "backend_tokenizer") else self.tok

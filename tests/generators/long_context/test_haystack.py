@@ -146,3 +146,12 @@ def test_shared_data_haystacks_are_exact_too(tok, shared):
         assert len(_enc(tok, s.messages[1].content[: s.metadata["context_char_end"]]).ids) == 16384
         _check_needles(tok, s)
     assert len(g.stream("en").docs) >= 49  # all essays, not the 12 embedded
+
+
+@pytest.mark.parametrize("lang,task", [("en", "fact"), ("ko", "chain"), ("es", "niah")])
+def test_num_tokens_is_the_full_chat_count(gen, lang, task):
+    from datamill.tokens import count_chat_tokens
+
+    for depth in (0.0, 100.0):
+        s = gen.build(Spec(lang, 1024, task, depth, 0, "word"))
+        assert s.num_tokens == count_chat_tokens(s.messages, reasoning=False)

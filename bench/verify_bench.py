@@ -20,14 +20,29 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._report import table, write_section  # noqa: E402
-from generators.seeds import SeedSourceConfig, load_seeds  # noqa: E402
-from generators.verify import CodeVerifier, MathVerifier, SandboxLimits  # noqa: E402
-from generators.verify.response import last_code_block  # noqa: E402
+from bench._report import table, write_section
+from generators.seeds import SeedSourceConfig, load_seeds
+from generators.verify import CodeVerifier, MathVerifier, SandboxLimits
+from generators.verify.response import last_code_block
 
-_SWAP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt,
-         ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Add,
-         ast.FloorDiv: ast.Mult, ast.Div: ast.Mult, ast.Mod: ast.FloorDiv, ast.And: ast.Or, ast.Or: ast.And}
+_SWAP = {
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Lt: ast.GtE,
+    ast.GtE: ast.Lt,
+    ast.Gt: ast.LtE,
+    ast.LtE: ast.Gt,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Add,
+    ast.FloorDiv: ast.Mult,
+    ast.Div: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+    ast.And: ast.Or,
+    ast.Or: ast.And,
+}
 
 
 def mutate(code: str) -> str | None:
@@ -52,7 +67,10 @@ def mutate(code: str) -> str | None:
 
 
 def math_pairs(data: str, n: int) -> list[tuple[str, str, bool]]:
-    seeds = load_seeds(SeedSourceConfig(name="gsm8k", data=data))[0] + load_seeds(SeedSourceConfig(name="math", data=data))[0]
+    seeds = (
+        load_seeds(SeedSourceConfig(name="gsm8k", data=data))[0]
+        + load_seeds(SeedSourceConfig(name="math", data=data))[0]
+    )
     seeds = seeds[: n // 2]
     good = [(s.ground_truth, s.reference_solution, True) for s in seeds]
     bad = [(s.ground_truth, f"The final answer is $\\boxed{{{s.ground_truth}+1}}$.", False) for s in seeds]
@@ -60,10 +78,17 @@ def math_pairs(data: str, n: int) -> list[tuple[str, str, bool]]:
 
 
 def naive_math(gold: str, response: str) -> bool:
-    prog = ("import sys\nfrom math_verify import parse, verify\nfrom generators.verify.math_verifier import _as_latex\n"
-            "print(verify(parse(_as_latex(sys.argv[1])), parse(sys.argv[2])))")
-    out = subprocess.run([sys.executable, "-c", prog, gold, response], capture_output=True, text=True, timeout=60,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    prog = (
+        "import sys\nfrom math_verify import parse, verify\nfrom generators.verify.math_verifier import _as_latex\n"
+        "print(verify(parse(_as_latex(sys.argv[1])), parse(sys.argv[2])))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", prog, gold, response],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     return out.stdout.strip().endswith("True")
 
 
@@ -73,7 +98,9 @@ def naive_code(code: str, tests: list[str]) -> bool:
         if t.startswith(("import ", "from ")):
             continue
         try:
-            r = subprocess.run([sys.executable, "-c", f"{setup}\n{code}\n{t}"], capture_output=True, timeout=10)
+            r = subprocess.run(
+                [sys.executable, "-c", f"{setup}\n{code}\n{t}"], capture_output=True, timeout=10
+            )
         except subprocess.TimeoutExpired:
             return False
         if r.returncode != 0:
@@ -126,18 +153,30 @@ def main() -> None:
     sub = seeds[:n_code_naive]
     t0 = time.perf_counter()
     with ThreadPoolExecutor(2) as ex:
-        naive_ok = list(ex.map(lambda x: naive_code(last_code_block(x[1].reference_solution), x[1].tests), sub))
+        naive_ok = list(
+            ex.map(lambda x: naive_code(last_code_block(x[1].reference_solution), x[1].tests), sub)
+        )
     t_code_naive = time.perf_counter() - t0
     n_tests_naive = sum(len(s.tests) for _, s in sub)
 
     rows = [
-        ["math verdicts (math-verify, 2 worker procs)", len(pairs), rate(len(pairs), t_math),
-         rate(len(msub), t_math_naive), f"{(len(pairs) / t_math) / (len(msub) / t_math_naive):.1f}×",
-         f"{math_agree:.1%} / {naive_agree:.1%}"],
-        ["code programs (sandbox, 2 at a time)", len(seeds), rate(len(seeds), t_code), rate(len(sub), t_code_naive),
-         f"{(len(seeds) / t_code) / (len(sub) / t_code_naive):.1f}×",
-         f"canonical pass: ours {sum(v.passed for v in canon[:len(sub)])}/{len(sub)}, naive {sum(naive_ok)}/{len(sub)} "
-         f"({n_tests_naive} subprocesses)"],
+        [
+            "math verdicts (math-verify, 2 worker procs)",
+            len(pairs),
+            rate(len(pairs), t_math),
+            rate(len(msub), t_math_naive),
+            f"{(len(pairs) / t_math) / (len(msub) / t_math_naive):.1f}×",
+            f"{math_agree:.1%} / {naive_agree:.1%}",
+        ],
+        [
+            "code programs (sandbox, 2 at a time)",
+            len(seeds),
+            rate(len(seeds), t_code),
+            rate(len(sub), t_code_naive),
+            f"{(len(seeds) / t_code) / (len(sub) / t_code_naive):.1f}×",
+            f"canonical pass: ours {sum(v.passed for v in canon[: len(sub)])}/{len(sub)}, naive {sum(naive_ok)}/{len(sub)} "
+            f"({n_tests_naive} subprocesses)",
+        ],
     ]
     t1 = table(["check", "N", "ours /s", "naive /s", "ratio", "agreement with label (ours / naive)"], rows)
     per = []
@@ -145,15 +184,27 @@ def main() -> None:
         c = [v for (n, _), v in zip(seeds, canon) if n == name]
         m = [v for (n, _, _), v in zip(mutants, mut) if n == name]
         fails = [s.id for (n, s), v in zip(seeds, canon) if n == name and not v.passed]
-        per.append([name, len(c), f"{sum(v.passed for v in c) / max(1, len(c)):.1%}", len(m),
-                    f"{sum(not v.passed for v in m) / max(1, len(m)):.1%}", ", ".join(fails[:6]) or "-"])
-    t2 = table(["source", "canonical", "canonical pass", "mutants", "mutants rejected", "canonical failures"], per)
-    note = (f"Data: {'../shared/data (full files)' if data == 'shared' else 'examples/data sample'}; "
-            f"machine = 2-core CPU. Math: {len(pairs)} pairs = reference solutions (label correct) + a wrong boxed "
-            f"answer (label wrong); naive baseline timed on {n_math_naive} of them. Code: naive baseline timed on "
-            f"the first {len(sub)} canonical programs. A mutant that survives is an operator change the tests do "
-            f"not catch (equivalent mutant or weak tests), not a verifier error. {no_site} canonical solutions had "
-            f"no mutation site.")
+        per.append(
+            [
+                name,
+                len(c),
+                f"{sum(v.passed for v in c) / max(1, len(c)):.1%}",
+                len(m),
+                f"{sum(not v.passed for v in m) / max(1, len(m)):.1%}",
+                ", ".join(fails[:6]) or "-",
+            ]
+        )
+    t2 = table(
+        ["source", "canonical", "canonical pass", "mutants", "mutants rejected", "canonical failures"], per
+    )
+    note = (
+        f"Data: {'../shared/data (full files)' if data == 'shared' else 'examples/data sample'}; "
+        f"machine = 2-core CPU. Math: {len(pairs)} pairs = reference solutions (label correct) + a wrong boxed "
+        f"answer (label wrong); naive baseline timed on {n_math_naive} of them. Code: naive baseline timed on "
+        f"the first {len(sub)} canonical programs. A mutant that survives is an operator change the tests do "
+        f"not catch (equivalent mutant or weak tests), not a verifier error. {no_site} canonical solutions had "
+        f"no mutation site."
+    )
     print(t1, "\n\n", t2, "\n\n", note, sep="")
     write_section("verify_bench", f"{t1}\n\n{t2}\n\n{note}")
 

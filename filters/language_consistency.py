@@ -12,11 +12,11 @@ import re
 
 from filters.lid import detect_language, detect_languages
 
-_THINK = re.compile(r"<think>.*?(</think>|$)", re.S)
-_CODE_BLOCK = re.compile(r"```.*?(```|$)", re.S)
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
+_CODE_BLOCK = re.compile(r"```.*?(```|$)", re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
-_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$|\\\[.*?\\\]|\\\(.*?\\\)", re.S)
-_LATEX_ENV = re.compile(r"\\begin\{([A-Za-z*]+)\}.*?\\end\{\1\}", re.S)
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$|\\\[.*?\\\]|\\\(.*?\\\)", re.DOTALL)
+_LATEX_ENV = re.compile(r"\\begin\{([A-Za-z*]+)\}.*?\\end\{\1\}", re.DOTALL)
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+(\{[^{}]*\})?")
 _WORDLIKE = re.compile(r"^[(\"'¿¡]*[^\W\d_]+(?:[-'][^\W\d_]+)*[.,;:!?)\"'。？！]*$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|\n+")
@@ -74,9 +74,15 @@ class LanguageConsistencyFilter:
         if expected_language in SCRIPTS and script_ratio(body, expected_language) < self.min_script_ratio:
             return False, "low_script_ratio"
         lang, prob = detect_language(body)[0]
-        if lang != expected_language and prob >= self.min_language_prob and letters >= self.min_sentence_chars:
+        if (
+            lang != expected_language
+            and prob >= self.min_language_prob
+            and letters >= self.min_sentence_chars
+        ):
             return False, "wrong_language"
-        sentences = [s for s in _SENTENCE_SPLIT.split(body) if sum(c.isalpha() for c in s) >= self.min_sentence_chars]
+        sentences = [
+            s for s in _SENTENCE_SPLIT.split(body) if sum(c.isalpha() for c in s) >= self.min_sentence_chars
+        ]
         if len(sentences) >= 2:
             ids = detect_languages(sentences)
             foreign = sum(1 for lg, p in ids if lg != expected_language and p >= self.min_language_prob)

@@ -35,7 +35,9 @@ class SeedProblem(Record):
     language: str = "en"
     question: str = Field(min_length=1)  # the user turn, as the model will see it
     ground_truth: str = ""  # math: final answer; logic: the task's answer; code: "" (tests decide)
-    reference_solution: str = ""  # the dataset's own worked solution / canonical code (verified like a response)
+    reference_solution: str = (
+        ""  # the dataset's own worked solution / canonical code (verified like a response)
+    )
     tests: list[str] = Field(default_factory=list)  # code: Python test snippets (assert lines / check())
     entry_point: str = ""  # code: function under test
     license: str = ""

@@ -55,14 +55,29 @@ class OpenAIEngine(Engine):
         out = []
         for p in prompts:
             text, prefill = generation_prompt(p, params.reasoning)
-            body = {"model": self.model_name, "prompt": text, "n": params.n, "temperature": params.temperature,
-                    "top_p": params.top_p, "max_tokens": params.max_tokens, "seed": params.seed}
+            body = {
+                "model": self.model_name,
+                "prompt": text,
+                "n": params.n,
+                "temperature": params.temperature,
+                "top_p": params.top_p,
+                "max_tokens": params.max_tokens,
+                "seed": params.seed,
+            }
             if params.stop:
                 body["stop"] = list(params.stop)
             resp = self._post(body)
             choices = sorted(resp.get("choices", []), key=lambda c: c.get("index", 0))
             if len(choices) != params.n:
                 raise RuntimeError(f"{self.url}: asked for n={params.n} completions, got {len(choices)}")
-            out.append([Completion(text=prefill + c.get("text", ""), finish_reason=c.get("finish_reason") or "stop",
-                                   model=resp.get("model", self.model_name)) for c in choices])
+            out.append(
+                [
+                    Completion(
+                        text=prefill + c.get("text", ""),
+                        finish_reason=c.get("finish_reason") or "stop",
+                        model=resp.get("model", self.model_name),
+                    )
+                    for c in choices
+                ]
+            )
         return out

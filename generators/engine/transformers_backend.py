@@ -16,7 +16,9 @@ ASSISTANT = "[|assistant|]\n"
 def local_model_dir(model: str) -> Path:
     p = Path(model).expanduser()
     if not p.is_dir():
-        raise ValueError(f"no network: pass a local model directory (engine.model={model!r} is not a directory here)")
+        raise ValueError(
+            f"no network: pass a local model directory (engine.model={model!r} is not a directory here)"
+        )
     return p
 
 
@@ -47,9 +49,13 @@ class TransformersEngine(Engine):
         self.tokenizer.padding_side = "left"  # decoder-only batching
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        device = config.device if config.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        device = (
+            config.device if config.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        )
         dtype = getattr(torch, config.dtype) if config.dtype != "auto" else "auto"
-        self.model = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype).to(device)
+        self.model = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=dtype).to(
+            device
+        )
         self.model.eval()
         self.device = device
 
@@ -62,15 +68,23 @@ class TransformersEngine(Engine):
         special = {t for t in (self.tokenizer.pad_token, self.tokenizer.bos_token) if t}
         for b in range(0, len(prompts), bs):
             batch = [generation_prompt(p, params.reasoning) for p in prompts[b : b + bs]]
-            enc = self.tokenizer([t for t, _ in batch], return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = self.tokenizer(
+                [t for t, _ in batch], return_tensors="pt", padding=True, add_special_tokens=False
+            )
             enc = {k: v.to(self.device) for k, v in enc.items()}
             torch.manual_seed(params.seed + b)  # reproducible samples per (seed, batch position)
             sample = params.temperature > 0
             with torch.no_grad():
                 gen = self.model.generate(
-                    **enc, max_new_tokens=params.max_tokens, do_sample=sample, num_return_sequences=params.n,
-                    temperature=params.temperature if sample else None, top_p=params.top_p if sample else None,
-                    pad_token_id=self.tokenizer.pad_token_id, eos_token_id=eos)
+                    **enc,
+                    max_new_tokens=params.max_tokens,
+                    do_sample=sample,
+                    num_return_sequences=params.n,
+                    temperature=params.temperature if sample else None,
+                    top_p=params.top_p if sample else None,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    eos_token_id=eos,
+                )
             new = gen[:, enc["input_ids"].shape[1] :]
             for i, (_, prefill) in enumerate(batch):
                 comps = []
@@ -83,7 +97,13 @@ class TransformersEngine(Engine):
                         text = text.replace(tok, "")
                     text, hit = cut_at_stop(text, params.stop)
                     finish = "stop" if (stopped or hit or len(ids) < params.max_tokens) else "length"
-                    comps.append(Completion(text=prefill + text, finish_reason=finish, model=self.model_name,
-                                            meta={"completion_tokens": len(ids)}))
+                    comps.append(
+                        Completion(
+                            text=prefill + text,
+                            finish_reason=finish,
+                            model=self.model_name,
+                            meta={"completion_tokens": len(ids)},
+                        )
+                    )
                 out.append(comps)
         return out

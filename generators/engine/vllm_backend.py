@@ -13,8 +13,10 @@ def _import_vllm():
     try:
         import vllm
     except ImportError as e:
-        raise RuntimeError("engine.backend 'vllm' needs the optional vllm package (GPU machines: pip install vllm); "
-                           "on CPU use backend 'transformers' or an OpenAI-compatible server ('openai')") from e
+        raise RuntimeError(
+            "engine.backend 'vllm' needs the optional vllm package (GPU machines: pip install vllm); "
+            "on CPU use backend 'transformers' or an OpenAI-compatible server ('openai')"
+        ) from e
     return vllm
 
 
@@ -25,12 +27,22 @@ class VLLMEngine(Engine):
         path = local_model_dir(config.model)
         self.config, self.model_name = config, path.name
         self._vllm = vllm
-        self.llm = vllm.LLM(model=str(path), tensor_parallel_size=config.tensor_parallel_size,
-                            dtype=config.dtype, trust_remote_code=False)
+        self.llm = vllm.LLM(
+            model=str(path),
+            tensor_parallel_size=config.tensor_parallel_size,
+            dtype=config.dtype,
+            trust_remote_code=False,
+        )
 
     def _generate(self, prompts: list[Prompt | str], params: SamplingParams) -> list[list[Completion]]:
-        sp = self._vllm.SamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
-                                       max_tokens=params.max_tokens, seed=params.seed, stop=list(params.stop) or None)
+        sp = self._vllm.SamplingParams(
+            n=params.n,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            max_tokens=params.max_tokens,
+            seed=params.seed,
+            stop=list(params.stop) or None,
+        )
         rendered = [generation_prompt(p, params.reasoning) for p in prompts]
         results = self.llm.generate([t for t, _ in rendered], sp)
         out = []
@@ -38,7 +50,13 @@ class VLLMEngine(Engine):
             comps = []
             for o in res.outputs:
                 text, _ = cut_at_stop(o.text, params.stop)
-                comps.append(Completion(text=prefill + text, finish_reason=o.finish_reason or "stop",
-                                        model=self.model_name, meta={"completion_tokens": len(o.token_ids)}))
+                comps.append(
+                    Completion(
+                        text=prefill + text,
+                        finish_reason=o.finish_reason or "stop",
+                        model=self.model_name,
+                        meta={"completion_tokens": len(o.token_ids)},
+                    )
+                )
             out.append(comps)
         return out

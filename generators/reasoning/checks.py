@@ -25,12 +25,23 @@ class Response:
 
 
 def _filter_verdict(name: str, result) -> Verdict:
-    return Verdict(verifier=name, passed=True) if result is True else Verdict(verifier=name, passed=False, reason=result[1])
+    return (
+        Verdict(verifier=name, passed=True)
+        if result is True
+        else Verdict(verifier=name, passed=False, reason=result[1])
+    )
 
 
 class ResponseChecker:
-    def __init__(self, domain: str, math_workers: int = 1, math_timeout_s: float = 10.0,
-                 code_limits: SandboxLimits = SandboxLimits(), code_workers: int = 2, max_tokens: int = 32768):
+    def __init__(
+        self,
+        domain: str,
+        math_workers: int = 1,
+        math_timeout_s: float = 10.0,
+        code_limits: SandboxLimits = SandboxLimits(),
+        code_workers: int = 2,
+        max_tokens: int = 32768,
+    ):
         self.domain = domain
         self.math = MathVerifier(math_workers, math_timeout_s) if domain == "math" else None
         self.code = CodeVerifier(code_limits, code_workers) if domain == "code" else None
@@ -49,15 +60,20 @@ class ResponseChecker:
         if self.code is not None:
             return self.code.verify_many([(r.text, r.seed.tests) for r in responses])
         m = [r.seed.metadata for r in responses]
-        return [self.logic.verify(r.text, x["task"], x["rg_seed"], x["rg_size"], x["rg_index"]) for r, x in zip(responses, m)]
+        return [
+            self.logic.verify(r.text, x["task"], x["rg_seed"], x["rg_size"], x["rg_index"])
+            for r, x in zip(responses, m)
+        ]
 
     def check(self, responses: list[Response]) -> list[list[Verdict]]:
         out = []
         for r, v in zip(responses, self.correctness(responses)):
-            out.append([
-                v,
-                _filter_verdict("degeneration", self.degeneration.filter(r.text, r.finish_reason)),
-                _filter_verdict("language_consistency", self.language.filter(r.text, r.seed.language)),
-                _filter_verdict("length", self.length.filter(r.text, r.num_tokens)),
-            ])
+            out.append(
+                [
+                    v,
+                    _filter_verdict("degeneration", self.degeneration.filter(r.text, r.finish_reason)),
+                    _filter_verdict("language_consistency", self.language.filter(r.text, r.seed.language)),
+                    _filter_verdict("length", self.length.filter(r.text, r.num_tokens)),
+                ]
+            )
         return out

@@ -61,7 +61,9 @@ class ReasoningJobConfig(BaseModel):
     """Query sources (GSM8K, MATH, MBPP, MBPP+, HumanEval, reasoning_gym)."""
     n_responses: int = Field(default=8, ge=1)
     """Responses sampled per query and mode (EXAONE 4.0 keeps several verified responses per query)."""
-    modes: list[Literal["reasoning", "non_reasoning"]] = Field(default_factory=lambda: ["reasoning", "non_reasoning"])
+    modes: list[Literal["reasoning", "non_reasoning"]] = Field(
+        default_factory=lambda: ["reasoning", "non_reasoning"]
+    )
     """Generate in reasoning mode (<think> trace) and/or non-reasoning mode."""
     include_reference: bool = True
     """Also verify and write each dataset's reference solution (response_source reference)."""

@@ -55,8 +55,12 @@ def query_stats(verdicts: list[list[Verdict]], responses: list[Response]) -> dic
     for r in responses:
         ok = per.get(r.seed.id, [])
         rate = sum(ok) / len(ok) if ok else None
-        out[r.seed.id] = {"pass_rate": rate, "difficulty": difficulty(rate), "n_responses": len(ok),
-                          "rl_keep": not (len(ok) >= RL_ALL_CORRECT and all(ok))}
+        out[r.seed.id] = {
+            "pass_rate": rate,
+            "difficulty": difficulty(rate),
+            "n_responses": len(ok),
+            "rl_keep": not (len(ok) >= RL_ALL_CORRECT and all(ok)),
+        }
     return out
 
 
@@ -66,29 +70,55 @@ class ReasoningGenerator:
     def __init__(self, cfg: ReasoningJobConfig, engine, tokenizer):
         self.cfg, self.engine, self.tokenizer = cfg, engine, tokenizer
         lim = cfg.limits
-        self.checker = ResponseChecker(cfg.domain, lim.math_workers, lim.math_timeout_s,
-                                       SandboxLimits(timeout_s=3 * lim.code_timeout_s, cpu_s=int(lim.code_timeout_s),
-                                                     mem_mb=lim.code_mem_mb), lim.code_workers, lim.max_response_tokens)
+        self.checker = ResponseChecker(
+            cfg.domain,
+            lim.math_workers,
+            lim.math_timeout_s,
+            SandboxLimits(
+                timeout_s=3 * lim.code_timeout_s, cpu_s=int(lim.code_timeout_s), mem_mb=lim.code_mem_mb
+            ),
+            lim.code_workers,
+            lim.max_response_tokens,
+        )
         self.reference_failed: list[str] = []
         self.reasons: Counter = Counter()
 
     def params(self, mode: str) -> SamplingParams:
         s = self.cfg.sampling
-        return SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
-                              n=self.cfg.n_responses, seed=s.seed, reasoning=mode == "reasoning")
+        return SamplingParams(
+            temperature=s.temperature,
+            top_p=s.top_p,
+            max_tokens=s.max_tokens,
+            n=self.cfg.n_responses,
+            seed=s.seed,
+            reasoning=mode == "reasoning",
+        )
 
     def responses(self, chunk: list[SeedProblem]) -> list[Response]:
         out = []
         if self.cfg.include_reference:
-            out += [Response(s, s.reference_solution, "stop", "non_reasoning", "reference", -1)
-                    for s in chunk if s.reference_solution]
+            out += [
+                Response(s, s.reference_solution, "stop", "non_reasoning", "reference", -1)
+                for s in chunk
+                if s.reference_solution
+            ]
         if self.engine is not None:
             for mode in self.cfg.modes:
                 params = self.params(mode)
                 prompts = [build_prompt(s) for s in chunk]
                 for s, p, comps in zip(chunk, prompts, self.engine.generate(prompts, params)):
-                    out += [Response(s, c.text, c.finish_reason, mode, c.model or self.engine.model_name, c.index,
-                                     prompt_id=prompt_id(p, params.reasoning)) for c in comps]
+                    out += [
+                        Response(
+                            s,
+                            c.text,
+                            c.finish_reason,
+                            mode,
+                            c.model or self.engine.model_name,
+                            c.index,
+                            prompt_id=prompt_id(p, params.reasoning),
+                        )
+                        for c in comps
+                    ]
         return out
 
     def process(self, chunk: list[SeedProblem], report: JobReport) -> list[SFTSample]:
@@ -97,19 +127,33 @@ class ReasoningGenerator:
         from schemas import render_exaone_chat
 
         texts = [render_exaone_chat(m, reasoning=r.mode == "reasoning")[0] for m, r in zip(msgs, responses)]
-        for r, e in zip(responses, self.tokenizer.backend_tokenizer.encode_batch(texts, add_special_tokens=False)):
+        for r, e in zip(
+            responses, self.tokenizer.backend_tokenizer.encode_batch(texts, add_special_tokens=False)
+        ):
             r.num_tokens = len(e.ids)
         verdicts = self.checker.check(responses)
-        broken = {r.seed.id: vs[0] for r, vs in zip(responses, verdicts) if r.source == "reference" and not vs[0].passed}
+        broken = {
+            r.seed.id: vs[0]
+            for r, vs in zip(responses, verdicts)
+            if r.source == "reference" and not vs[0].passed
+        }
         for qid, v in broken.items():
             self.reference_failed.append(qid)
             report.errors.append(f"reference_failed: {qid} ({v.reason})")
         stats = query_stats(verdicts, responses)
         out = []
         for r, m, vs in zip(responses, msgs, verdicts):
-            if r.seed.id in broken:  # the ground truth itself is suspect: no response of this query is trusted
-                vs = vs + [Verdict(verifier="reference_check", passed=False, reason="reference_failed",
-                                   details={"reference_reason": broken[r.seed.id].reason})]
+            if (
+                r.seed.id in broken
+            ):  # the ground truth itself is suspect: no response of this query is trusted
+                vs = vs + [
+                    Verdict(
+                        verifier="reference_check",
+                        passed=False,
+                        reason="reference_failed",
+                        details={"reference_reason": broken[r.seed.id].reason},
+                    )
+                ]
             self.reasons.update(v.reason for v in vs if not v.passed)
             out.append(self.sample(r, m, vs, stats[r.seed.id]))
         return out
@@ -119,15 +163,32 @@ class ReasoningGenerator:
         tag = "ref" if ref else f"{r.source}:{r.index}"
         params = {} if ref else self.params(r.mode).key()
         return SFTSample(
-            id=f"{r.seed.id}:{r.mode}:{tag}", dataset=self.cfg.dataset, domain=self.cfg.domain,
-            language=r.seed.language, mode=r.mode, messages=messages, verdicts=verdicts, num_tokens=r.num_tokens,
+            id=f"{r.seed.id}:{r.mode}:{tag}",
+            dataset=self.cfg.dataset,
+            domain=self.cfg.domain,
+            language=r.seed.language,
+            mode=r.mode,
+            messages=messages,
+            verdicts=verdicts,
+            num_tokens=r.num_tokens,
             license=r.seed.license,
-            lineage=Lineage(parent_ids=[r.seed.id], source=r.seed.source, model="reference" if ref else r.source,
-                            params=params, seed=None if ref else self.cfg.sampling.seed, prompt_id=r.prompt_id),
-            metadata={"query_id": r.seed.id, **stats, "response_source": "reference" if ref else r.source,
-                      "finish_reason": r.finish_reason, "ground_truth": r.seed.ground_truth[:500],
-                      "correct": verdicts[0].passed, **({"level": r.seed.metadata["level"]}
-                                                         if "level" in r.seed.metadata else {})},
+            lineage=Lineage(
+                parent_ids=[r.seed.id],
+                source=r.seed.source,
+                model="reference" if ref else r.source,
+                params=params,
+                seed=None if ref else self.cfg.sampling.seed,
+                prompt_id=r.prompt_id,
+            ),
+            metadata={
+                "query_id": r.seed.id,
+                **stats,
+                "response_source": "reference" if ref else r.source,
+                "finish_reason": r.finish_reason,
+                "ground_truth": r.seed.ground_truth[:500],
+                "correct": verdicts[0].passed,
+                **({"level": r.seed.metadata["level"]} if "level" in r.seed.metadata else {}),
+            },
         )
 
 
@@ -140,22 +201,45 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     problems, seed_errors = load_problems(cfg)
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     if engine is None:
-        print(f"No model configured (engine.backend: none): writing only the {len(problems)} datasets' reference "
-              f"solutions, verified. Set engine.backend/model in {config_path} to sample responses.")
+        print(
+            f"No model configured (engine.backend: none): writing only the {len(problems)} datasets' reference "
+            f"solutions, verified. Set engine.backend/model in {config_path} to sample responses."
+        )
     gen = ReasoningGenerator(cfg, engine, load_tokenizer())
     try:
-        report = run_sharded(store, cfg.dataset, cfg.run_id, "sft", cfg.model_dump(), problems, gen.process,
-                             chunk_size=cfg.chunk_size)
+        report = run_sharded(
+            store,
+            cfg.dataset,
+            cfg.run_id,
+            "sft",
+            cfg.model_dump(),
+            problems,
+            gen.process,
+            chunk_size=cfg.chunk_size,
+        )
     finally:
         gen.checker.close()
     report.errors = seed_errors + report.errors
-    summary = {"dataset": cfg.dataset, "run_id": cfg.run_id, "queries": len(problems),
-               "engine": cfg.engine.backend, "model": cfg.engine.model or None, "rows_written": report.rows_written,
-               "failed_verdict_reasons": dict(gen.reasons.most_common()),
-               "reference_failed": {"count": len(gen.reference_failed), "ids": gen.reference_failed},
-               "seed_errors": seed_errors}
-    atomic_write_text(store.run_dir(cfg.dataset, cfg.run_id) / "reasoning_report.json", json.dumps(summary, indent=2))
-    print(f"reference solutions failing their own ground truth: {len(gen.reference_failed)}"
-          + (f" ({', '.join(gen.reference_failed[:10])}{' …' if len(gen.reference_failed) > 10 else ''})"
-             if gen.reference_failed else ""))
+    summary = {
+        "dataset": cfg.dataset,
+        "run_id": cfg.run_id,
+        "queries": len(problems),
+        "engine": cfg.engine.backend,
+        "model": cfg.engine.model or None,
+        "rows_written": report.rows_written,
+        "failed_verdict_reasons": dict(gen.reasons.most_common()),
+        "reference_failed": {"count": len(gen.reference_failed), "ids": gen.reference_failed},
+        "seed_errors": seed_errors,
+    }
+    atomic_write_text(
+        store.run_dir(cfg.dataset, cfg.run_id) / "reasoning_report.json", json.dumps(summary, indent=2)
+    )
+    print(
+        f"reference solutions failing their own ground truth: {len(gen.reference_failed)}"
+        + (
+            f" ({', '.join(gen.reference_failed[:10])}{' …' if len(gen.reference_failed) > 10 else ''})"
+            if gen.reference_failed
+            else ""
+        )
+    )
     return report

@@ -8,7 +8,7 @@ from schemas import Message
 from schemas.seed import SeedProblem
 
 MATH_SUFFIX = "\n\nPlease reason step by step, and put your final answer within \\boxed{}."
-_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.S)
+_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
 
 
 def build_prompt(seed: SeedProblem) -> list[Message]:
@@ -21,9 +21,9 @@ def split_response(text: str) -> tuple[str | None, str]:
     """(reasoning trace or None, visible answer). An unclosed <think> keeps everything as the trace."""
     m = _THINK.match(text)
     if m:
-        return (m.group(1).strip() or None), text[m.end():].strip()
+        return (m.group(1).strip() or None), text[m.end() :].strip()
     if text.lstrip().startswith("<think>"):
-        return text.lstrip()[len("<think>"):].strip() or None, ""
+        return text.lstrip()[len("<think>") :].strip() or None, ""
     return None, text.strip()
 
 

@@ -51,7 +51,9 @@ def _resolve(cfg: SeedSourceConfig) -> Path:
     if cfg.data == "shared":
         root = shared_data()
         if root is None:
-            raise FileNotFoundError(f"source {cfg.name}: data=shared but ../shared/data is absent (use data: examples)")
+            raise FileNotFoundError(
+                f"source {cfg.name}: data=shared but ../shared/data is absent (use data: examples)"
+            )
     return root / DEFAULT_FILES[cfg.name]
 
 

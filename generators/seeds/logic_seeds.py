@@ -24,15 +24,31 @@ def read_reasoning_gym(tasks: list[str], size: int, seed: int, errors: list[str]
             entry = ds[i]
             # some tasks (propositional_logic) have no single answer: their score_answer checks validity, and
             # metadata carries one valid example
-            answer = entry["answer"] if entry["answer"] is not None else entry.get("metadata", {}).get("example_answer")
+            answer = (
+                entry["answer"]
+                if entry["answer"] is not None
+                else entry.get("metadata", {}).get("example_answer")
+            )
             if answer is None:
                 errors.append(f"reasoning_gym:{task}:{i}: entry has no answer and no example_answer; skipped")
                 continue
-            meta = {"task": task, "rg_seed": seed, "rg_size": size, "rg_index": i,
-                    "rg_metadata": json.loads(json.dumps(entry.get("metadata", {}), default=str))}
-            out.append(SeedProblem(id=f"logic:{task}:{seed}:{i}", source=f"reasoning_gym:{task}:seed={seed}:{i}",
-                                   domain="logic", question=f"{entry['question']}\n\n{ANSWER_FORMAT}",
-                                   ground_truth=str(answer),
-                                   reference_solution=f"<answer>{answer}</answer>",
-                                   license="Apache-2.0", metadata=meta))
+            meta = {
+                "task": task,
+                "rg_seed": seed,
+                "rg_size": size,
+                "rg_index": i,
+                "rg_metadata": json.loads(json.dumps(entry.get("metadata", {}), default=str)),
+            }
+            out.append(
+                SeedProblem(
+                    id=f"logic:{task}:{seed}:{i}",
+                    source=f"reasoning_gym:{task}:seed={seed}:{i}",
+                    domain="logic",
+                    question=f"{entry['question']}\n\n{ANSWER_FORMAT}",
+                    ground_truth=str(answer),
+                    reference_solution=f"<answer>{answer}</answer>",
+                    license="Apache-2.0",
+                    metadata=meta,
+                )
+            )
     return out

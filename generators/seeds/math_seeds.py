@@ -76,8 +76,17 @@ def read_gsm8k(path: Path, limit: int | None, errors: list[str]) -> list[SeedPro
         reference = _CALC.sub("", work).strip()
         if reached is not None:
             reference += f"\n\nThe final answer is $\\boxed{{{reached}}}$."
-        out.append(SeedProblem(id=f"gsm8k:train:{n}", source=f"{path.name}:{n}", domain="math", question=q,
-                               ground_truth=final, reference_solution=reference, license="MIT"))
+        out.append(
+            SeedProblem(
+                id=f"gsm8k:train:{n}",
+                source=f"{path.name}:{n}",
+                domain="math",
+                question=q,
+                ground_truth=final,
+                reference_solution=reference,
+                license="MIT",
+            )
+        )
         if limit and len(out) >= limit:
             break
     return out
@@ -92,9 +101,18 @@ def read_math(path: Path, limit: int | None, errors: list[str]) -> list[SeedProb
             errors.append(f"{path}:{n}: MATH row without problem / \\boxed answer")
             continue
         uid = row.get("unique_id", str(n))
-        out.append(SeedProblem(id=f"math:{uid}", source=f"{path.name}:{n}", domain="math", question=q,
-                               ground_truth=gold, reference_solution=sol, license="MIT",
-                               metadata={"level": row.get("level", ""), "type": row.get("type", "")}))
+        out.append(
+            SeedProblem(
+                id=f"math:{uid}",
+                source=f"{path.name}:{n}",
+                domain="math",
+                question=q,
+                ground_truth=gold,
+                reference_solution=sol,
+                license="MIT",
+                metadata={"level": row.get("level", ""), "type": row.get("type", "")},
+            )
+        )
         if limit and len(out) >= limit:
             break
     return out

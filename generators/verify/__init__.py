@@ -5,4 +5,12 @@ from generators.verify.logic_verifier import LogicVerifier
 from generators.verify.math_verifier import MathVerifier, check_math
 from generators.verify.sandbox import SandboxLimits, SandboxResult, run_python
 
-__all__ = ["CodeVerifier", "LogicVerifier", "MathVerifier", "SandboxLimits", "SandboxResult", "check_math", "run_python"]
+__all__ = [
+    "CodeVerifier",
+    "LogicVerifier",
+    "MathVerifier",
+    "SandboxLimits",
+    "SandboxResult",
+    "check_math",
+    "run_python",
+]

@@ -11,7 +11,7 @@ from generators.verify.sandbox import SandboxLimits, SandboxResult, run_python
 from schemas import Verdict
 
 NAME = "code_sandbox"
-_LAST_EXC = re.compile(r"^(\w+(?:Error|Exception|Exit|Interrupt)|AssertionError)\b.*$", re.M)
+_LAST_EXC = re.compile(r"^(\w+(?:Error|Exception|Exit|Interrupt)|AssertionError)\b.*$", re.MULTILINE)
 _OUTSIDE_PATH = re.compile(r"'(/(?!tmp/work)[^']*)'")
 
 
@@ -57,7 +57,12 @@ class CodeVerifier:
         try:
             compile(code, "<solution>", "exec")
         except SyntaxError as e:
-            return Verdict(verifier=NAME, passed=False, reason="syntax_error", details={"error": f"line {e.lineno}: {e.msg}"})
+            return Verdict(
+                verifier=NAME,
+                passed=False,
+                reason="syntax_error",
+                details={"error": f"line {e.lineno}: {e.msg}"},
+            )
         except ValueError as e:  # e.g. null bytes
             return Verdict(verifier=NAME, passed=False, reason="syntax_error", details={"error": str(e)})
         if not tests:
@@ -65,8 +70,13 @@ class CodeVerifier:
         nonce = "DATAMILL_TESTS_DONE_" + secrets.token_hex(8)
         res = run_python(build_program(code, tests, nonce), self.limits)
         ok, reason = classify(res, nonce)
-        details = {"status": res.status, "returncode": res.returncode, "duration_s": round(res.duration_s, 3),
-                   "isolation": res.isolation, "output_bytes": res.details.get("output_bytes", 0)}
+        details = {
+            "status": res.status,
+            "returncode": res.returncode,
+            "duration_s": round(res.duration_s, 3),
+            "isolation": res.isolation,
+            "output_bytes": res.details.get("output_bytes", 0),
+        }
         if not ok:
             details["stderr_tail"] = res.stderr[-500:]
         return Verdict(verifier=NAME, passed=ok, reason=reason, details=details)

@@ -31,7 +31,13 @@ class LogicVerifier:
         try:
             score = float(ds.score_answer(answer=answer, entry=entry))
         except Exception as e:  # a task's scorer choking on odd text is a wrong answer, with the error kept
-            return Verdict(verifier=NAME, passed=False, reason="wrong_answer", details={"error": str(e)[:200]})
+            return Verdict(
+                verifier=NAME, passed=False, reason="wrong_answer", details={"error": str(e)[:200]}
+            )
         ok = score >= self.min_score
-        return Verdict(verifier=NAME, passed=ok, reason="" if ok else "wrong_answer",
-                       details={"score": score, "answer": answer[:200], "task": task})
+        return Verdict(
+            verifier=NAME,
+            passed=ok,
+            reason="" if ok else "wrong_answer",
+            details={"score": score, "answer": answer[:200], "task": task},
+        )

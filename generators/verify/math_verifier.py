@@ -27,7 +27,9 @@ def check_math(gold: str, response: str) -> tuple[bool, str, dict]:
 
     from math_verify import parse, verify
 
-    logging.getLogger("math_verify").setLevel(logging.ERROR)  # "timeout is disabled" notice: we bound time here
+    logging.getLogger("math_verify").setLevel(
+        logging.ERROR
+    )  # "timeout is disabled" notice: we bound time here
     gold_p = parse(_as_latex(gold), parsing_timeout=None)
     if not gold_p:
         return False, "gold_unparseable", {"gold": gold}
@@ -75,13 +77,21 @@ class MathVerifier:
                     ok, reason, details = fut.result(timeout=self.timeout_s)
                     out[i] = Verdict(verifier=NAME, passed=ok, reason=reason, details=details)
                 except cf.TimeoutError:
-                    out[i] = Verdict(verifier=NAME, passed=False, reason="timeout", details={"timeout_s": self.timeout_s})
+                    out[i] = Verdict(
+                        verifier=NAME, passed=False, reason="timeout", details={"timeout_s": self.timeout_s}
+                    )
                     self._kill_pool()  # the stuck worker dies; the rest are re-submitted
                     todo = [j for j in futs if out[j] is None and j != i]
                     break
-                except Exception as e:  # a crash inside math-verify on odd input is a verdict, not a job failure
-                    out[i] = Verdict(verifier=NAME, passed=False, reason="verifier_error",
-                                     details={"error": f"{type(e).__name__}: {e}"[:300]})
+                except (
+                    Exception
+                ) as e:  # a crash inside math-verify on odd input is a verdict, not a job failure
+                    out[i] = Verdict(
+                        verifier=NAME,
+                        passed=False,
+                        reason="verifier_error",
+                        details={"error": f"{type(e).__name__}: {e}"[:300]},
+                    )
         return out  # type: ignore[return-value]
 
     def __enter__(self):

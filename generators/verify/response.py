@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-_THINK = re.compile(r"<think>.*?</think>", re.S)
-_CODE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.S)
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.S)
-_ANSWER_LINE = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:：]\s*(.+)", re.I)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
+_CODE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+_ANSWER_LINE = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:：]\s*(.+)", re.IGNORECASE)
 
 
 def final_part(text: str) -> str:

@@ -55,12 +55,25 @@ def run_python(source: str, limits: SandboxLimits = SandboxLimits()) -> SandboxR
     try:
         prog = os.path.join(tmp, "program.py")
         Path(prog).write_text(source, encoding="utf-8")
-        cfg = {"program": prog, "cpu_s": limits.cpu_s, "mem_mb": limits.mem_mb, "fsize_mb": limits.fsize_mb,
-               "nproc": limits.nproc, "nofile": limits.nofile}
+        cfg = {
+            "program": prog,
+            "cpu_s": limits.cpu_s,
+            "mem_mb": limits.mem_mb,
+            "fsize_mb": limits.fsize_mb,
+            "nproc": limits.nproc,
+            "nofile": limits.nofile,
+        }
         os.chmod(tmp, 0o755)  # rlimits-only fallback runs in this dir as the same user
         return _watch(
-            subprocess.Popen([_base_python(), "-I", "-S", INIT, json.dumps(cfg)], cwd=tmp, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env={}),
+            subprocess.Popen(
+                [_base_python(), "-I", "-S", INIT, json.dumps(cfg)],
+                cwd=tmp,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                env={},
+            ),
             limits,
         )
     finally:
@@ -69,7 +82,9 @@ def run_python(source: str, limits: SandboxLimits = SandboxLimits()) -> SandboxR
 
 def _kill(proc: subprocess.Popen) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)  # its session = launcher + namespace init (+ anything not setsid'd)
+        os.killpg(
+            proc.pid, signal.SIGKILL
+        )  # its session = launcher + namespace init (+ anything not setsid'd)
     except ProcessLookupError:
         pass
 
@@ -123,5 +138,6 @@ def _watch(proc: subprocess.Popen, limits: SandboxLimits) -> SandboxResult:
             status = "killed"
         else:
             status = "ok" if rc == 0 else "error"
-    return SandboxResult(status, rc, stdout, stderr, time.monotonic() - t0, isolation,
-                         {"output_bytes": total})
+    return SandboxResult(
+        status, rc, stdout, stderr, time.monotonic() - t0, isolation, {"output_bytes": total}
+    )

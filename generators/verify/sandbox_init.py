@@ -32,7 +32,7 @@ def _check(rc: int, what: str) -> None:
 
 
 def _mount(src, dst, fstype, flags, data=None):
-    enc = lambda s: s.encode() if isinstance(s, str) else s  # noqa: E731
+    enc = lambda s: s.encode() if isinstance(s, str) else s
     _check(libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {dst}")
 
 
@@ -96,7 +96,9 @@ def _init_namespace(cfg: dict, prog_src: bytes, prefix: str, exe_rel: str) -> No
         os.setuid(NOBODY)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by setuid, so set it after
         exe = os.path.join(PY_MOUNT, exe_rel)
-        os.execve(exe, [exe, "-I", "-S", "program.py"], {"HOME": work, "PATH": "/usr/bin:/bin", "TMPDIR": work})
+        os.execve(
+            exe, [exe, "-I", "-S", "program.py"], {"HOME": work, "PATH": "/usr/bin:/bin", "TMPDIR": work}
+        )
     _, status = os.waitpid(child, 0)
     _exit_like(status)  # pid 1 exits → the kernel kills whatever the program left behind
 

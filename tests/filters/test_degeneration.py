@@ -11,7 +11,9 @@ def _gsm8k(examples, n=3):
 def test_real_reference_solution_passes(examples):
     f = DegenerationFilter()
     for row in _gsm8k(examples):
-        text = f"<think>\n{row['answer']}\n</think>\n\nThe answer is {row['answer'].split('####')[-1].strip()}."
+        text = (
+            f"<think>\n{row['answer']}\n</think>\n\nThe answer is {row['answer'].split('####')[-1].strip()}."
+        )
         assert f.filter(text) is True
 
 
@@ -30,7 +32,9 @@ def test_loop_is_ngram_repetition(examples):
 
 def test_repetition_ratio_without_single_hot_ngram(examples):
     sol = _gsm8k(examples, 1)[0]["answer"]
-    text = (sol + "\n") * 5  # the whole answer restated 5 times: few repeats per n-gram, but most positions repeat
+    text = (
+        sol + "\n"
+    ) * 5  # the whole answer restated 5 times: few repeats per n-gram, but most positions repeat
     top, ratio = ngram_stats(text, 20)
     assert top <= 20 and ratio > 0.3
     assert DegenerationFilter().filter(text) == (False, "repetition_ratio")
@@ -38,7 +42,10 @@ def test_repetition_ratio_without_single_hot_ngram(examples):
 
 def test_no_answer_after_think_and_empty():
     f = DegenerationFilter()
-    assert f.filter("<think>\nJanet has 16 eggs and eats 3.\n</think>\n  ") == (False, "no_answer_after_think")
+    assert f.filter("<think>\nJanet has 16 eggs and eats 3.\n</think>\n  ") == (
+        False,
+        "no_answer_after_think",
+    )
     assert f.filter("   ") == (False, "empty")
     assert DegenerationFilter(require_answer_after_think=False).filter("<think>x</think>") is True
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tiny_model import build_tiny_exaone  # noqa: E402
+from tiny_model import build_tiny_exaone
 
-from generators.engine import EngineConfig, SamplingParams  # noqa: E402
-from generators.engine.factory import make_engine  # noqa: E402
-from generators.engine.transformers_backend import generation_prompt  # noqa: E402
-from schemas import Message  # noqa: E402
+from generators.engine import EngineConfig, SamplingParams
+from generators.engine.factory import make_engine
+from generators.engine.transformers_backend import generation_prompt
+from schemas import Message
 
 PROMPT = [Message(role="user", content="Natalia sold clips to 48 of her friends in April. How many?")]
 
@@ -42,9 +42,13 @@ def test_transformers_n_samples_seeded_and_cached(tiny_dir, tmp_path):
     assert all(c.meta["completion_tokens"] <= 12 for o in out for c in o)
     again = make_engine(cfg, default_cache_dir=tmp_path / "cache").generate([PROMPT], params)
     assert again[0][0].cached and [c.text for c in again[0]] == [c.text for c in out[0]]
-    fresh = make_engine(cfg).generate([PROMPT, PROMPT[0].content], params)  # no cache: same seed + batch → same
+    fresh = make_engine(cfg).generate(
+        [PROMPT, PROMPT[0].content], params
+    )  # no cache: same seed + batch → same
     assert [c.text for c in fresh[0]] == [c.text for c in out[0]]
-    other = make_engine(cfg).generate([PROMPT, PROMPT[0].content], SamplingParams(n=3, max_tokens=12, seed=8, temperature=1.0))
+    other = make_engine(cfg).generate(
+        [PROMPT, PROMPT[0].content], SamplingParams(n=3, max_tokens=12, seed=8, temperature=1.0)
+    )
     assert [c.text for c in other[0]] != [c.text for c in out[0]]
 
 
@@ -56,6 +60,7 @@ def test_hub_id_is_refused_with_no_network_message():
 def test_vllm_missing_is_a_clear_error(tiny_dir):
     try:
         import vllm  # noqa: F401
+
         pytest.skip("vllm is installed here")
     except ImportError:
         pass
@@ -67,7 +72,7 @@ class _Server(BaseHTTPRequestHandler):
     fail_first = 0
     bodies: list = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).bodies.append(body)
         if type(self).fail_first > 0:
@@ -76,8 +81,10 @@ class _Server(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"busy")
             return
-        choices = [{"index": i, "text": f"reasoning {i}\n</think>\n\nThe answer is 72.", "finish_reason": "stop"}
-                   for i in range(body["n"])]
+        choices = [
+            {"index": i, "text": f"reasoning {i}\n</think>\n\nThe answer is 72.", "finish_reason": "stop"}
+            for i in range(body["n"])
+        ]
         data = json.dumps({"model": body["model"], "choices": choices}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -104,11 +111,15 @@ def test_openai_backend_retries_then_succeeds(server):
     from generators.engine.openai_backend import OpenAIEngine
 
     _Server.fail_first = 2
-    cfg = EngineConfig(backend="openai", model="tiny", base_url=f"http://127.0.0.1:{server.server_port}/v1", max_retries=3)
+    cfg = EngineConfig(
+        backend="openai", model="tiny", base_url=f"http://127.0.0.1:{server.server_port}/v1", max_retries=3
+    )
     eng = OpenAIEngine(cfg, None, backoff_s=0.01)
     out = eng.generate([PROMPT], SamplingParams(n=2, seed=3))
     assert eng.attempts == 3
-    assert [c.text for c in out[0]] == [f"<think>\nreasoning {i}\n</think>\n\nThe answer is 72." for i in range(2)]
+    assert [c.text for c in out[0]] == [
+        f"<think>\nreasoning {i}\n</think>\n\nThe answer is 72." for i in range(2)
+    ]
     sent = _Server.bodies[-1]
     assert sent["n"] == 2 and sent["seed"] == 3 and sent["prompt"].endswith("[|assistant|]\n<think>\n")
 
@@ -117,6 +128,8 @@ def test_openai_backend_gives_up_with_reason(server):
     from generators.engine.openai_backend import OpenAIEngine
 
     _Server.fail_first = 10
-    cfg = EngineConfig(backend="openai", model="tiny", base_url=f"http://127.0.0.1:{server.server_port}/v1", max_retries=1)
+    cfg = EngineConfig(
+        backend="openai", model="tiny", base_url=f"http://127.0.0.1:{server.server_port}/v1", max_retries=1
+    )
     with pytest.raises(RuntimeError, match="failed after 2 attempts .*HTTP 503"):
         OpenAIEngine(cfg, None, backoff_s=0.01).generate([PROMPT], SamplingParams(n=1))

@@ -18,9 +18,17 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 
 
 def _cfg(tmp_path, **over) -> Path:
-    cfg = {"domain": "math", "dataset": "sft_math_t", "run_id": "t1", "engine": {"backend": "none"},
-           "sources": [{"name": "gsm8k", "limit": 3}], "n_responses": 4, "modes": ["reasoning", "non_reasoning"],
-           "limits": {"math_workers": 1}, "chunk_size": 2}
+    cfg = {
+        "domain": "math",
+        "dataset": "sft_math_t",
+        "run_id": "t1",
+        "engine": {"backend": "none"},
+        "sources": [{"name": "gsm8k", "limit": 3}],
+        "n_responses": 4,
+        "modes": ["reasoning", "non_reasoning"],
+        "limits": {"math_workers": 1},
+        "chunk_size": 2,
+    }
     cfg.update(over)
     p = tmp_path / "job.yaml"
     p.write_text(yaml.safe_dump(cfg))
@@ -36,9 +44,17 @@ def test_engine_none_writes_verified_references_only(tmp_path, store, capsys):
     assert "No model configured" in capsys.readouterr().out
     rows = _rows(store)
     assert report.rows_written == len(rows) == 3
-    assert all(r.passed and r.metadata["response_source"] == "reference" and r.lineage.model == "reference" for r in rows)
+    assert all(
+        r.passed and r.metadata["response_source"] == "reference" and r.lineage.model == "reference"
+        for r in rows
+    )
     assert {r.metadata["difficulty"] for r in rows} == {"unknown"}
-    assert [v.verifier for v in rows[0].verdicts] == ["math_verify", "degeneration", "language_consistency", "length"]
+    assert [v.verifier for v in rows[0].verdicts] == [
+        "math_verify",
+        "degeneration",
+        "language_consistency",
+        "length",
+    ]
     again = run("math", str(_cfg(tmp_path)), store)  # resume: nothing regenerated
     assert again.parts_skipped == again.parts_total == 2 and again.rows_written == 0
 
@@ -58,8 +74,11 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
             lines.append({"prompt_id": prompt_id(build_prompt(s), reasoning), "outputs": outs})
     canned = tmp_path / "canned.jsonl"
     canned.write_text("\n".join(json.dumps(x) for x in lines))
-    cfg = _cfg(tmp_path, sources=[{"name": "gsm8k", "limit": 2}],
-               engine={"backend": "canned", "model": "canned-v0", "canned_path": str(canned)})
+    cfg = _cfg(
+        tmp_path,
+        sources=[{"name": "gsm8k", "limit": 2}],
+        engine={"backend": "canned", "model": "canned-v0", "canned_path": str(canned)},
+    )
     run("math", str(cfg), store)
     rows = _rows(store)
     model_rows = [r for r in rows if r.metadata["response_source"] == "canned-v0"]
@@ -82,7 +101,9 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
 def test_broken_ground_truth_is_reported(tmp_path, store, examples, capsys):
     real = (examples / "math" / "gsm8k_train.jsonl").read_text().splitlines()[:3]
     row = json.loads(real[1])
-    row["answer"] = row["answer"].rsplit("####", 1)[0] + "#### 99999"  # ground truth that its own solution contradicts
+    row["answer"] = (
+        row["answer"].rsplit("####", 1)[0] + "#### 99999"
+    )  # ground truth that its own solution contradicts
     real[1] = json.dumps(row)
     data = tmp_path / "gsm8k_broken.jsonl"
     data.write_text("\n".join(real) + "\n{not json\n")
@@ -106,8 +127,12 @@ def test_code_and_logic_references(tmp_path, store):
     code = _cfg(tmp_path, domain="code", dataset="sft_code_t", sources=[{"name": "mbpp", "limit": 3}])
     assert run("code", str(code), store).rows_written == 3
     assert all(r.passed for r in _rows(store, "sft_code_t"))
-    logic = _cfg(tmp_path, domain="logic", dataset="sft_logic_t",
-                 sources=[{"name": "reasoning_gym", "tasks": ["knights_knaves", "propositional_logic"], "limit": 2}])
+    logic = _cfg(
+        tmp_path,
+        domain="logic",
+        dataset="sft_logic_t",
+        sources=[{"name": "reasoning_gym", "tasks": ["knights_knaves", "propositional_logic"], "limit": 2}],
+    )
     run("logic", str(logic), store)
     rows = _rows(store, "sft_logic_t")
     assert len(rows) == 4 and all(r.passed for r in rows) and rows[0].verdicts[0].verifier == "reasoning_gym"
@@ -117,9 +142,14 @@ def test_tiny_transformers_model_end_to_end(tmp_path, store):
     from tiny_model import build_tiny_exaone
 
     model_dir = build_tiny_exaone(tmp_path / "tiny")
-    cfg = _cfg(tmp_path, sources=[{"name": "gsm8k", "limit": 2}], n_responses=2, include_reference=False,
-               engine={"backend": "transformers", "model": str(model_dir), "batch_size": 2},
-               sampling={"max_tokens": 24, "temperature": 1.0})
+    cfg = _cfg(
+        tmp_path,
+        sources=[{"name": "gsm8k", "limit": 2}],
+        n_responses=2,
+        include_reference=False,
+        engine={"backend": "transformers", "model": str(model_dir), "batch_size": 2},
+        sampling={"max_tokens": 24, "temperature": 1.0},
+    )
     run("math", str(cfg), store)
     rows = _rows(store)
     assert len(rows) == 2 * 2 * 2 and {r.metadata["response_source"] for r in rows} == {"tiny"}

@@ -99,12 +99,16 @@ def test_private_tmp():
 
 
 def test_cpu_limit_stops_busy_loop_before_the_wall_clock():
-    v = CodeVerifier(SandboxLimits(timeout_s=120, cpu_s=1)).verify("while True:\n    pass\n", TESTS, extract=False)
+    v = CodeVerifier(SandboxLimits(timeout_s=120, cpu_s=1)).verify(
+        "while True:\n    pass\n", TESTS, extract=False
+    )
     assert (v.reason, v.details["status"]) == ("timeout", "timeout")
     assert v.details["returncode"] == 128 + 24  # SIGXCPU relayed by the sandbox init
     assert v.details["duration_s"] < 120
 
 
 def test_sleeping_program_hits_the_wall_clock():
-    v = CodeVerifier(SandboxLimits(timeout_s=1.5, cpu_s=10)).verify("import time\ntime.sleep(60)\n", TESTS, extract=False)
+    v = CodeVerifier(SandboxLimits(timeout_s=1.5, cpu_s=10)).verify(
+        "import time\ntime.sleep(60)\n", TESTS, extract=False
+    )
     assert (v.reason, v.details["returncode"]) == ("timeout", -9)

@@ -27,7 +27,11 @@ def test_math_correct_wrong_malformed_unparseable(gsm8k, mv):
     gold = p.ground_truth
     cases = [
         (f"<think>\n48/2 = 24, 48 + 24 = 72\n</think>\n\nThe answer is $\\boxed{{{gold}}}$.", True, ""),
-        (f"<think>\n48 + 48 = 96\n</think>\n\nThe answer is $\\boxed{{{int(gold) + 24}}}$.", False, "wrong_answer"),
+        (
+            f"<think>\n48 + 48 = 96\n</think>\n\nThe answer is $\\boxed{{{int(gold) + 24}}}$.",
+            False,
+            "wrong_answer",
+        ),
         ("<think>\nI am not sure what to do here\n</think>\n\nI cannot solve this.", False, "no_answer"),
         ("<think>\nthe answer is 72\n</think>\n\nSee above.", False, "no_answer"),  # answer only in the trace
     ]
@@ -39,7 +43,10 @@ def test_math_latex_answers_on_real_math_problems(math_seeds, mv):
     for p in math_seeds:
         v = mv.verify(p.ground_truth, p.reference_solution)
         assert (v.passed, v.reason) == (True, ""), p.id
-    assert mv.verify(math_seeds[0].ground_truth, "So the result is $\\boxed{\\frac{7}{3}}$.").reason == "wrong_answer"
+    assert (
+        mv.verify(math_seeds[0].ground_truth, "So the result is $\\boxed{\\frac{7}{3}}$.").reason
+        == "wrong_answer"
+    )
 
 
 def test_math_gold_unparseable(mv):
@@ -73,7 +80,10 @@ def test_code_malformed_responses(mbpp):
     cv = CodeVerifier()
     p = mbpp[0]
     assert cv.verify("The function is similar_elements; I would use sets.", p.tests).reason == "no_code_block"
-    assert cv.verify("```python\ndef similar_elements(a, b)\n    return a\n```", p.tests).reason == "syntax_error"
+    assert (
+        cv.verify("```python\ndef similar_elements(a, b)\n    return a\n```", p.tests).reason
+        == "syntax_error"
+    )
     assert cv.verify("```python\ndef other(a, b):\n    return a\n```", p.tests).reason == "runtime_error"
     body = p.reference_solution.strip("`").removeprefix("python\n")
     thought = f"<think>\n```python\nprint('draft')\n```\n</think>\n\nFinal:\n```python\n{body}\n```"
@@ -86,7 +96,9 @@ def test_humaneval_canonical_passes():
 
 
 def test_logic_verifier_on_reasoning_gym():
-    seeds = load_seeds(SeedSourceConfig(name="reasoning_gym", tasks=["knights_knaves", "syllogism"], limit=2))[0]
+    seeds = load_seeds(
+        SeedSourceConfig(name="reasoning_gym", tasks=["knights_knaves", "syllogism"], limit=2)
+    )[0]
     lv = LogicVerifier()
     for p in seeds:
         m = p.metadata

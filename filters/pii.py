@@ -23,9 +23,9 @@ IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 RRN = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?([1-8])(\d{6})(?!\d)")
 CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 # international (+82 10 1234 5678, +1-202-555-0143), Korean mobile/landline (010-1234-5678, 02-123-4567),
-# North American ((202) 555-0143)
+# North American ((202) 555-0143); not inside a longer run of digit groups (card/ISBN-like numbers)
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{4}(?!\d)"
+    r"(?<![\w+])(?<!\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{4}(?!\d)(?![ .-]\d)"
 )
 
 PLACEHOLDER = {"emails": "<EMAIL>", "ips": "<IP_ADDRESS>", "phones": "<PHONE>", "kr_rrn": "<KR_RRN>", "cards": "<CARD>"}

@@ -7,16 +7,18 @@ C4 (Raffel et al. 2020), FineWeb (arXiv 2406.17557). Language adaptations follow
 = the language's most frequent words; thresholds that measure words rescaled to how the tokenizer splits words):
 - es: spaCy word split; Gopher stop words = 8 most frequent Spanish words (as the English list is 8 words).
 - ko: Kiwi morphemes (datatrove's Korean tokenizer), which are 1–3 characters, so Gopher's mean-word-length
-  range 3–10 becomes 1–10; stop words = the 8 most frequent Korean particles/endings.
+  range 3–10 becomes 1–10; stop words = the 8 most frequent Korean particles/endings; repetition n-grams over
+  space-separated words (eojeol) instead of morphemes.
 """
 
 from __future__ import annotations
 
 import re
 
-from datatrove.data import Document, DocumentsPipeline
+from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
+from datatrove.utils.word_tokenizers import WordTokenizer
 
 from filters.language_router import META_LANGUAGE
 
@@ -30,16 +32,35 @@ LANGUAGE_THRESHOLDS: dict[str, dict[str, dict]] = {
     },
     "ko": {
         "gopher_quality": {"min_avg_word_length": 1, "stop_words": ["이", "가", "은", "는", "을", "를", "의", "에"]},
-        "gopher_repetition": {}, "c4": {}, "fineweb": {},
+        # n-gram repetition is measured on space-separated words (eojeol), the unit Gopher's thresholds assume;
+        # Kiwi morphemes split off particles and endings, which repeat by design
+        "gopher_repetition": {"_tokenizer": "whitespace"}, "c4": {}, "fineweb": {},
     },
 }
 STEPS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter,
          "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}  # FineWeb's order
 
 
-def word_tokenizer_for(language: str):
+class WhitespaceWordTokenizer(WordTokenizer):
+    """Space-separated words; sentences split after . ! ? (used for Korean eojeol n-grams)."""
+
+    _SENT = re.compile(r"(?<=[.!?。])\s+")
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return text.split()
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return [s for s in self._SENT.split(text) if s.strip()]
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def word_tokenizer_for(language: str, kind: str | None = None):
     """datatrove's tokenizer for a language; Korean uses Kiwi's bundled 'cong' model (kiwipiepy >= 0.22 no longer
     ships the 'sbg' model datatrove asks for by default)."""
+    if kind == "whitespace":
+        return WhitespaceWordTokenizer()
     if language == "ko":
         from datatrove.utils.word_tokenizers import KiwiTokenizer
 
@@ -90,8 +111,13 @@ class LanguageQualityFilter(BaseFilter):
 
     def filters_for(self, lang: str) -> list[tuple[str, BaseFilter]]:
         if lang not in self._filters:
-            tok = word_tokenizer_for(lang)
-            self._filters[lang] = [(k, STEPS[k](language=tok, **kw)) for k, kw in self._thresholds(lang).items()]
+            toks: dict = {}
+            self._filters[lang] = []
+            for k, kw in self._thresholds(lang).items():
+                kw = dict(kw)
+                kind = kw.pop("_tokenizer", None)
+                tok = toks.setdefault(kind, word_tokenizer_for(lang, kind))
+                self._filters[lang].append((k, STEPS[k](language=tok, **kw)))
         return self._filters[lang]
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
@@ -102,6 +128,3 @@ class LanguageQualityFilter(BaseFilter):
             if not ok:
                 return False, snake_reason(reason, step)
         return True
-
-    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        yield from super().run(data, rank, world_size)

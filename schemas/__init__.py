@@ -10,6 +10,7 @@ from schemas.message import Message, ToolCall
 from schemas.mixture import MixtureComponent, MixtureSpec
 from schemas.preference import PreferencePair
 from schemas.records import read_parquet_records, records_from_arrow, records_to_arrow, write_parquet_records
+from schemas.seed import SeedProblem
 from schemas.sft import DOMAINS, MODES, Lineage, SFTSample, Verdict
 from schemas.web import WebDocument
 
@@ -23,6 +24,7 @@ __all__ = [
     "PreferencePair",
     "SFTSample",
     "SchemaError",
+    "SeedProblem",
     "ToolCall",
     "Verdict",
     "WebDocument",

@@ -61,7 +61,7 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     if cfg.xquad.enabled:
         reports.append(run_xquad(store, cfg.xquad, cfg.xquad_dataset, cfg.data_root, cfg.tokenizer_path,
                                  cfg.chunk_size * 4))
-    engine = make_engine(cfg.engine, store.root / "_cache")
+    engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     passages = web_passages(store, cfg)
     n_docs = len({p.doc.id for p in passages})
     if engine is None:

@@ -127,7 +127,7 @@ def run_legal_qa(store: Store, cfg: MultilingualConfig, engine, model: dict) -> 
 def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     cfg = load_config(config_path, MultilingualConfig)
     reports = run_seed_parts(store, cfg)
-    engine = make_engine(cfg.engine, store.root / "_cache")
+    engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     topics = [TopicItem(lang, t) for lang, ts in sorted(cfg.instructions.topics.items()) for t in ts]
     sources = select_sources(store, cfg.translation)
     items = [TranslationItem(s, lang) for s in sources for lang in cfg.translation.target_languages]

@@ -31,6 +31,9 @@ class SandboxLimits:
     nproc: int = 64  # RLIMIT_NPROC for uid nobody (fork bombs)
     nofile: int = 64
     output_cap: int = 1 << 20  # bytes of stdout+stderr kept; more → killed, "output_limit"
+    isolate: bool = (
+        True  # namespaces + uid nobody when root; False = rlimits only (what non-root machines get)
+    )
 
 
 @dataclass
@@ -62,6 +65,7 @@ def run_python(source: str, limits: SandboxLimits = SandboxLimits()) -> SandboxR
             "fsize_mb": limits.fsize_mb,
             "nproc": limits.nproc,
             "nofile": limits.nofile,
+            "isolate": limits.isolate,
         }
         os.chmod(tmp, 0o755)  # rlimits-only fallback runs in this dir as the same user
         return _watch(

@@ -103,8 +103,8 @@ def _init_namespace(cfg: dict, prog_src: bytes, prefix: str, exe_rel: str) -> No
     _exit_like(status)  # pid 1 exits → the kernel kills whatever the program left behind
 
 
-def _run_rlimits_only(cfg: dict) -> None:
-    sys.stderr.write("SANDBOX_NOTE not root: rlimits + own session only (no namespaces, same uid)\n")
+def _run_rlimits_only(cfg: dict, why: str) -> None:
+    sys.stderr.write(f"SANDBOX_NOTE {why}: rlimits + own session only (no namespaces, same uid)\n")
     sys.stderr.flush()
     work = os.path.dirname(cfg["program"])
     os.chdir(work)
@@ -114,12 +114,12 @@ def _run_rlimits_only(cfg: dict) -> None:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and cfg.get("isolate", True):
         try:
             _run_isolated(cfg)
         except OSError as e:  # e.g. a container without CAP_SYS_ADMIN: unshare is refused before any fork
-            sys.stderr.write(f"SANDBOX_NOTE isolation unavailable ({e}); ")
-    _run_rlimits_only(cfg)
+            _run_rlimits_only(cfg, f"namespaces unavailable ({e})")
+    _run_rlimits_only(cfg, "not root" if os.geteuid() != 0 else "isolation switched off")
 
 
 if __name__ == "__main__":

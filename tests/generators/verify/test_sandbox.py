@@ -112,3 +112,12 @@ def test_sleeping_program_hits_the_wall_clock():
         "import time\ntime.sleep(60)\n", TESTS, extract=False
     )
     assert (v.reason, v.details["returncode"]) == ("timeout", -9)
+
+
+def test_rlimits_only_fallback_still_bounds_time_and_output():
+    lim = SandboxLimits(timeout_s=3.0, cpu_s=2, isolate=False)
+    ok = CodeVerifier(lim).verify("def f():\n    return 1\n", TESTS, extract=False)
+    assert ok.passed and ok.details["isolation"] == "rlimits_only"
+    assert CodeVerifier(lim).verify("while True:\n    pass\n", TESTS, extract=False).reason == "timeout"
+    spam = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"
+    assert CodeVerifier(lim).verify(spam, TESTS, extract=False).reason == "output_limit"

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from generators.knowledge.checks import content_units
+from generators.knowledge.xquad import TEMPLATES
 from schemas import Message
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -104,8 +105,6 @@ def tag_difficulty(pair: QAPair, passage: str, hard_answer_units: int = 25, hard
 def build_user_turn(pair: QAPair, passage: str, with_context: bool, language: str) -> str:
     if not with_context:
         return pair.question
-    from generators.knowledge.xquad import TEMPLATES
-
     return TEMPLATES.get(language, TEMPLATES["en"]).format(context=passage, question=pair.question)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from datamill import catalog
+from datamill.audits import catalog_connection
 
 STORE_ENV = "DATAMILL_STORE"
 
@@ -35,14 +35,14 @@ def catalog_version(root: Path) -> float:
 
 def query(root: Path | str, sql: str, params: list | None = None) -> pl.DataFrame:
     """One read-only query (retried while a writer holds the catalog lock)."""
-    with catalog.connect(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
+    with catalog_connection(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
         return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
 
 
 def queries(root: Path | str, named: dict[str, str | tuple[str, list]]) -> dict[str, pl.DataFrame]:
     """Several read-only queries on one connection (a page's load() opens the catalog once)."""
     out = {}
-    with catalog.connect(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
+    with catalog_connection(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
         for name, q in named.items():
             sql, params = (q, None) if isinstance(q, str) else q
             out[name] = con.sql(sql, params=params).pl() if params else con.sql(sql).pl()

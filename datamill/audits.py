@@ -12,14 +12,18 @@ line (killed mid-write) is skipped and reported.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from datamill import catalog
 from datamill.store import Store
@@ -27,6 +31,29 @@ from datamill.store import Store
 DECISIONS = ("accept", "reject", "flag")
 JOURNAL_DIR = "_audits"
 APPLIED_DDL = "CREATE TABLE IF NOT EXISTS audit_journal_applied (entry_id VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
+
+
+@contextlib.contextmanager
+def catalog_connection(path: str | Path, read_only: bool = False, timeout_s: float = 30.0):
+    """datamill.catalog.connect, also waiting out a connection of this same process opened with the other
+    mode: DuckDB refuses read-only and read-write connections to one file side by side in one process, which
+    happens in a Streamlit server when one session reads while another records a decision."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.01
+    while True:
+        stack = contextlib.ExitStack()
+        try:
+            con = stack.enter_context(catalog.connect(path, read_only=read_only,
+                                                      timeout_s=max(0.0, deadline - time.monotonic())))
+            break
+        except duckdb.ConnectionException as e:
+            stack.close()
+            if "different configuration" not in str(e) or time.monotonic() > deadline:
+                raise catalog.CatalogBusy(f"catalog {path} is busy in this process: {e}") from e
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+    with stack:
+        yield con
 
 
 @dataclass
@@ -114,7 +141,7 @@ def pending_entries(store: Store | str | Path, timeout_s: float = 2.0) -> list[d
     if not entries:
         return []
     try:
-        with catalog.connect(store.catalog_path, read_only=True, timeout_s=timeout_s) as con:
+        with catalog_connection(store.catalog_path, read_only=True, timeout_s=timeout_s) as con:
             applied = _applied_ids(con)
     except (catalog.CatalogBusy, FileNotFoundError):
         applied = set()
@@ -129,7 +156,7 @@ def flush(store: Store | str | Path, timeout_s: float = 5.0) -> FlushReport:
     if not entries:
         return rep
     try:
-        with catalog.connect(store.catalog_path, timeout_s=timeout_s) as con:
+        with catalog_connection(store.catalog_path, timeout_s=timeout_s) as con:
             con.execute(APPLIED_DDL)
             con.execute("BEGIN TRANSACTION")
             try:
@@ -185,7 +212,7 @@ def latest_decisions(store: Store | str | Path, sample_ids: list[str] | None = N
     store = store if isinstance(store, Store) else Store(store)
     out: dict[str, dict] = {}
     if store.catalog_path.exists():
-        with catalog.connect(store.catalog_path, read_only=True) as con:
+        with catalog_connection(store.catalog_path, read_only=True) as con:
             q = "SELECT sample_id, decision, reason, reviewer, ts FROM latest_audits"
             rows = (con.execute(q + " WHERE list_contains(?, sample_id)", [sample_ids]).fetchall() if sample_ids
                     else con.execute(q).fetchall())

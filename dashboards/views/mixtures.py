@@ -17,7 +17,7 @@ import streamlit as st
 import yaml
 
 from dashboards.common import catalog_version, query, require_catalog, store_root
-from datamill import catalog
+from datamill.audits import catalog_connection
 
 # datamill.mixing writes asked_tokens / selected_tokens; other spellings are accepted for older manifests
 REQUESTED_KEYS = ("asked_tokens", "requested_tokens", "token_budget", "requested", "budget", "target_tokens")
@@ -82,7 +82,7 @@ def load_modes(root: str, ids: dict[str, list[str]]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema={"component": pl.String, "mode": pl.String, "tokens": pl.Int64})
     sel = pl.DataFrame(rows)
-    with catalog.connect(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
+    with catalog_connection(Path(root) / "catalog.duckdb", read_only=True, timeout_s=30) as con:
         con.register("selected_ids", sel.select("id").unique().to_arrow())
         cat = con.sql("SELECT s.id, coalesce(s.mode, '-') AS mode, s.tokens FROM samples s "
                       "JOIN selected_ids USING (id)").pl()

@@ -178,3 +178,47 @@ def test_audit_page_records_and_persists(rw_store):
     browse = AppTest.from_file(str(REPO / "dashboards/views/browse.py"), default_timeout=60).run()
     browse.selectbox(key="browse_audit").set_value("reject").run()
     assert list(browse.dataframe[0].value["id"]) == [first]
+
+
+def test_reads_and_writes_of_one_server_process_wait_for_each_other(rw_store):
+    """A Streamlit server is one process: one session reading (read-only connection) while another records a
+    decision (read-write) would be refused by DuckDB outright; both must wait their turn instead."""
+    import threading
+
+    from dashboards.common import query
+
+    opened, release = threading.Event(), threading.Event()
+
+    def reader():
+        with audits.catalog_connection(rw_store.catalog_path, read_only=True) as con:
+            con.execute("SELECT count(*) FROM samples").fetchall()
+            opened.set()
+            release.wait(10)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    opened.wait(10)
+    threading.Timer(0.4, release.set).start()
+    res = audits.record_audit(rw_store, "web-1", "reject", "spam", "alice", timeout_s=10)
+    t.join()
+    assert res.applied
+    # what DuckDB alone does with the two modes side by side in one process
+    with pytest.raises(duckdb.ConnectionException, match="different configuration"), \
+            duckdb.connect(str(rw_store.catalog_path), read_only=True), duckdb.connect(str(rw_store.catalog_path)):
+        pass
+
+    opened.clear(), release.clear()
+
+    def writer():
+        with audits.catalog_connection(rw_store.catalog_path) as con:
+            con.execute("SELECT 1").fetchall()
+            opened.set()
+            release.wait(10)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    opened.wait(10)
+    threading.Timer(0.4, release.set).start()
+    got = query(rw_store.root, "SELECT decision FROM latest_audits WHERE sample_id = 'web-1'")
+    t.join()
+    assert got["decision"].to_list() == ["reject"]

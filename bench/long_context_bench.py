@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._report import table, write_section  # noqa: E402
+from bench._report import table, write_section
 
 
 def naive_build(tok, docs: list[str], target: int, needles: list[str], depths: list[float]) -> tuple[str, int]:
-    enc = lambda t: tok.encode(t, add_special_tokens=False).ids  # noqa: E731
+    enc = lambda t: tok.encode(t, add_special_tokens=False).ids
     ctx, i = "", 0
     while len(enc(ctx)) < target:
         ctx += docs[i % len(docs)]
@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer samples (CI smoke run)")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the target says
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
     os.environ.setdefault("RAYON_NUM_THREADS", "1")
     from datamill.tokens import load_tokenizer
     from generators.long_context.generator import LongContextGenerator, Spec

@@ -174,7 +174,7 @@ class HaystackBuilder:
         order = sorted(range(len(depths)), key=lambda k: (depths[k], k))
         encodes, seen = 0, set()
         for _ in range(self.max_fixups):
-            pieces, tail_text = self._pieces(picked, nxt, partial)
+            pieces, _tail = self._pieces(picked, nxt, partial)
             text, spans = self._render(pieces, needle_texts, depths, order, target - needle_tok)
             enc = s.tok.encode(text, add_special_tokens=False)
             encodes += 1

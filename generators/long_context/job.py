@@ -76,6 +76,9 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
             except ValueError as e:
                 report.add_drop("needles_do_not_fit")
                 report.errors.append(f"{spec.key()}: {e}")
+            except RuntimeError as e:  # the fix-up loop never returns a context of the wrong length
+                report.add_drop("inexact_length")
+                report.errors.append(f"{spec.key()}: {e}")
         if longform:
             out += _engine_samples(gen, engine, cfg, longform, report)
         return out

@@ -53,9 +53,9 @@ FACT_QUESTION = {
     "ko": "제공된 텍스트만 사용하여 다음 질문에 답하시오.",
 }
 # Spanish agreement: palabras is feminine
-_ES = {"number": dict(one="Uno", art="los", Art="Los", all="todos", mentioned="mencionados"),
-       "word": dict(one="Una", art="las", Art="Las", all="todas", mentioned="mencionadas"),
-       "uuid": dict(one="Uno", art="los", Art="Los", all="todos", mentioned="mencionados")}
+_ES = {"number": {"one": "Uno", "art": "los", "Art": "Los", "all": "todos", "mentioned": "mencionados"},
+       "word": {"one": "Una", "art": "las", "Art": "Las", "all": "todas", "mentioned": "mencionadas"},
+       "uuid": {"one": "Uno", "art": "los", "Art": "Los", "all": "todos", "mentioned": "mencionados"}}
 INSTRUCTION = {
     "en": "Read the text, then answer the question that follows it using only the text.",
     "es": "Lee el texto y luego responde a la pregunta que le sigue usando solo el texto.",

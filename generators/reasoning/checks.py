@@ -8,6 +8,7 @@ from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
 from filters.length import LengthFilter
 from generators.verify import CodeVerifier, LogicVerifier, MathVerifier, SandboxLimits
+from generators.verify.sandbox import DEFAULT_LIMITS
 from schemas import Verdict
 from schemas.seed import SeedProblem
 
@@ -38,7 +39,7 @@ class ResponseChecker:
         domain: str,
         math_workers: int = 1,
         math_timeout_s: float = 10.0,
-        code_limits: SandboxLimits = SandboxLimits(),
+        code_limits: SandboxLimits = DEFAULT_LIMITS,
         code_workers: int = 2,
         max_tokens: int = 32768,
     ):

@@ -17,7 +17,7 @@ def read_reasoning_gym(tasks: list[str], size: int, seed: int, errors: list[str]
     for task in tasks:
         try:
             ds = rg_dataset(task, seed, size)
-        except Exception as e:  # unknown task name or bad task config: report and continue with the others
+        except Exception as e:  # noqa: BLE001 — unknown task name or bad task config: report and continue with the others
             errors.append(f"reasoning_gym:{task}: cannot build ({type(e).__name__}: {e})")
             continue
         for i in range(size):

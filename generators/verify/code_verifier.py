@@ -7,7 +7,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from generators.verify.response import last_code_block
-from generators.verify.sandbox import SandboxLimits, SandboxResult, run_python
+from generators.verify.sandbox import DEFAULT_LIMITS, SandboxLimits, SandboxResult, run_python
 from schemas import Verdict
 
 NAME = "code_sandbox"
@@ -46,7 +46,7 @@ def classify(result: SandboxResult, nonce: str) -> tuple[bool, str]:
 
 
 class CodeVerifier:
-    def __init__(self, limits: SandboxLimits = SandboxLimits(), workers: int = 2):
+    def __init__(self, limits: SandboxLimits = DEFAULT_LIMITS, workers: int = 2):
         self.limits, self.workers = limits, workers
 
     def verify(self, response: str, tests: list[str], extract: bool = True) -> Verdict:

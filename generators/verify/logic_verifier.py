@@ -30,7 +30,7 @@ class LogicVerifier:
         entry = ds[index]
         try:
             score = float(ds.score_answer(answer=answer, entry=entry))
-        except Exception as e:  # a task's scorer choking on odd text is a wrong answer, with the error kept
+        except Exception as e:  # noqa: BLE001 — a task's scorer choking on odd text is a wrong answer, with the error kept
             return Verdict(
                 verifier=NAME, passed=False, reason="wrong_answer", details={"error": str(e)[:200]}
             )

@@ -83,9 +83,7 @@ class MathVerifier:
                     self._kill_pool()  # the stuck worker dies; the rest are re-submitted
                     todo = [j for j in futs if out[j] is None and j != i]
                     break
-                except (
-                    Exception
-                ) as e:  # a crash inside math-verify on odd input is a verdict, not a job failure
+                except Exception as e:  # noqa: BLE001 — a math-verify crash on odd input is a verdict
                     out[i] = Verdict(
                         verifier=NAME,
                         passed=False,

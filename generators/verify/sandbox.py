@@ -52,7 +52,10 @@ def _base_python() -> str:
     return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
 
 
-def run_python(source: str, limits: SandboxLimits = SandboxLimits()) -> SandboxResult:
+DEFAULT_LIMITS = SandboxLimits()
+
+
+def run_python(source: str, limits: SandboxLimits = DEFAULT_LIMITS) -> SandboxResult:
     """Run `source` as a program; never raises for anything the program does."""
     tmp = tempfile.mkdtemp(prefix="datamill-sbx-")
     try:

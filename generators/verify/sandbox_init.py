@@ -53,7 +53,8 @@ def _exit_like(status: int) -> None:
 
 
 def _run_isolated(cfg: dict) -> None:
-    prog_src = open(cfg["program"], "rb").read()
+    with open(cfg["program"], "rb") as f:
+        prog_src = f.read()
     prefix = sys.base_prefix
     exe_rel = os.path.relpath(os.path.realpath(sys.executable), prefix)
     _check(libc.unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID), "unshare")
@@ -63,7 +64,7 @@ def _run_isolated(cfg: dict) -> None:
         _exit_like(status)
     try:
         _init_namespace(cfg, prog_src, prefix, exe_rel)
-    except BaseException as e:  # never fall back to the host view from inside the namespace
+    except BaseException as e:  # noqa: BLE001 — never fall back to the host view from inside the namespace
         sys.stderr.write(f"SANDBOX_ERROR {type(e).__name__}: {e}\n")
         os._exit(125)
 

@@ -66,6 +66,16 @@ def apply_fsdp(model: nn.Module, bf16: bool) -> None:
     fully_shard(model, mp_policy=mp)
 
 
+def materialize_from_rank0(model: nn.Module, build_full_state, info: DistInfo) -> None:
+    """Allocate the sharded (meta) model on the device and fill it with rank 0's full initial weights, so the
+    initial model is the same for any number of processes (DTensor random init on CPU meshes is per shard)."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+    model.to_empty(device=info.device)
+    full = build_full_state() if info.main else {}
+    set_model_state_dict(model, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+
+
 def model_state(model: nn.Module, info: DistInfo) -> dict:
     """Full state dict on CPU (gathered from the shards on every rank; rank 0 writes it)."""
     if not info.sharded:

@@ -52,6 +52,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
     if isinstance(config, TrainConfig) and overrides:
         cfg = TrainConfig.model_validate({**cfg.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
     info = D.init_distributed(cfg.device)
+    log = log if info.main else (lambda *_: None)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
@@ -70,9 +71,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         D.apply_activation_checkpointing(model)
     if info.sharded:
         D.apply_fsdp(model, bf16)
-        model.to_empty(device=info.device)
-        torch.manual_seed(cfg.seed)
-        model.reset_parameters()
+        D.materialize_from_rank0(model, lambda: _seeded(HybridLM, mcfg, seed=cfg.seed).state_dict(), info)
     opt = build_optimizer(model, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
     amp = torch.autocast(info.device.type, torch.bfloat16) if bf16 and not info.sharded else contextlib.nullcontext()
 
@@ -137,6 +136,11 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
     return TrainSummary(state.step, last_loss, eval_loss, resumed_from, str(done) if done else None,
                         str(hf_dir) if hf_dir else None, str(log_path), state.tokens, state.target_tokens,
                         time.perf_counter() - t_start, len(reader.bad_rows), model.num_params())  # fmt: skip
+
+
+def _seeded(cls, *args, seed: int):
+    torch.manual_seed(seed)
+    return cls(*args)
 
 
 @torch.no_grad()

@@ -14,9 +14,12 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    import os
+
     from train_entry.train import summary_json, train
 
     s = train(args.config, resume=not args.no_resume, data=args.data, out_dir=args.out_dir,
               max_steps=args.max_steps, lr=args.lr, device=args.device)  # fmt: skip
-    print(summary_json(s))
+    if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
+        print(summary_json(s))
     return 0

@@ -1,7 +1,6 @@
 """Hostile programs are contained: verdict fails with the reason, the host (this process, its files) unharmed."""
 
 import os
-import subprocess
 import time
 
 import pytest
@@ -19,8 +18,16 @@ def _verdict(body: str):
 
 
 def _nobody_procs() -> int:
-    out = subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout
-    return len(out.split())
+    """Live processes owned by uid 65534 (read from /proc: no `ps` needed)."""
+    n = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                uid_line = next(line for line in f if line.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        n += uid_line.split()[1] == "65534"
+    return n
 
 
 @pytest.fixture(autouse=True)

@@ -107,8 +107,45 @@ def word_pool(docs: list[SourceDoc], language: str, min_count: int = 2, max_coun
     return pool
 
 
+def _batchim(word: str) -> bool:
+    ch = word.strip()[-1:] or "a"
+    return "가" <= ch <= "힣" and (ord(ch) - 0xAC00) % 28 != 0
+
+
+def korean_bill_facts(root: Path) -> list[Fact]:
+    """Facts read off each bill's cover (number, date, lead sponsor), stated in a fixed Korean sentence; the
+    values are the bill's own, the wording is ours (there is no Korean reading-comprehension set offline)."""
+    facts = []
+    for f in sorted((root / "korean" / "kobill").glob("*.txt")):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        lines = []
+        for line in text.replace("\ufeff", "").splitlines():  # title: the lines before "(…대표발의)" or "의안"
+            if line.strip().startswith("(") or re.match(r"\s*의\s*안\s*$", line):
+                break
+            lines.append(line)
+        title = " ".join(" ".join(lines).split())
+        num = re.search(r"\n\s*(\d{4,})\s*\n", text)
+        date = re.search(r"(발의|제출)연월일\s*:\s*(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.", text)
+        who = re.search(r"\((\S+?)의원\s*대표발의", text)
+        if not title or not num or not date:
+            continue
+        doc, obj = f"korean/kobill/{f.name}", "을" if _batchim(title) else "를"
+        when = f"{date.group(2)}년 {int(date.group(3))}월 {int(date.group(4))}일"
+        kind = date.group(1)
+        facts.append(Fact(f"kobill:{f.stem}:num", "ko", f"{title}의 의안 번호는 {num.group(1)}이다.",
+                          f"{title}의 의안 번호는 무엇인가?", num.group(1), doc))
+        facts.append(Fact(f"kobill:{f.stem}:date", "ko", f"{title}의 {kind}연월일은 {when}이다.",
+                          f"{title}의 {kind}연월일은 언제인가?", when, doc))
+        if who:
+            facts.append(Fact(f"kobill:{f.stem}:sponsor", "ko", f"{title}{obj} 대표발의한 의원은 {who.group(1)}이다.",
+                              f"{title}{obj} 대표발의한 의원은 누구인가?", who.group(1), doc))
+    return facts
+
+
 def load_facts(root: Path, language: str) -> list[Fact]:
-    """XQuAD questions whose answer lies in one sentence of its paragraph (en, es); [] for other languages."""
+    """en/es: XQuAD questions whose answer lies in one sentence of its paragraph; ko: bill-cover facts."""
+    if language == "ko":
+        return korean_bill_facts(root)
     if language not in ("en", "es"):
         return []
     facts = []

@@ -119,9 +119,14 @@ def test_fact_needles_are_real_xquad_sentences_not_in_the_haystack(gen):
         assert n["value"] in s.messages[2].content
 
 
-def test_korean_has_no_real_fact_source(gen):
-    with pytest.raises(LookupError, match="no_fact_source_ko"):
-        gen.build(Spec("ko", 1024, "fact", 0.0, 0, "-"))
+def test_korean_facts_come_from_a_bill_left_out_of_the_haystack(gen):
+    s = gen.build(Spec("ko", 2048, "fact", 50.0, 0, "-"))
+    content = s.messages[1].content
+    for n in s.metadata["needles"]:
+        assert n["key"].startswith("kobill:") and n["value"] in content[n["char_start"]:n["char_end"]]
+        bill = "korean/kobill/" + n["key"].split(":")[1] + ".txt"
+        assert bill not in s.metadata["sources"]
+        assert n["value"] in s.messages[2].content
 
 
 def test_split_sentences_keeps_punctuation_and_cuts_run_ons():

@@ -41,4 +41,10 @@ def test_word_pool_is_real_words_of_the_language(examples):
 def test_facts_are_answer_bearing_sentences(examples):
     facts = load_facts(examples, "es")
     assert facts and all(f.answer in f.sentence for f in facts)
-    assert load_facts(examples, "ko") == []
+    ko = load_facts(examples, "ko")  # bill covers: number, date, lead sponsor of each embedded bill
+    assert len(ko) == 3 * len(list((examples / "korean/kobill").glob("*.txt")))
+    num = next(f for f in ko if f.id == "kobill:1809890:num")
+    assert (num.answer, num.doc) == ("9890", "korean/kobill/1809890.txt")
+    assert num.sentence == "지방공무원법 일부개정법률안의 의안 번호는 9890이다."
+    assert all(f.answer in f.sentence for f in ko)
+    assert load_facts(examples, "fr") == []

@@ -46,17 +46,21 @@ def to_messages(seed: SeedProblem, text: str) -> list[Message]:
 
 
 def query_stats(verdicts: list[list[Verdict]], responses: list[Response]) -> dict[str, dict]:
-    """Per query: pass rate over the model's responses (correctness verdict only), difficulty, RL keep flag."""
+    """Per query: pass rate over the model's responses (correctness verdict only; overall and per mode),
+    difficulty bucket, RL keep flag."""
     per: dict[str, list[bool]] = {}
+    by_mode: dict[str, dict[str, list[bool]]] = {}
     for r, vs in zip(responses, verdicts):
         if r.source != "reference":
             per.setdefault(r.seed.id, []).append(vs[0].passed)
+            by_mode.setdefault(r.seed.id, {}).setdefault(r.mode, []).append(vs[0].passed)
     out = {}
     for r in responses:
         ok = per.get(r.seed.id, [])
         rate = sum(ok) / len(ok) if ok else None
         out[r.seed.id] = {
             "pass_rate": rate,
+            "pass_rate_by_mode": {m: sum(v) / len(v) for m, v in by_mode.get(r.seed.id, {}).items()},
             "difficulty": difficulty(rate),
             "n_responses": len(ok),
             "rl_keep": not (len(ok) >= RL_ALL_CORRECT and all(ok)),

@@ -93,7 +93,8 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
     assert "truncated" in loops
     q = model_rows[0].metadata
     assert (q["pass_rate"], q["n_responses"], q["difficulty"], q["rl_keep"]) == (0.25, 8, "hard", True)
-    reasoning = [r for r in by_idx["0"] if r.mode == "reasoning"][0]
+    assert q["pass_rate_by_mode"] == {"reasoning": 0.25, "non_reasoning": 0.25}
+    reasoning = next(r for r in by_idx["0"] if r.mode == "reasoning")
     assert reasoning.messages[-1].reasoning_content == "working it out"
     assert reasoning.lineage.parent_ids == [reasoning.metadata["query_id"]] and reasoning.lineage.prompt_id
 
@@ -112,7 +113,7 @@ def test_broken_ground_truth_is_reported(tmp_path, store, examples, capsys):
     assert any("gsm8k_broken.jsonl:4: malformed JSON" in e for e in report.errors)
     summary = json.loads((store.run_dir("sft_math_t", "t1") / "reasoning_report.json").read_text())
     assert summary["reference_failed"] == {"count": 1, "ids": ["gsm8k:train:2"]}
-    bad = [r for r in _rows(store) if r.metadata["query_id"] == "gsm8k:train:2"][0]
+    bad = next(r for r in _rows(store) if r.metadata["query_id"] == "gsm8k:train:2")
     assert [v.reason for v in bad.verdicts if not v.passed] == ["wrong_answer", "reference_failed"]
 
 
@@ -160,3 +161,25 @@ def test_tiny_transformers_model_end_to_end(tmp_path, store):
     assert all(v.reason == "truncated" for r in reasoning for v in r.verdicts if v.verifier == "degeneration")
     assert {r.metadata["pass_rate"] for r in rows} == {0.0} and rows[0].metadata["difficulty"] == "unsolved"
     assert (store.root / "_cache" / "completions" / "completions.sqlite").exists()
+
+
+def test_rl_prefilter_drops_queries_solved_8_of_8():
+    from generators.reasoning.checks import Response
+    from generators.reasoning.job import query_stats
+    from schemas import Verdict
+
+    easy, hard = load_seeds(SeedSourceConfig(name="gsm8k", limit=2))[0]
+    resp = [Response(easy, "", "stop", m, "m", i) for m in ("reasoning", "non_reasoning") for i in range(4)]
+    resp += [Response(hard, "", "stop", "reasoning", "m", i) for i in range(8)]
+    resp += [Response(hard, "", "stop", "non_reasoning", "reference", -1)]
+    verdicts = [[Verdict(verifier="math_verify", passed=True)]] * 8
+    verdicts += [[Verdict(verifier="math_verify", passed=i < 7)] for i in range(8)]
+    verdicts += [[Verdict(verifier="math_verify", passed=True)]]  # the reference does not count
+    stats = query_stats(verdicts, resp)
+    assert stats[easy.id]["rl_keep"] is False and stats[easy.id]["difficulty"] == "solved_all"
+    assert (stats[hard.id]["rl_keep"], stats[hard.id]["pass_rate"], stats[hard.id]["n_responses"]) == (
+        True,
+        7 / 8,
+        8,
+    )
+    assert stats[hard.id]["difficulty"] == "easy"

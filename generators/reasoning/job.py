@@ -209,7 +209,8 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
             f"No model configured (engine.backend: none): writing only the {len(problems)} datasets' reference "
             f"solutions, verified. Set engine.backend/model in {config_path} to sample responses."
         )
-    gen = ReasoningGenerator(cfg, engine, load_tokenizer())
+    # token counts with the model's own tokenizer when it has one here, else the project default
+    gen = ReasoningGenerator(cfg, engine, getattr(engine, "tokenizer", None) or load_tokenizer())
     try:
         report = run_sharded(
             store,

@@ -160,3 +160,12 @@ def test_num_tokens_is_the_full_chat_count(gen, lang, task):
     for depth in (0.0, 100.0):
         s = gen.build(Spec(lang, 1024, task, depth, 0, "word"))
         assert s.num_tokens == count_chat_tokens(s.messages, reasoning=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ko", "es"])
+def test_every_standard_target_in_korean_and_spanish(tok, gen, lang):
+    for label, target in STANDARD_LENGTHS.items():
+        s = gen.build(Spec(lang, target, "multi_value", 80.0, 0, "number"))
+        assert len(_enc(tok, s.messages[1].content[: s.metadata["context_char_end"]]).ids) == target, label
+        _check_needles(tok, s)

@@ -19,7 +19,7 @@ from generators.engine.base import SamplingParams, prompt_id
 from generators.engine.factory import make_engine
 from generators.reasoning.checks import Response, ResponseChecker
 from generators.reasoning.config import ReasoningJobConfig
-from generators.reasoning.prompts import build_prompt, difficulty, split_response
+from generators.reasoning.prompts import build_prompt, difficulty, reference_as_reasoning, split_response
 from generators.seeds import load_seeds
 from generators.verify import SandboxLimits
 from schemas import Lineage, Message, SFTSample, Verdict
@@ -101,11 +101,14 @@ class ReasoningGenerator:
     def responses(self, chunk: list[SeedProblem]) -> list[Response]:
         out = []
         if self.cfg.include_reference:
-            out += [
-                Response(s, s.reference_solution, "stop", "non_reasoning", "reference", -1)
-                for s in chunk
-                if s.reference_solution
-            ]
+            for s in chunk:
+                if not s.reference_solution:
+                    continue
+                out.append(Response(s, s.reference_solution, "stop", "non_reasoning", "reference", -1))
+                if self.cfg.domain == "math" and "reasoning" in self.cfg.modes:
+                    # reasoning mode from the same reference: its worked solution is the <think> trace and the
+                    # answer states the ground truth (the non-reasoning twin checks the solution reaches it)
+                    out.append(Response(s, reference_as_reasoning(s), "stop", "reasoning", "reference", -1))
         if self.engine is not None:
             for mode in self.cfg.modes:
                 params = self.params(mode)

@@ -17,6 +17,11 @@ def build_prompt(seed: SeedProblem) -> list[Message]:
     return [Message(role="user", content=question)]
 
 
+def reference_as_reasoning(seed: SeedProblem) -> str:
+    """A dataset's worked solution as a reasoning-mode response: the solution is the trace, then the answer."""
+    return f"<think>\n{seed.reference_solution.strip()}\n</think>\n\nThe final answer is $\\boxed{{{seed.ground_truth}}}$."
+
+
 def split_response(text: str) -> tuple[str | None, str]:
     """(reasoning trace or None, visible answer). An unclosed <think> keeps everything as the trace."""
     m = _THINK.match(text)

@@ -43,7 +43,11 @@ def test_engine_none_writes_verified_references_only(tmp_path, store, capsys):
     report = run("math", str(_cfg(tmp_path)), store)
     assert "No model configured" in capsys.readouterr().out
     rows = _rows(store)
-    assert report.rows_written == len(rows) == 3
+    # each reference twice: as written (non-reasoning) and as a reasoning-mode trace + stated answer
+    assert report.rows_written == len(rows) == 6
+    assert sorted(r.mode for r in rows) == ["non_reasoning"] * 3 + ["reasoning"] * 3
+    reasoning = [r for r in rows if r.mode == "reasoning"]
+    assert all(r.messages[-1].reasoning_content and "\\boxed{" in r.messages[-1].content for r in reasoning)
     assert all(
         r.passed and r.metadata["response_source"] == "reference" and r.lineage.model == "reference"
         for r in rows
@@ -82,7 +86,7 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
     run("math", str(cfg), store)
     rows = _rows(store)
     model_rows = [r for r in rows if r.metadata["response_source"] == "canned-v0"]
-    assert len(model_rows) == 2 * 2 * 4 and len(rows) == len(model_rows) + 2
+    assert len(model_rows) == 2 * 2 * 4 and len(rows) == len(model_rows) + 2 * 2  # + reference in both modes
     by_idx = {}
     for r in model_rows:
         by_idx.setdefault(r.id.rsplit(":", 1)[1], []).append(r)

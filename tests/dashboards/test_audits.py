@@ -145,7 +145,7 @@ def test_two_reviewers_and_a_batch_job_lose_nothing(rw_store):
         journaled += int(out)
     print(f"{journaled} of {2 * n} decisions were journaled while the catalog was busy")
     out, err = batch.communicate(timeout=60)
-    assert batch.returncode == 0 and int(out) > 3, err  # the batch job really kept writing
+    assert batch.returncode == 0 and int(out) >= 2, err  # the batch job really kept writing
     audits.flush(rw_store)
     got = rows(rw_store, "SELECT reviewer, reason FROM audits")
     assert len(got) == 2 * n and len(set(got)) == 2 * n

@@ -222,3 +222,18 @@ def test_reads_and_writes_of_one_server_process_wait_for_each_other(rw_store):
     got = query(rw_store.root, "SELECT decision FROM latest_audits WHERE sample_id = 'web-1'")
     t.join()
     assert got["decision"].to_list() == ["reject"]
+
+
+def test_rejected_samples_leave_the_next_mixture(rw_store, tmp_path):
+    from datamill.mixing import run_mix
+
+    spec = tmp_path / "mix.yaml"
+    spec.write_text("name: audit-mix\nseed: 0\nreasoning_ratio: null\ncomponents:\n"
+                    "  - {name: math, select: {domain: [math], passed: true}, token_budget: 100000}\n")
+    before = {e["id"] for e in json.loads(run_mix(spec, rw_store, progress=False).manifest_path.read_text())["samples"]}
+    assert "gsm8k-0-r0" in before
+    audits.record_audit(rw_store, "gsm8k-0-r0", "reject", "bad_reasoning", "alice")
+    result = run_mix(spec, rw_store, progress=False)
+    after = {e["id"] for e in json.loads(result.manifest_path.read_text())["samples"]}
+    assert after == before - {"gsm8k-0-r0"}
+    assert result.components[0]["excluded"].get("rejected_audit") == 1

@@ -1,22 +1,47 @@
-"""Chunked cross-entropy: the LM head runs inside each chunk of target tokens, so full fp32 logits for a
-102,400-token vocabulary never exist at once (32K tokens × 102,400 × 4 B would be 13 GB).
+"""Fused linear + cross-entropy in chunks: the LM head runs inside each chunk of target tokens, so full fp32 logits
+for a 102,400-token vocabulary never exist at once (32K tokens × 102,400 × 4 B would be 13 GB).
 
-Only positions with a target are projected (assistant-only loss usually keeps a fraction of the tokens), each chunk
-is recomputed in backward (activation checkpointing of the chunk), so peak memory is one chunk of logits.
+Only positions with a target are projected (assistant-only loss keeps a fraction of the tokens). In training, each
+chunk's gradient (softmax − one-hot) is turned into d(hidden) and d(weight) right away in the forward pass, as
+Liger-Kernel's fused linear cross-entropy does, so backward recomputes nothing and peak memory is one chunk of
+logits plus one weight-sized fp32 gradient buffer.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from train_entry.data import IGNORE
 
 
-def _chunk_loss_sum(h_ND: torch.Tensor, weight_VD: torch.Tensor, t_N: torch.Tensor) -> torch.Tensor:
-    logits = F.linear(h_ND, weight_VD)
-    return F.cross_entropy(logits.float(), t_N, reduction="sum")
+def _chunk_logits(h_ND: torch.Tensor, w_VD: torch.Tensor) -> torch.Tensor:
+    return (h_ND @ w_VD.T).float()
+
+
+class _FusedLinearCE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, h_ND, w_VD, t_N, chunk: int):
+        loss = torch.zeros((), dtype=torch.float32, device=h_ND.device)
+        grad_h = torch.empty_like(h_ND)
+        grad_w = torch.zeros(w_VD.shape, dtype=torch.float32, device=w_VD.device)
+        for s in range(0, t_N.numel(), chunk):
+            h, t = h_ND[s : s + chunk], t_N[s : s + chunk]
+            logits = _chunk_logits(h, w_VD)
+            lse = torch.logsumexp(logits, dim=-1)
+            loss += (lse - logits.gather(1, t[:, None]).squeeze(1)).sum()
+            g = torch.exp(logits.sub_(lse[:, None]))  # softmax, in place of the logits
+            g[torch.arange(t.numel(), device=t.device), t] -= 1.0
+            g = g.to(h.dtype)
+            grad_h[s : s + chunk] = g @ w_VD.to(g.dtype)
+            grad_w += (g.T @ h).float()
+        ctx.save_for_backward(grad_h, grad_w)
+        ctx.w_dtype = w_VD.dtype
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_h, grad_w = ctx.saved_tensors
+        return grad_h * grad_out.to(grad_h.dtype), (grad_w * grad_out).to(ctx.w_dtype), None, None
 
 
 def chunked_cross_entropy(hidden_BLD: torch.Tensor, weight_VD: torch.Tensor, targets_BL: torch.Tensor,
@@ -25,11 +50,10 @@ def chunked_cross_entropy(hidden_BLD: torch.Tensor, weight_VD: torch.Tensor, tar
     keep = targets_BL.reshape(-1) != IGNORE
     h = hidden_BLD.reshape(-1, hidden_BLD.shape[-1])[keep]
     t = targets_BL.reshape(-1)[keep]
+    if torch.is_grad_enabled() and (h.requires_grad or weight_VD.requires_grad):
+        return _FusedLinearCE.apply(h, weight_VD, t, chunk_tokens)
     total = hidden_BLD.new_zeros((), dtype=torch.float32)
     for s in range(0, t.numel(), chunk_tokens):
-        h_c, t_c = h[s : s + chunk_tokens], t[s : s + chunk_tokens]
-        if torch.is_grad_enabled():
-            total = total + checkpoint(_chunk_loss_sum, h_c, weight_VD, t_c, use_reentrant=False)
-        else:
-            total = total + _chunk_loss_sum(h_c, weight_VD, t_c)
+        logits = _chunk_logits(h[s : s + chunk_tokens], weight_VD)
+        total = total + torch.nn.functional.cross_entropy(logits, t[s : s + chunk_tokens], reduction="sum")
     return total

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -68,6 +69,16 @@ def escaped_html(text: str | None, spans: list[tuple[int, int, str]] | None = No
         pos = end
     out.append(html.escape(text[pos:]))
     return '<div style="white-space:pre-wrap;word-break:break-word">' + "".join(out) + "</div>"
+
+
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~:$])")
+
+
+def md(value: object) -> str:
+    """A data value (id, reason, model name, file label) made literal inside markdown: every markdown, icon
+    (:name:) and LaTeX ($) character backslash-escaped, newlines flattened — so `![x](http://…)` in an id or a
+    URL parameter is shown, never fetched."""
+    return MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
 def show_text(text: str | None, spans: list[tuple[int, int, str]] | None = None, max_chars: int = 20000) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from dashboards.common import query, show_text
+from dashboards.common import md, query, show_text
 from datamill.store import RECORD_TYPES
 from schemas import PreferencePair, SFTSample, WebDocument
 from schemas.errors import SchemaError
@@ -73,8 +73,8 @@ def render_messages(messages, metadata: dict | None = None) -> None:
     metadata = metadata or {}
     for i, m in enumerate(messages):
         with st.chat_message(m.role if m.role in ("user", "assistant") else "ai", avatar=ROLE_AVATAR.get(m.role)):
-            st.caption(m.role + (f" · {m.name}" if m.name else "") +
-                       (f" · answers {m.tool_call_id}" if m.tool_call_id else ""))
+            st.caption(m.role + (f" · {md(m.name)}" if m.name else "") +
+                       (f" · answers {md(m.tool_call_id)}" if m.tool_call_id else ""))
             reasoning, answer = split_think(m.content, m.reasoning_content)
             if reasoning:
                 with st.expander(f"<think> reasoning ({len(reasoning):,} chars)", expanded=False):
@@ -87,7 +87,7 @@ def render_messages(messages, metadata: dict | None = None) -> None:
                     st.caption(f"{len(spans)} needle(s) highlighted")
                 show_text(answer, spans)
             for c in m.tool_calls:
-                st.caption(f"tool call `{c.name}`" + (f" (id {c.id})" if c.id else ""))
+                st.caption(f"tool call {md(c.name)}" + (f" (id {md(c.id)})" if c.id else ""))
                 st.json(c.arguments, expanded=2)
 
 
@@ -97,7 +97,7 @@ def render_verdicts(verdicts) -> None:
         return
     for v in verdicts:
         icon = PASS_ICON[bool(v.passed)]
-        with st.expander(f"{icon} {v.verifier}: {v.reason or ('passed' if v.passed else 'failed')}"):
+        with st.expander(f"{icon} {md(v.verifier)}: {md(v.reason or ('passed' if v.passed else 'failed'))}"):
             st.json(v.details or {}, expanded=2)
 
 
@@ -123,13 +123,14 @@ def render_lineage(root: str, lineage, verdicts) -> None:
 
 
 def render_record(root: str, rec) -> None:
-    st.caption(f"id `{rec.id}` · dataset `{rec.dataset}` · license {rec.license or '?'} · {rec.num_tokens:,} tokens")
+    st.caption(f"id {md(rec.id)} · dataset {md(rec.dataset)} · license {md(rec.license or '?')} · "
+               f"{rec.num_tokens:,} tokens")
     if isinstance(rec, WebDocument):
         st.text(f"url: {rec.url}\nsource: {rec.source}\nlanguage: {rec.language} ({rec.language_score:.2f})"
                 f"  edu_score: {rec.edu_score}")
         drop = rec.metadata.get("drop")
         if drop:
-            st.warning(f"dropped by {drop.get('filter', '?')}: {drop.get('reason', '?')}")
+            st.warning(f"dropped by {md(drop.get('filter', '?'))}: {md(drop.get('reason', '?'))}")
         show_text(rec.text)
     elif isinstance(rec, SFTSample):
         st.text(f"domain: {rec.domain}  language: {rec.language}  mode: {rec.mode}  "
@@ -159,6 +160,6 @@ def show_sample(root: str, row: dict) -> None:
     try:
         rec = load_record(str(root), row["shard"], int(row["row"]), row["kind"])
     except (OSError, KeyError, ValueError, duckdb.Error, SchemaError) as e:  # a bad shard must not take the page down
-        st.error(f"cannot read sample {row.get('id')}: {e}")
+        st.error(f"cannot read sample {md(row.get('id'))}: {md(e)}")
         return
     render_record(str(root), rec)

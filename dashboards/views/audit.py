@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.browse_query import BrowseFilter
-from dashboards.common import catalog_version, has_table, query, require_catalog, store_root
+from dashboards.common import catalog_version, has_table, md, query, require_catalog, store_root
 from dashboards.sample_view import show_sample
 from dashboards.views import browse
 from datamill import audits
@@ -84,14 +84,14 @@ def render() -> None:
     if st.session_state.get("audit_error"):
         st.error(st.session_state["audit_error"])
     if st.session_state.get("audit_last"):
-        st.success(f"saved: {st.session_state['audit_last']}")
+        st.success(f"saved: {md(st.session_state['audit_last'])}")
     st.caption(f"{total:,} samples in the queue" + (f" · {len(pending)} decision(s) waiting in the journal"
                                                     if pending else ""))
     cur = c["current"]
     if cur is None:
         st.info("The queue is empty for these filters.")
     else:
-        st.subheader(f"{cur['id']}  ·  {cur['domain']}  ·  {cur['language']}")
+        st.subheader(f"{md(cur['id'])}  ·  {md(cur['domain'])}  ·  {md(cur['language'])}")
         st.text_input("reason", key="audit_reason", placeholder="why (snake_case or free text)")
         cols = st.columns(4)
         for col, (decision, key) in zip(cols, KEYS.items()):

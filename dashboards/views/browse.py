@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.browse_query import AUDIT_STATUSES, COLUMNS, PASSED, BrowseFilter, count_sql, page_sql
-from dashboards.common import catalog_version, queries, query, require_catalog, store_root
+from dashboards.common import catalog_version, md, queries, query, require_catalog, store_root
 from dashboards.sample_view import show_sample
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -86,9 +86,9 @@ def render() -> None:
     if linked:
         row = load_one(str(root), version, linked)
         if row is None:
-            st.warning(f"no sample with id {linked!r} in the catalog")
+            st.warning(f"no sample with id {md(linked)} in the catalog")
         else:
-            st.subheader(f"Sample {linked}")
+            st.subheader(f"Sample {md(linked)}")
             show_sample(str(root), row)
             st.divider()
     c1, c2 = st.columns([1, 3])

@@ -7,7 +7,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.common import catalog_version, query, require_catalog, show_text, store_root
+from dashboards.common import catalog_version, md, query, require_catalog, show_text, store_root
 from dashboards.sample_view import show_sample
 from dashboards.views.overview import VERDICT_JSON
 
@@ -73,7 +73,7 @@ def render() -> None:
         pick = st.selectbox("examples for", options, format_func=lambda o: f"{o[0]}: {o[1]}", key="cur_reason")
         examples = load_examples(str(root), version, pick[0], pick[1])
         for r in examples.iter_rows(named=True):
-            with st.expander(f"{r['id']} · {r['language']} · {r['tokens']:,} tokens"):
+            with st.expander(f"{md(r['id'])} · {md(r['language'])} · {r['tokens']:,} tokens"):
                 show_text(r["preview"])
                 if st.toggle("full document", key=f"cur_full_{r['id']}"):
                     show_sample(str(root), r)

@@ -10,7 +10,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.common import catalog_version, query, require_catalog, store_root
+from dashboards.common import catalog_version, md, query, require_catalog, store_root
 
 MAX_NIAH_FILES = 200
 
@@ -119,12 +119,12 @@ def render() -> None:
         path = st.selectbox("NIAH grid", niah_files, key="lc_niah")
         grid, err = read_json(path)
         if err:
-            st.error(err)
+            st.error(md(err))
         else:
             cells, head = compute_niah(grid)
             failing = head["failing_cells"]
             verdict = "all cells pass" if failing == 0 else f"{failing} cell(s) below threshold"
-            st.caption(f"model {head['model']} · threshold {head['threshold']} · {verdict}")
+            st.caption(f"model {md(head['model'])} · threshold {head['threshold']} · {verdict}")
             shown = _language_pick(cells, "lc_niah_lang")
             shown = shown.group_by("length", "depth").agg(pl.col("n").sum(), pl.col("score").mean())
             st.altair_chart(heatmap(shown, "length", "depth", "score", "redyellowgreen", head, [0, 1]),
@@ -137,14 +137,14 @@ def render() -> None:
         path = st.selectbox("coverage file", data["coverage"], key="lc_cov")
         cov, err = read_json(path)
         if err:
-            st.error(err)
+            st.error(md(err))
         else:
             cells, empty, orders = compute_coverage(cov)
             agg = _language_pick(cells, "lc_cov_lang").group_by("length", "depth_bucket").agg(pl.col("count").sum())
             st.altair_chart(heatmap(agg, "length", "depth_bucket", "count", "blues", orders), width="stretch")
             if empty.height:
                 st.warning(f"{empty.height} empty cell(s): " + ", ".join(
-                    f"{r['length']}/{r['depth_bucket']}/{r['language']}" for r in empty.head(20).iter_rows(named=True)))
+                    md(f"{r['length']}/{r['depth_bucket']}/{r['language']}") for r in empty.head(20).iter_rows(named=True)))
     else:
         st.caption("no _coverage.json in the store yet")
     if data["samples"].height:

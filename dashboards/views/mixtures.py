@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 import yaml
 
-from dashboards.common import catalog_version, query, require_catalog, store_root
+from dashboards.common import catalog_version, md, query, require_catalog, store_root
 from datamill.audits import catalog_connection
 
 # datamill.mixing writes asked_tokens / selected_tokens; other spellings are accepted for older manifests
@@ -132,7 +132,7 @@ def render() -> None:
     row = mixes.row(i, named=True)
     manifest, err = read_manifest(row["manifest_path"] or "", str(root))
     if err:
-        st.error(err)
+        st.error(md(err))
         return
     c = compute(manifest, load_modes(str(root), manifest_ids(manifest, str(root))))
     cols = st.columns(4)
@@ -142,7 +142,7 @@ def render() -> None:
     cols[2].metric("manifest says", "n/a" if c["reported_ratio"] is None else f"{c['reported_ratio']:.2f} : 1")
     cols[3].metric("target ratio", f"{c['target_ratio']} : 1" if c["target_ratio"] else "unset")
     for w in c["warnings"]:
-        st.warning(w)
+        st.warning(md(w))
     if c["table"].height:
         long = c["table"].unpivot(index="component", on=["requested", "filled"], variable_name="what",
                                   value_name="tokens")

@@ -10,7 +10,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.common import catalog_version, query, require_catalog, store_root
+from dashboards.common import catalog_version, md, query, require_catalog, store_root
 from dashboards.sample_view import PASS_ICON, load_record, render_messages, render_verdicts, split_think
 
 VERIFIED_DOMAINS = ("math", "code", "logic")
@@ -96,8 +96,8 @@ def render() -> None:
     for i in range(0, len(recs), per_row):
         for col, rec, r in zip(st.columns(per_row), recs[i:i + per_row], list(responses.iter_rows(named=True))[i:i + per_row]):
             with col:
-                st.markdown(f"{PASS_ICON[rec.passed]} **{rec.id}**")
-                st.caption(f"source: {r['response_source'] or '?'} · model: {rec.lineage.model or '?'}")
+                st.markdown(f"{PASS_ICON[rec.passed]} **{md(rec.id)}**")
+                st.caption(f"source: {md(r['response_source'] or '?')} · model: {md(rec.lineage.model or '?')}")
                 for m in rec.messages:
                     if m.role == "assistant":
                         reasoning, answer = split_think(m.content, m.reasoning_content)

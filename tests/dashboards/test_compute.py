@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from dashboards.browse_query import BrowseFilter, build_where, count_sql, page_sql
-from dashboards.common import escaped_html
+from dashboards.common import escaped_html, md
 from dashboards.sample_view import needle_spans, split_think
 from dashboards.views import long_context, mixtures, overview, verification
 from datamill.commands import dashboard
@@ -58,6 +58,12 @@ def test_escaped_html_escapes_everything_and_marks_spans():
     # overlapping and out-of-range spans never duplicate or drop characters
     clipped = escaped_html("abcdef", [(1, 4, "x"), (2, 5, "y"), (5, 99, "z")])
     assert clipped.count("<mark") == 3 and "a<mark" in clipped and ">bcd</mark>" in clipped and ">e</mark>" in clipped
+
+
+def test_md_makes_data_literal():
+    assert md("![x](http://e/p.png)") == "\\!\\[x\\]\\(http\\://e/p.png\\)"
+    assert md(":material/cancel: $x$ a_b") == "\\:material/cancel\\: \\$x\\$ a\\_b"
+    assert md("two\nlines") == "two lines"
 
 
 def test_split_think():

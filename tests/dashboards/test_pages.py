@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.common import md
 from tests.dashboards.catalog_fixture import NEEDLE
 
 APP = Path(__file__).resolve().parents[2] / "dashboards"
@@ -129,7 +130,7 @@ def test_verification_pass_rates(dash_store):
                                       GROUP BY source"""))
     assert {q: float(r) for q, r in zip(table["query_id"], table["pass_rate"])} == pytest.approx(expect)
     assert set(table["top_failure"].dropna()) == {"math_answer:wrong_answer"}
-    assert any(e.label.startswith(":material/cancel: math_answer: wrong_answer") for e in at.expander)  # side by side verdicts
+    assert any(e.label.startswith(f":material/cancel: {md('math_answer')}: {md('wrong_answer')}") for e in at.expander)  # side by side verdicts
 
 
 def test_curation_reasons_and_examples(dash_store):
@@ -162,7 +163,7 @@ def test_long_context_bad_grid_is_an_error_not_a_crash(dash_store, tmp_path):
     at = page("long_context")
     at.text_input(key="lc_niah_path").input(str(bad)).run()
     at.selectbox(key="lc_niah").set_value(str(bad)).run()
-    assert not at.exception and str(bad) in at.error[0].value
+    assert not at.exception and md(str(bad)) in at.error[0].value
 
 
 def test_mixtures_requested_vs_filled_and_ratio(dash_store):
@@ -178,7 +179,7 @@ def test_mixtures_requested_vs_filled_and_ratio(dash_store):
     table = at.dataframe[1].value
     assert list(table["requested"]) == [c["asked_tokens"] for c in manifest["components"]]
     assert list(table["filled"]) == [c["selected_tokens"] for c in manifest["components"]]
-    assert [w.value for w in at.warning] == manifest["warnings"]
+    assert [w.value for w in at.warning] == [md(w) for w in manifest["warnings"]]
 
 
 def test_browse_deep_link_opens_one_sample(dash_store, ids):
@@ -186,6 +187,15 @@ def test_browse_deep_link_opens_one_sample(dash_store, ids):
     at.query_params["id"] = ids["korean"]
     at.run()
     assert not at.exception
-    assert at.subheader[0].value == f"Sample {ids['korean']}"
+    assert at.subheader[0].value == f"Sample {md(ids['korean'])}"
     q = sql(dash_store, "SELECT preview FROM samples WHERE id = ?", [ids["korean"]])[0][0]
     assert q in at.markdown[0].value
+
+
+def test_deep_link_id_is_shown_literally(dash_store):
+    at = AppTest.from_file(str(APP / "views" / "browse.py"), default_timeout=60)
+    at.query_params["id"] = "![pixel](http://attacker.example/p.png)"
+    at.run()
+    assert not at.exception
+    shown = at.warning[0].value
+    assert "\\!\\[pixel\\]\\(http" in shown and "![" not in shown

@@ -23,8 +23,8 @@ from filters.edu import NEGATIVE_LABEL, POSITIVE_LABEL, edu_scores, fasttext_lin
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "edu_fasttext.ftz"
 CHUNK = 1200  # characters per training example (web chunks and long positives cut to similar lengths)
 # ENVIRONMENT.md: fastText on numpy 2 may hit NaN with unigrams; wordNgrams=2 and a small bucket avoid it
-TRAIN_PARAMS = dict(lr=0.1, epoch=5, wordNgrams=2, bucket=20000, dim=32, minCount=2, loss="softmax", thread=1,
-                    seed=7)
+TRAIN_PARAMS = {"lr": 0.1, "epoch": 5, "wordNgrams": 2, "bucket": 20000, "dim": 32, "minCount": 2, "loss": "softmax",
+                "thread": 1, "seed": 7}
 
 
 def _chunks(text: str, size: int = CHUNK) -> list[str]:
@@ -73,7 +73,7 @@ def negatives(root: Path) -> list[str]:
     for p in sorted((root / "web" / "html").glob("*.html")):
         try:
             out += _chunks(page_text_with_boilerplate(p.read_text(encoding="utf-8", errors="replace")))
-        except Exception:  # lxml rejects a few pages (empty documents); they just do not contribute
+        except Exception:  # noqa: BLE001, S112 — lxml rejects a few pages (empty documents); they just do not contribute
             continue
     reviews = [json.loads(x)["review"] for x in (root / "korean" / "nsmc_raw_reviews_sample.jsonl")
                .read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -88,7 +88,7 @@ def split_examples(root: Path, max_per_class: int = 8000, seed: int = 0):
     rng = random.Random(seed)
     data = []
     for label, texts in ((POSITIVE_LABEL, positives(root)), (NEGATIVE_LABEL, negatives(root))):
-        texts = sorted(set(t for t in texts if len(t) > 80))
+        texts = sorted({t for t in texts if len(t) > 80})
         rng.shuffle(texts)
         data += [(label, t) for t in texts[:max_per_class]]
     heldout = [(lab, t) for lab, t in data if xxhash.xxh64_intdigest(t) % 5 == 0]

@@ -39,7 +39,7 @@ class TrafilaturaExtractor(PipelineStep):
                 with self.track_time():
                     try:
                         text = extract_text(doc.text, doc.metadata.get("url"), self.favor_precision)
-                    except Exception as e:  # lxml/trafilatura raise many types on broken markup
+                    except Exception as e:  # noqa: BLE001 — lxml/trafilatura raise many types on broken markup
                         doc.id = doc_id(key, doc.text)
                         self.sink.add(doc, "extract", "extraction_error")
                         doc.metadata["error"] = f"{type(e).__name__}: {e}"[:300]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class CurateReport:
     languages: dict[str, dict[str, int]] = field(default_factory=dict)  # lang → {"kept": n, "dropped": n}
     quarantine_path: str = ""
     submitted: bool = False  # slurm: jobs were submitted, nothing ran here yet
+    timings: dict[str, float] = field(default_factory=dict)  # stage → wall seconds in this call
 
     @property
     def rows_written(self) -> int:
@@ -64,18 +66,31 @@ def run_id_for(cfg: CurateConfig) -> str:
     return "cfg-" + config_hash(semantic)[:10]
 
 
-def prepare_decontam_index(cfg: CurateConfig, paths: RunPaths) -> None:
+def prepare_decontam_index(cfg: CurateConfig, store: Store) -> Path | None:
+    """Build (or reuse) the 13-gram index; cached in <store>/_cache/decontam by benchmark files + settings."""
     from datamill.demo_data import EXAMPLES, shared_data
-    from filters.benchmarks import benchmark_texts
+    from filters.benchmarks import benchmark_files, benchmark_texts
     from filters.decontam import build_ngram_index, save_ngram_index
 
-    if not cfg.decontam.enabled or paths.decontam_index.exists():
-        return
-    roots = [Path(r) for r in cfg.decontam.data_roots] if cfg.decontam.data_roots is not None else \
-        [EXAMPLES] + ([shared_data()] if shared_data() else [])
-    texts = benchmark_texts(cfg.decontam.benchmarks, roots, cfg.decontam.extra_files)
-    paths.work.mkdir(parents=True, exist_ok=True)
-    save_ngram_index(paths.decontam_index, build_ngram_index(texts, cfg.decontam.n))
+    if not cfg.decontam.enabled:
+        return None
+    d = cfg.decontam
+    roots = [Path(r) for r in d.data_roots] if d.data_roots is not None else [EXAMPLES] + ([shared_data()] if shared_data() else [])
+    files = [p for name in d.benchmarks if name in _benchmark_names() for p in benchmark_files(name, roots)]
+    files += [Path(p) for p in d.extra_files.values() if Path(p).exists()]
+    key = config_hash({"benchmarks": d.benchmarks, "extra": d.extra_files, "n": d.n,
+                       "files": [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]})[:16]
+    path = store.root / "_cache" / "decontam" / f"{key}.npz"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_ngram_index(path, build_ngram_index(benchmark_texts(d.benchmarks, roots, d.extra_files), d.n))
+    return path
+
+
+def _benchmark_names() -> set[str]:
+    from filters.benchmarks import BENCHMARKS
+
+    return set(BENCHMARKS)
 
 
 def edu_model_path(cfg: CurateConfig) -> str:
@@ -110,12 +125,12 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
     conf = cfg.model_dump(mode="json")
     store.begin_run(cfg.dataset, run_id, "web", conf)
     store.begin_run(cfg.dataset + REJECTED_SUFFIX, run_id, "web", conf, parents=[cfg.dataset])
-    prepare_decontam_index(cfg, paths)
+    decontam_index = prepare_decontam_index(cfg, store)
     edu_model = edu_model_path(cfg)
     root = str(store.root)
     present = cfg.model_copy(update={"inputs": [i for i in cfg.inputs if Path(i.path).exists()]})
 
-    stages = [("filter", filter_stage(present, root, run_id, paths, edu_model), cfg.tasks, None),
+    stages = [("filter", filter_stage(present, root, run_id, paths, edu_model, decontam_index), cfg.tasks, None),
               ("gather", gather_stage(cfg, root, run_id, paths), 1, 1)]
     if cfg.executor == "slurm":  # one dependent job chain; the report is collected by a later re-run
         ex = None
@@ -124,16 +139,23 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
             ex = make_executor(cfg, steps, tasks, paths.logs(name), name, depends=ex, workers=workers)
         ex.run()
         return CurateReport(cfg.dataset, run_id, submitted=True)
-    for name, steps, tasks, workers in stages:
+    timings: dict[str, float] = {}
+
+    def run_stage(name, steps, tasks, workers):
+        t0 = time.perf_counter()
         make_executor(cfg, steps, tasks, paths.logs(name), name, workers=workers).run()
+        timings[name] = time.perf_counter() - t0
+
+    for name, steps, tasks, workers in stages:
+        run_stage(name, steps, tasks, workers)
     use_minhash = cfg.dedup.minhash and gathered_docs(paths) > 0
     if use_minhash:
         for name, steps, tasks in minhash_stages(cfg, paths):
-            make_executor(cfg, steps, tasks, paths.logs(name), name, workers=cfg.dedup.workers).run()
+            run_stage(name, steps, tasks, cfg.dedup.workers)
     write_cfg = cfg if use_minhash else cfg.model_copy(update={"dedup": cfg.dedup.model_copy(update={"minhash": False})})
-    make_executor(cfg, write_stage(write_cfg, root, run_id, paths), cfg.dedup.shards, paths.logs("write"), "write",
-                  workers=cfg.dedup.workers).run()
+    run_stage("write", write_stage(write_cfg, root, run_id, paths), cfg.dedup.shards, cfg.dedup.workers)
     report = collect_report(store, cfg.dataset, run_id, missing, paths)
+    report.timings = timings
     store.finish_run(cfg.dataset, run_id)
     store.finish_run(cfg.dataset + REJECTED_SUFFIX, run_id)
     return report

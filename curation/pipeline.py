@@ -47,10 +47,6 @@ class RunPaths:
     def quarantine(self) -> Path:
         return self.work / "quarantine"
 
-    @property
-    def decontam_index(self) -> Path:
-        return self.work / "decontam_13gram.npz"
-
     def logs(self, stage: str) -> str:
         return str(self.work / "logs" / stage)
 
@@ -58,14 +54,15 @@ class RunPaths:
 def make_reader(i: int, inp: InputConfig, cfg: CurateConfig, paths: RunPaths):
     p = Path(inp.path)
     folder, glob = (str(p.parent), p.name) if p.is_file() else (inp.path, inp.glob)
-    kw = dict(quarantine_dir=str(paths.quarantine), name=f"input{i}-{inp.format}", glob=glob, license=inp.license,
-              max_doc_bytes=cfg.max_doc_bytes)
+    kw = {"quarantine_dir": str(paths.quarantine), "name": f"input{i}-{inp.format}", "glob": glob,
+          "license": inp.license, "max_doc_bytes": cfg.max_doc_bytes}
     if inp.format in ("jsonl", "parquet"):
         kw.update(text_key=inp.text_key, url_key=inp.url_key, is_html=inp.is_html)
     return READERS[inp.format](folder, **kw)
 
 
-def filter_stage(cfg: CurateConfig, store_root: str, run_id: str, paths: RunPaths, edu_model: str) -> list:
+def filter_stage(cfg: CurateConfig, store_root: str, run_id: str, paths: RunPaths, edu_model: str,
+                 decontam_index: Path | None) -> list:
     from datatrove.pipeline.writers import JsonlWriter
 
     sink = RejectSink()
@@ -78,8 +75,8 @@ def filter_stage(cfg: CurateConfig, store_root: str, run_id: str, paths: RunPath
         *([LLMEduLabeler(cfg.edu.llm_engine, cache_dir=str(paths.work / "llm_cache"))] if cfg.edu.llm_engine else []),
         EduScoreFilter(edu_model, cfg.edu.threshold, exclusion_writer=sink.view("edu")),
         *([PIIRedactor()] if cfg.pii else []),
-        *([DecontaminationFilter(str(paths.decontam_index), n=cfg.decontam.n,
-                                 exclusion_writer=sink.view("decontam"))] if cfg.decontam.enabled else []),
+        *([DecontaminationFilter(str(decontam_index), n=cfg.decontam.n,
+                                 exclusion_writer=sink.view("decontam"))] if decontam_index else []),
         JsonlWriter(str(paths.filtered), output_filename="${rank}.jsonl.gz", compression="gzip"),
         StoreWriter(store_root, cfg.dataset, run_id, sink, reject_offset=0, write_kept=False, tokenizer=cfg.tokenizer),
     ]

@@ -19,8 +19,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseDiskReader
 
 META_SOURCE, META_URL, META_LICENSE, META_HTML = "source", "url", "license", "is_html"
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*([A-Za-z0-9_\-]+)", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*([A-Za-z0-9_\-]+)", re.IGNORECASE)
 
 
 class QuarantineLog:
@@ -133,7 +133,7 @@ class WarcRecordReader(CurationReader):
 
     name = "🕷 WARC records"
     fmt = "warc"
-    _requires_dependencies = ["warcio"]
+    _requires_dependencies = ("warcio",)
 
     def read_items(self, filepath: str) -> DocumentsPipeline:
         from warcio.archiveiterator import ArchiveIterator
@@ -254,5 +254,5 @@ class ParquetRecordReader(JsonlRecordReader):
                         row_no += 1
                         if doc is not None:
                             yield doc
-            except Exception as e:  # pyarrow raises several types for corrupt files
+            except Exception as e:  # noqa: BLE001 — pyarrow raises several types for corrupt files
                 self.bad(filepath, row_no, "unreadable_parquet", f"{type(e).__name__}: {e}")

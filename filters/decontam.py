@@ -1,7 +1,7 @@
 """Benchmark decontamination: drop web documents that share a 13-gram with any evaluation item.
 
-13-grams of lower-cased word tokens, as in GPT-3 (arXiv 2005.14165 §C, "13-gram overlap") and the Llama 2 /
-FineWeb decontamination runs. The index is a sorted uint64 array of xxhash64 n-gram hashes with a parallel array
+13-grams of lower-cased word tokens (\\w+), as in GPT-3 (arXiv 2005.14165 §C, "13-gram overlap") and the Llama 2 /
+FineWeb decontamination runs. The index is a sorted uint64 array of n-gram hashes with a parallel array
 of benchmark ids, built once per job (`build_ngram_index`) and loaded by each task.
 """
 
@@ -21,14 +21,21 @@ META_CONTAMINATION = "contamination"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+_P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram hash = polynomial over the words' xxh64 hashes (mod 2^64)
+
+
 def ngram_hashes(text: str, n: int = NGRAM) -> np.ndarray:
+    """uint64 hash of every word n-gram (lower-cased \\w+ words), computed as a rolling polynomial in numpy."""
     words = _WORD.findall(text.lower())
-    if len(words) < n:
+    m = len(words) - n + 1
+    if m <= 0:
         return np.empty(0, dtype=np.uint64)
-    return np.fromiter(
-        (xxhash.xxh64_intdigest(" ".join(words[i : i + n])) for i in range(len(words) - n + 1)),
-        dtype=np.uint64, count=len(words) - n + 1,
-    )
+    w = np.fromiter((xxhash.xxh64_intdigest(x) for x in words), dtype=np.uint64, count=len(words))
+    h = np.zeros(m, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(n):
+            h = h * _P + w[i : i + m]
+    return h
 
 
 def build_ngram_index(texts_by_benchmark: dict[str, list[str]], n: int = NGRAM) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -34,8 +34,7 @@ def bad_dir(tmp_path_factory) -> Path:
     with open(d / "html" / "huge.html", "wb") as f:  # a 50 MB single document, made at test time
         f.write(b"<html><body>")
         block = b"<p>" + b"lorem ipsum dolor sit amet " * 37 + b"</p>\n"
-        for _ in range(50 * 1024 * 1024 // len(block) + 1):
-            f.write(block)
+        f.writelines(block for _ in range(50 * 1024 * 1024 // len(block) + 1))
         f.write(b"</body></html>")
     whole = (EXAMPLES / "web/warc/example.warc.gz").read_bytes()
     (d / "warc" / "truncated.warc.gz").write_bytes(whole[:1500])  # cut inside the response record's gzip member
@@ -100,7 +99,7 @@ def test_job_continues_and_reports_quarantine(bad_dir, tmp_path, capsys):
     assert report.quarantined == {"empty_file": 1, "not_utf8": 1, "binary_content": 1, "bad_gzip": 1, "too_large": 1,
                                   "truncated_record": 1, "malformed_json": 1, "missing_text": 2, "missing_input": 1}
     assert report.processed == 3  # good.html + the two good JSONL lines
-    lines = [json.loads(x) for x in open(report.quarantine_path, encoding="utf-8")]
+    lines = [json.loads(x) for x in Path(report.quarantine_path).read_text(encoding="utf-8").splitlines()]
     assert all(re.search(r":\d+$", x["where"]) for x in lines if x["reason"] != "missing_input")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -70,7 +71,7 @@ def test_catalog_projects_rejects_as_failed_verdicts(demo_run):
 
 def test_quarantine_report_names_file_and_offset(demo_run):
     _, report, _ = demo_run
-    lines = open(report.quarantine_path, encoding="utf-8").read().splitlines()
+    lines = Path(report.quarantine_path).read_text(encoding="utf-8").splitlines()
     assert report.quarantined == {"corrupt_warc": 1}
     assert "example-bad-non-chunked.warc.gz:0" in lines[0]
 
@@ -95,6 +96,6 @@ def test_one_and_two_tasks_give_identical_shards(demo_run, tmp_path):
     for part in range(2):
         rel = store1.shard_rel("web_demo", report1.run_id, part)
         assert (store1.root / rel).read_bytes() == (store2.root / rel).read_bytes(), rel
-    rej = lambda s: sorted(pq.read_table(p).column("id").to_pylist()  # noqa: E731
-                           for p in (s.root / "web_demo.rejected").rglob("part-*.parquet"))
-    assert sorted(sum(rej(store1), [])) == sorted(sum(rej(store2), []))
+    rej = lambda s: sorted(i for p in (s.root / "web_demo.rejected").rglob("part-*.parquet")
+                           for i in pq.read_table(p).column("id").to_pylist())
+    assert rej(store1) == rej(store2)

@@ -62,8 +62,7 @@ def test_per_language_keep_rates_in_a_job(texts, tmp_path):
     src.mkdir()
     with open(src / "docs.jsonl", "w", encoding="utf-8") as f:
         for lang, items in texts.items():
-            for i, t in enumerate(items):
-                f.write(json.dumps({"text": t, "url": f"https://example.org/{lang}/{i}"}, ensure_ascii=False) + "\n")
+            f.writelines(json.dumps({"text": t, "url": f"https://example.org/{lang}/{i}"}, ensure_ascii=False) + "\n" for i, t in enumerate(items))
     cfg = {"dataset": "multi", "workers": 1, "decontam": {"data_roots": [str(EXAMPLES)]},
            "inputs": [{"path": str(src), "format": "jsonl", "license": "see examples/data/SOURCES.md"}]}
     report = run_curate(write_config(tmp_path, cfg), Store(tmp_path / "store"))

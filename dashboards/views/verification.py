@@ -80,7 +80,8 @@ def render() -> None:
     c[1].metric("responses", f"{df.height:,}")
     c[2].metric("responses passed", f"{df['passed'].mean():.1%}")
     st.altair_chart(alt.Chart(per_query).mark_bar().encode(
-        x=alt.X("pass_rate:Q", bin=alt.Bin(step=0.1), title="per-query pass rate"), y="count():Q",
+        x=alt.X("pass_rate:Q", bin=alt.Bin(step=0.1, extent=[0, 1]), title="per-query pass rate"),
+        y=alt.Y("count():Q", title="queries"),
         color="domain:N"), width="stretch")
     st.dataframe(per_query, hide_index=True, width="stretch")
 

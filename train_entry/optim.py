@@ -25,5 +25,6 @@ def build_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float, b
         seen.add(id(p))
         (no_decay if p.ndim < 2 or "embed_tokens" in name else decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    fused = all(p.is_cuda for p in decay + no_decay)
+    # Fused kernel for plain CUDA tensors; FSDP2's DTensor shards take the default (foreach) path, as torchtitan's.
+    fused = all(p.is_cuda and type(p.data) is torch.Tensor for p in decay + no_decay)
     return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused or None)

@@ -56,7 +56,8 @@ def _fsync_tree(d: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(ckpt_root: Path, state: TrainState, model_sd: dict, optim_sd: dict, keep: int = 2) -> Path:
+def save_checkpoint(ckpt_root: Path, state: TrainState, model_sd: dict, optim_sd: dict, keep: int = 2,
+                    model_config: dict | None = None) -> Path:
     """Write one checkpoint atomically and prune all but the newest `keep`."""
     ckpt_root.mkdir(parents=True, exist_ok=True)
     final = ckpt_root / f"step-{state.step:06d}"
@@ -67,6 +68,7 @@ def save_checkpoint(ckpt_root: Path, state: TrainState, model_sd: dict, optim_sd
     torch.save(optim_sd, tmp / "optim.pt")
     torch.save(rng_state(), tmp / "rng.pt")
     (tmp / "state.json").write_text(json.dumps(asdict(state)))
+    (tmp / "model_config.json").write_text(json.dumps(model_config or {}, sort_keys=True))
     _fsync_tree(tmp)
     if final.exists():
         shutil.rmtree(final)
@@ -88,6 +90,16 @@ def latest_checkpoint(ckpt_root: Path) -> Path | None:
             return p
     done = sorted(p for p in ckpt_root.glob("step-*") if not p.name.endswith(".tmp") and (p / "state.json").exists())
     return done[-1] if done else None
+
+
+def check_model_config(path: Path, model_config: dict) -> None:
+    """Refuse to resume a checkpoint of another architecture (clear error instead of a state-dict mismatch)."""
+    f = path / "model_config.json"
+    saved = json.loads(f.read_text()) if f.exists() else {}
+    diff = {k: (saved[k], v) for k, v in model_config.items() if k in saved and saved[k] != v}
+    if diff:
+        raise ValueError(f"{f}: checkpoint has another model ({', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())}); "
+                         "use another out_dir or --no-resume")  # fmt: skip
 
 
 def load_checkpoint(path: Path) -> tuple[TrainState, dict, dict, dict]:

@@ -20,6 +20,7 @@ import torch
 from train_entry import distributed as D
 from train_entry.checkpoint import (
     TrainState,
+    check_model_config,
     latest_checkpoint,
     load_checkpoint,
     save_checkpoint,
@@ -77,7 +78,9 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
 
     state, resumed_from = TrainState(), None
     last = latest_checkpoint(ckpt_root) if resume else None
+    arch = {k: v for k, v in asdict(mcfg).items() if k != "attn_impl"}
     if last is not None:
+        check_model_config(last, arch)
         state, model_sd, optim_sd, rng = load_checkpoint(last)
         D.load_states(model, opt, model_sd, optim_sd, info)
         set_rng_state(rng)
@@ -124,7 +127,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
             rec["eval_loss"] = eval_loss
         _log_step(rec, log_path, info, cfg, log)
         if state.step % cfg.ckpt_every == 0 or state.step == cfg.max_steps:
-            _checkpoint(model, opt, state, ckpt_root, info, cfg.keep_ckpts)
+            _checkpoint(model, opt, state, ckpt_root, info, cfg.keep_ckpts, arch)
 
     hf_dir = None
     if cfg.export_hf:
@@ -162,10 +165,10 @@ def _item(x) -> float:
     return float(x.full_tensor() if hasattr(x, "full_tensor") else x)
 
 
-def _checkpoint(model, opt, state: TrainState, root: Path, info: D.DistInfo, keep: int) -> None:
+def _checkpoint(model, opt, state: TrainState, root: Path, info: D.DistInfo, keep: int, arch: dict) -> None:
     model_sd, optim_sd = D.model_state(model, info), D.optim_state(model, opt, info)
     if info.main:
-        save_checkpoint(root, state, model_sd, optim_sd, keep)
+        save_checkpoint(root, state, model_sd, optim_sd, keep, arch)
     D.barrier(info)
 
 

@@ -99,3 +99,12 @@ def test_cli_train_and_clean_errors(gsm8k_packed, tmp_path, capsys):
     y.write_text(f"data: {tmp_path / 'nowhere'}\n")
     assert main(["train", str(y), "--out", str(tmp_path / "r2")]) == 2
     assert "nowhere/meta.json: no such file" in capsys.readouterr().err
+
+
+def test_resume_refuses_another_architecture(gsm8k_packed, tmp_path):
+    train(cfg(gsm8k_packed, tmp_path / "r", max_steps=2, export_hf=False), log=lambda *_: None)
+    other = cfg(gsm8k_packed, tmp_path / "r", max_steps=4, model={"preset": "tiny", "overrides": {"layer_pattern": "G"}})
+    with pytest.raises(ValueError, match=r"model_config.json: checkpoint has another model \(layer_pattern: 'LLLG' → 'G'\)"):
+        train(other, log=lambda *_: None)
+    s = train(other, resume=False, log=lambda *_: None, export_hf=False)  # --no-resume starts over
+    assert s.resumed_from is None and s.steps == 4

@@ -109,7 +109,7 @@ def gathered_docs(paths: RunPaths) -> int:
     return sum(sum(1 for _ in gzip.open(p, "rt")) for p in sorted(paths.gathered.glob("*.jsonl.gz")))
 
 
-def run_curate(config_path: str, store: Store, progress: bool = False) -> CurateReport:
+def run_curate(config_path: str, store: Store) -> CurateReport:
     cfg = load_config(config_path, CurateConfig)
     return run_curate_config(cfg, store)
 

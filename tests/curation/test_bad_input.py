@@ -116,3 +116,19 @@ def test_exit_status_is_nonzero_only_when_nothing_was_processed(bad_dir, tmp_pat
         f.write(b"ok")
     missing = write_config(tmp_path, {"inputs": [{"path": str(tmp_path / "nope"), "format": "html"}]}, "m.yaml")
     assert cli(["--store", str(tmp_path / "store"), "curate", missing]) == 2  # clean one-line error
+
+
+def test_parquet_rows_are_read_and_a_corrupt_file_is_quarantined(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.readers import ParquetRecordReader
+
+    (tmp_path / "pq").mkdir()
+    texts = [(EXAMPLES / "niah/apple.txt").read_text()[:2000], (EXAMPLES / "niah/bias.txt").read_text()[:2000]]
+    pq.write_table(pa.table({"text": texts, "url": ["https://a.example/1", "https://a.example/2"]}), tmp_path / "pq" / "ok.parquet")
+    (tmp_path / "pq" / "broken.parquet").write_bytes(b"PAR1" + b"\x00garbage" * 100)
+    docs, items = _read(ParquetRecordReader(str(tmp_path / "pq"), str(tmp_path), "pq"))
+    assert [d.metadata["source"].rsplit("/", 1)[1] for d in docs] == ["ok.parquet:0", "ok.parquet:1"]
+    assert [d.metadata["url"] for d in docs] == ["https://a.example/1", "https://a.example/2"]
+    assert [(Path(i["where"]).name, i["reason"]) for i in items] == [("broken.parquet:0", "unreadable_parquet")]

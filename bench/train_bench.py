@@ -63,8 +63,9 @@ def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compil
         if ac:
             apply_activation_checkpointing(model)
         if compile_layers:
-            for i, layer in enumerate(model.model.layers):
-                model.model.layers[i] = torch.compile(layer)
+            from train_entry.distributed import apply_compile
+
+            apply_compile(model)
         fwd = lambda ids, seg, tgt: model(ids, seg, targets_BL=tgt) / max(1, tgt.numel())
     opt = build_optimizer(model, lr=1e-4, weight_decay=0.1, betas=(0.9, 0.95))
     amp = torch.autocast("cuda", torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()

@@ -83,6 +83,8 @@ class TrainConfig(BaseModel):
     """Console line every N steps (log.jsonl gets every step)."""
     activation_checkpointing: bool = False
     """Recompute each decoder layer in backward (saves memory at long sequence lengths)."""
+    compile: bool = False
+    """torch.compile each decoder layer (GPU runs; the first steps pay the compile time)."""
     loss_chunk_tokens: int = 4096
     """Tokens per chunk of the chunked cross-entropy."""
     attn_impl: Literal["auto", "sdpa", "flex"] = "auto"

@@ -56,6 +56,13 @@ def apply_activation_checkpointing(model: nn.Module) -> None:
         layers[i] = checkpoint_wrapper(layers[i])
 
 
+def apply_compile(model: nn.Module) -> None:
+    """torch.compile each decoder layer in place (`Module.compile` keeps the state-dict names), as torchtitan does:
+    after activation checkpointing, before FSDP."""
+    for layer in model.model.layers:
+        layer.compile()
+
+
 def apply_fsdp(model: nn.Module, bf16: bool) -> None:
     """FSDP2: shard each decoder layer, then the root (embeddings, final norm, head); bf16 compute, fp32 reduce."""
     from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard

@@ -70,6 +70,8 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         model = HybridLM(mcfg)
     if cfg.activation_checkpointing:
         D.apply_activation_checkpointing(model)
+    if cfg.compile:
+        D.apply_compile(model)
     if info.sharded:
         D.apply_fsdp(model, bf16)
         D.materialize_from_rank0(model, lambda: _seeded(HybridLM, mcfg, seed=cfg.seed).state_dict(), info)

@@ -106,14 +106,14 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
             for j in range(cfg.grad_accum)]  # fmt: skip
         n_targets, n_tokens = D.all_reduce_sum([sum(b.num_targets for b in batches),
                                                 sum(b.input_ids.numel() for b in batches)], info)  # fmt: skip
-        loss_sum = 0.0
+        loss_sum = torch.zeros((), device=info.device)
         model.train()
         for b in batches:
             b = b.to(info.device)
             with amp:
                 loss = model(b.input_ids, b.segment_ids, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
             (loss * info.world / max(n_targets, 1)).backward()  # FSDP averages over ranks; undo it: global mean
-            loss_sum += loss.item()
+            loss_sum += loss.detach()  # no host sync per micro-batch
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -121,7 +121,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         state.cursor += per_step
         state.tokens += int(n_tokens)
         state.target_tokens += int(n_targets)
-        last_loss = D.all_reduce_sum([loss_sum], info)[0] / max(n_targets, 1)
+        last_loss = D.all_reduce_sum([loss_sum.item()], info)[0] / max(n_targets, 1)
         rec = {"step": state.step, "loss": last_loss, "lr": lr, "grad_norm": _item(gnorm),
                "target_tokens": int(n_targets), "tok_per_s": n_tokens / (time.perf_counter() - t0)}  # fmt: skip
         if (cfg.eval_every and state.step % cfg.eval_every == 0) or state.step == cfg.max_steps:

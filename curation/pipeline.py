@@ -20,7 +20,7 @@ from filters.decontam import DecontaminationFilter
 from filters.edu import EduScoreFilter, LLMEduLabeler
 from filters.language_router import LanguageRouterFilter
 from filters.pii import PIIRedactor
-from filters.quality import LanguageQualityFilter
+from filters.quality import LanguageQualityFilter, WhitespaceWordTokenizer
 
 READERS = {"warc": WarcRecordReader, "html": HtmlFileReader, "jsonl": JsonlRecordReader, "parquet": ParquetRecordReader}
 
@@ -96,7 +96,9 @@ def minhash_stages(cfg: CurateConfig, paths: RunPaths) -> list[tuple[str, list, 
     mh = minhash_config(d.n_grams, d.num_buckets, d.hashes_per_bucket)
     gathered = JsonlReader(str(paths.gathered), glob_pattern="*.jsonl.gz")
     return [
-        ("minhash_sigs", [gathered, MinhashDedupSignature(str(paths.minhash / "sigs"), config=mh)], d.shards),
+        # shingles over space-separated words: language-agnostic, and no third spaCy pass over every document
+        ("minhash_sigs", [gathered, MinhashDedupSignature(str(paths.minhash / "sigs"), config=mh,
+                                                          language=WhitespaceWordTokenizer())], d.shards),
         ("minhash_buckets", [MinhashDedupBuckets(str(paths.minhash / "sigs"), str(paths.minhash / "buckets"),
                                                  config=mh)], d.num_buckets),
         ("minhash_cluster", [MinhashDedupCluster(str(paths.minhash / "buckets"), str(paths.minhash / "remove"),

@@ -61,6 +61,8 @@ def read_meta(path: Path) -> PackedMeta:
     missing = [k for k in META_KEYS if k not in raw]
     if missing:
         raise ValueError(f"{f}: missing keys {missing}")
+    if raw["dtype"] != "uint32":
+        raise ValueError(f"{f}: dtype {raw['dtype']!r} — the packed format stores tokens as uint32")
     return PackedMeta(**{k: raw[k] for k in META_KEYS})
 
 

@@ -49,6 +49,9 @@ def test_errors_name_the_file(packed, tmp_path):
     (bad / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "seq_len"}))
     with pytest.raises(ValueError, match=r"bad/meta.json: missing keys \['seq_len'\]"):
         PackedReader(bad)
+    (bad / "meta.json").write_text(json.dumps({**meta, "dtype": "uint16"}))
+    with pytest.raises(ValueError, match=r"bad/meta.json: dtype 'uint16'"):
+        PackedReader(bad)
     (bad / "meta.json").write_text(json.dumps(meta))
     for name in ("tokens.bin", "loss_mask.bin", "segment_ids.bin"):
         (bad / name).write_bytes((packed / name).read_bytes())

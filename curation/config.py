@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,7 +15,8 @@ class InputConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     path: str
-    """Directory or file; relative paths are relative to the working directory."""
+    """Directory or file; a relative path is looked up in the working directory, then in the repository root
+    (so configs/curate_demo.yaml works from anywhere). Sources keep the path as written here."""
     format: Literal["warc", "html", "jsonl", "parquet"]
     """warc (gz or not), html (files, .html.gz too), jsonl (gz or not), parquet."""
     glob: str | None = None
@@ -27,6 +29,15 @@ class InputConfig(BaseModel):
     """jsonl/parquet: field holding the URL, when there is one."""
     is_html: bool = False
     """jsonl/parquet: the text field is HTML that must be extracted."""
+
+
+def resolve_input(path: str) -> Path:
+    from datamill.demo_data import REPO_ROOT
+
+    p = Path(path)
+    if p.is_absolute() or p.exists() or not (REPO_ROOT / p).exists():
+        return p
+    return REPO_ROOT / p
 
 
 class LanguageConfig(BaseModel):

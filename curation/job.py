@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curation.config import CurateConfig
+from curation.config import CurateConfig, resolve_input
 from curation.executors import make_executor
 from curation.pipeline import RunPaths, filter_stage, gather_stage, minhash_stages, write_stage
 from curation.sink import REJECTED_SUFFIX
@@ -118,7 +118,7 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
     run_id = run_id_for(cfg)
     work = Path(cfg.work_dir) if cfg.work_dir else store.root / "_work" / "curate" / cfg.dataset / run_id
     paths = RunPaths(work / f"tasks{cfg.tasks}")
-    missing = [i.path for i in cfg.inputs if not Path(i.path).exists()]
+    missing = [i.path for i in cfg.inputs if not resolve_input(i.path).exists()]
     if len(missing) == len(cfg.inputs):
         raise FileNotFoundError(f"no input exists: {missing}")
     _check_task_count(store, cfg, run_id)
@@ -128,7 +128,7 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
     decontam_index = prepare_decontam_index(cfg, store)
     edu_model = edu_model_path(cfg)
     root = str(store.root)
-    present = cfg.model_copy(update={"inputs": [i for i in cfg.inputs if Path(i.path).exists()]})
+    present = cfg.model_copy(update={"inputs": [i for i in cfg.inputs if i.path not in missing]})
 
     stages = [("filter", filter_stage(present, root, run_id, paths, edu_model, decontam_index), cfg.tasks, None),
               ("gather", gather_stage(cfg, root, run_id, paths), 1, 1)]

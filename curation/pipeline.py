@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from curation.config import CurateConfig, InputConfig
+from curation.config import CurateConfig, InputConfig, resolve_input
 from curation.dedup import GatherExactDedup, minhash_config
 from curation.extract import TrafilaturaExtractor
 from curation.readers import HtmlFileReader, JsonlRecordReader, ParquetRecordReader, WarcRecordReader
@@ -52,10 +52,11 @@ class RunPaths:
 
 
 def make_reader(i: int, inp: InputConfig, cfg: CurateConfig, paths: RunPaths):
-    p = Path(inp.path)
-    folder, glob = (str(p.parent), p.name) if p.is_file() else (inp.path, inp.glob)
+    p = resolve_input(inp.path)
+    folder, glob = (str(p.parent), p.name) if p.is_file() else (str(p), inp.glob)
+    source_root = str(Path(inp.path).parent) if p.is_file() else inp.path
     kw = {"quarantine_dir": str(paths.quarantine), "name": f"input{i}-{inp.format}", "glob": glob,
-          "license": inp.license, "max_doc_bytes": cfg.max_doc_bytes}
+          "license": inp.license, "max_doc_bytes": cfg.max_doc_bytes, "source_root": source_root}
     if inp.format in ("jsonl", "parquet"):
         kw.update(text_key=inp.text_key, url_key=inp.url_key, is_html=inp.is_html)
     return READERS[inp.format](folder, **kw)

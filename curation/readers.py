@@ -66,9 +66,10 @@ class CurationReader(BaseDiskReader):
     fmt = ""
 
     def __init__(self, data_folder: str, quarantine_dir: str, name: str, glob: str | None = None,
-                 license: str = "", max_doc_bytes: int = 10_000_000, **kw):
+                 license: str = "", max_doc_bytes: int = 10_000_000, source_root: str | None = None, **kw):
         super().__init__(data_folder, glob_pattern=glob, **kw)
-        self.source_root = str(data_folder).rstrip("/")  # as configured: sources do not depend on the checkout
+        # the input path as configured: sources (and so ids) do not depend on where the checkout is
+        self.source_root = str(source_root or data_folder).rstrip("/")
         self.quarantine_dir, self.qname = quarantine_dir, name
         self.license, self.max_doc_bytes = license, max_doc_bytes
         self.quarantine: QuarantineLog | None = None

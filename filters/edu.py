@@ -88,7 +88,7 @@ After examining the extract:
 - Briefly justify your total score, up to 100 words.
 - Conclude with the score using the format: "Educational score: <total points>\""""
 
-_SCORE = re.compile(r"Educational score:\s*\**\s*([0-5])\b", re.I)
+_SCORE = re.compile(r"Educational score:\s*\**\s*([0-5])\b", re.IGNORECASE)
 
 
 def build_edu_prompt(text: str, max_chars: int = 6000) -> str:

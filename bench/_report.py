@@ -7,14 +7,9 @@ import platform
 import re
 from pathlib import Path
 
+from datamill.report import table  # noqa: F401  (re-exported for the benchmarks)
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
-
-
-def table(headers: list[str], rows: list[list]) -> str:
-    cells = [[str(c) for c in r] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
-    return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells)])
 
 
 def write_section(name: str, body: str) -> None:

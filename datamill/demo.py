@@ -24,11 +24,23 @@ class Step:
     def __init__(self, total: int):
         self.n, self.total, self.timings = 0, total, []
 
-    def __call__(self, title: str, fn, *args, **kwargs):
+    def __call__(self, title: str, fn, *args, stderr_to: Path | None = None, **kwargs):
         self.n += 1
         print(f"\n[{self.n}/{self.total}] {title}", flush=True)
         t = time.monotonic()
-        out = fn(*args, **kwargs)
+        if stderr_to is None:
+            out = fn(*args, **kwargs)
+        else:  # datatrove's workers log to fd 2; keep the demo readable and the log on disk
+            print(f"      (worker logs: {stderr_to})", flush=True)
+            stderr_to.parent.mkdir(parents=True, exist_ok=True)
+            saved = os.dup(2)
+            with open(stderr_to, "ab") as log:
+                os.dup2(log.fileno(), 2)
+                try:
+                    out = fn(*args, **kwargs)
+                finally:
+                    os.dup2(saved, 2)
+                    os.close(saved)
         self.timings.append((title, time.monotonic() - t))
         print(f"      done in {time.monotonic() - t:.1f}s", flush=True)
         return out
@@ -86,15 +98,11 @@ def run_demo(out_dir: str | Path = "demo_out", train_steps: int | None = None, t
           "end is then run through the engine and scored honestly.")
 
     curate = step("curate web pages (trafilatura → LID → quality → edu → PII → dedup → decontamination)",
-                  run_curate, str(CONFIGS / "curate_demo.yaml"), store)
+                  run_curate, str(CONFIGS / "curate_demo.yaml"), store, stderr_to=out / "logs" / "curate.log")
     _show(curate)
     for kind, cfg in GENERATORS:
         module, fn = KINDS[kind].split(":")
         _show(step(f"generate {kind}", getattr(importlib.import_module(module), fn), kind, str(CONFIGS / cfg), store))
-    pref_module, pref_fn = KINDS["preference"].split(":")
-    _show(step("preference pairs (chosen = shortest verified-correct response, rejected = a failed one)",
-               getattr(importlib.import_module(pref_module), pref_fn), "preference",
-               str(CONFIGS / "preference.yaml"), store))
     mix = step("mixture (token budgets, reasoning:non-reasoning 1.5:1)", run_mix,
                CONFIGS / "mixtures" / "demo.yaml", store, out / "mixture", progress=False)
     print("\n".join("      " + line for line in mix.table.splitlines()))
@@ -114,6 +122,11 @@ def run_demo(out_dir: str | Path = "demo_out", train_steps: int | None = None, t
     module, fn = KINDS["math"].split(":")
     _show(step("generate math with the tiny model just trained (engine: transformers backend)",
                getattr(importlib.import_module(module), fn), "math", str(tiny_cfg), store))
+    pref_module, pref_fn = KINDS["preference"].split(":")
+    _show(step("preference pairs (chosen = shortest verified-correct response, rejected = a failed one, e.g. the "
+               "reference vs the tiny model's wrong answers)",
+               getattr(importlib.import_module(pref_module), pref_fn), "preference",
+               str(CONFIGS / "preference.yaml"), store))
     rep = check(store)
     table = domain_table(store)
     result = {
@@ -130,7 +143,7 @@ def run_demo(out_dir: str | Path = "demo_out", train_steps: int | None = None, t
 
 
 def print_summary(result: dict, check_text: str) -> None:
-    from bench._report import table
+    from datamill.report import table
 
     print("\n=== datamill demo summary ===")
     rows = [[d["kind"], d["domain"], d["language"], d["samples"], d["passed"], d["tokens"]] for d in result["domains"]]

@@ -95,6 +95,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
 
     per_step = cfg.micro_batch_size * info.world * cfg.grad_accum
     last_loss, eval_loss, t_start = None, None, time.perf_counter()
+    window = [0.0, 0]  # loss sum and target tokens since the last console line (rows may hold no targets)
     while state.step < cfg.max_steps:
         t0 = time.perf_counter()
         lr = lr_at(state.step, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
@@ -121,9 +122,16 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         state.cursor += per_step
         state.tokens += int(n_tokens)
         state.target_tokens += int(n_targets)
-        last_loss = D.all_reduce_sum([loss_sum.item()], info)[0] / max(n_targets, 1)
-        rec = {"step": state.step, "loss": last_loss, "lr": lr, "grad_norm": _item(gnorm),
-               "target_tokens": int(n_targets), "tok_per_s": n_tokens / (time.perf_counter() - t0)}  # fmt: skip
+        step_loss = D.all_reduce_sum([loss_sum.item()], info)[0]
+        window[0], window[1] = window[0] + step_loss, window[1] + int(n_targets)
+        if n_targets:  # a batch of rows without assistant tokens has no loss (not a loss of 0)
+            last_loss = step_loss / n_targets
+        rec = {"step": state.step, "loss": step_loss / n_targets if n_targets else None, "lr": lr,
+               "grad_norm": _item(gnorm), "target_tokens": int(n_targets),
+               "tok_per_s": n_tokens / (time.perf_counter() - t0)}  # fmt: skip
+        if _console_line(rec["step"], cfg, eval_due=bool(cfg.eval_every and state.step % cfg.eval_every == 0)):
+            rec["loss_window"] = window[0] / window[1] if window[1] else None
+            window = [0.0, 0]
         if (cfg.eval_every and state.step % cfg.eval_every == 0) or state.step == cfg.max_steps:
             eval_loss = evaluate(model, splits, cfg, info, amp)
             rec["eval_loss"] = eval_loss
@@ -193,10 +201,16 @@ def _log_step(rec: dict, path: Path, info: D.DistInfo, cfg: TrainConfig, log) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(rec) + "\n")
-    if rec["step"] % cfg.log_every == 0 or "eval_loss" in rec or rec["step"] == cfg.max_steps:
+    if "loss_window" in rec:
         ev = f" eval {rec['eval_loss']:.4f}" if rec.get("eval_loss") is not None else ""
-        log(f"step {rec['step']:>6}/{cfg.max_steps} loss {rec['loss']:.4f}{ev} lr {rec['lr']:.2e} "
+        loss = f"{rec['loss_window']:.4f}" if rec["loss_window"] is not None else "  n/a "
+        log(f"step {rec['step']:>6}/{cfg.max_steps} loss {loss}{ev} lr {rec['lr']:.2e} "
             f"gnorm {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.1f}k tok/s")  # fmt: skip
+
+
+def _console_line(step: int, cfg: TrainConfig, eval_due: bool) -> bool:
+    """Console lines show the mean loss over the steps since the previous line."""
+    return step % cfg.log_every == 0 or eval_due or step == cfg.max_steps
 
 
 def _truncate_log(path: Path, step: int) -> None:

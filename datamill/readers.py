@@ -28,7 +28,7 @@ class Quarantine:
         return len(self.items)
 
     def lines(self) -> list[str]:
-        return [f"{q['file']}:{q['line']} (byte {q['offset']}): {q['reason']}" for q in self.items]
+        return [f"{q['file']}:{q['line']}: {q['reason']} (byte {q['offset']})" for q in self.items]
 
     def write(self, path: str | Path) -> None:
         atomic_write_text(path, "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in self.items))
@@ -61,6 +61,16 @@ def iter_jsonl(path: str | Path, quarantine: Quarantine, max_line_bytes: int = 6
                 quarantine.add(path, n, start, f"not_an_object: {type(obj).__name__}", raw)
                 continue
             yield n, obj
+
+
+def iter_jsonl_errors(path: str | Path, errors: list[str], **kw) -> Iterator[tuple[int, dict]]:
+    """`iter_jsonl` for callers that keep a list of "file:line: why" strings, in file order."""
+    q, seen = Quarantine(), 0
+    for n, obj in iter_jsonl(path, q, **kw):
+        errors.extend(q.lines()[seen:])
+        seen = len(q)
+        yield n, obj
+    errors.extend(q.lines()[seen:])
 
 
 def read_json(path: str | Path) -> object:

@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from datamill.readers import iter_jsonl_errors
 from datamill.store import atomic_write_text
 from generators.long_context.config import NiahConfig, length_bucket
 from generators.long_context.generator import LongContextGenerator, Spec
@@ -40,14 +41,11 @@ def build_eval_set(cfg: NiahConfig, gen: LongContextGenerator) -> list[dict]:
 def read_answers(path: str | Path) -> tuple[dict[str, str], list[str]]:
     """JSONL of {"id", "answer"} → ({id: answer}, errors naming file:line); bad lines are skipped."""
     answers, errors = {}, []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    for n, row in iter_jsonl_errors(path, errors):
+        if "id" not in row or "answer" not in row:
+            errors.append(f"{path}:{n}: skipped (needs 'id' and 'answer')")
             continue
-        try:
-            row = json.loads(line)
-            answers[str(row["id"])] = str(row["answer"])
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            errors.append(f"{path}:{n}: skipped ({type(e).__name__}: {e})")
+        answers[str(row["id"])] = str(row["answer"])
     return answers, errors
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from datamill.readers import iter_jsonl_errors
 from schemas.seed import SeedProblem
 
 _CALC = re.compile(r"<<[^>]*>>")  # GSM8K calculator annotations, e.g. <<48/2=24>>
@@ -54,13 +54,8 @@ def last_boxed(text: str) -> str | None:
 
 
 def _jsonl(path: Path, errors: list[str]):
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as e:
-            errors.append(f"{path}:{n}: malformed JSON ({e.msg})")
+    """Good lines of a JSONL file; bad ones (malformed JSON, invalid UTF-8) go to `errors` as file:line."""
+    yield from iter_jsonl_errors(path, errors)
 
 
 def read_gsm8k(path: Path, limit: int | None, errors: list[str]) -> list[SeedProblem]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from datamill.readers import iter_jsonl_errors
 from schemas import Message
 
 # BFCL (gorilla, bfcl_eval) parameter types → JSON Schema types; None = any type (drop the keyword).
@@ -116,15 +117,8 @@ def bfcl_files(roots: list[Path]) -> list[Path]:
 
 
 def _jsonl(path: Path, errors: list[str]):
-    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            errors.append(f"{path}:{n}: malformed JSON ({e.msg} at column {e.colno})")
-            continue
-        if not isinstance(row, dict) or "id" not in row:
+    for n, row in iter_jsonl_errors(path, errors):
+        if "id" not in row:
             errors.append(f"{path}:{n}: expected an object with an 'id'")
             continue
         yield n, row

@@ -46,7 +46,7 @@ def test_read_answers_skips_bad_lines_naming_file_and_line(tmp_path):
     p.write_text('{"id": "x", "answer": "1"}\nnot json\n{"answer": "no id"}\n', encoding="utf-8")
     answers, errors = read_answers(p)
     assert answers == {"x": "1"}
-    assert errors[0].startswith(f"{p}:2: skipped") and errors[1].startswith(f"{p}:3: skipped")
+    assert errors[0].startswith(f"{p}:2: malformed_json") and errors[1].startswith(f"{p}:3: skipped")
 
 
 def _cfg(tmp_path, **kw) -> NiahConfig:

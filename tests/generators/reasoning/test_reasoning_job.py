@@ -114,7 +114,7 @@ def test_broken_ground_truth_is_reported(tmp_path, store, examples, capsys):
     data.write_text("\n".join(real) + "\n{not json\n")
     report = run("math", str(_cfg(tmp_path, sources=[{"name": "gsm8k", "path": str(data)}])), store)
     assert "reference solutions failing their own ground truth: 1 (gsm8k:train:2)" in capsys.readouterr().out
-    assert any("gsm8k_broken.jsonl:4: malformed JSON" in e for e in report.errors)
+    assert any("gsm8k_broken.jsonl:4: malformed_json" in e for e in report.errors)
     summary = json.loads((store.run_dir("sft_math_t", "t1") / "reasoning_report.json").read_text())
     assert summary["reference_failed"] == {"count": 1, "ids": ["gsm8k:train:2"]}
     bad = next(r for r in _rows(store) if r.metadata["query_id"] == "gsm8k:train:2")

@@ -91,7 +91,7 @@ def test_bad_lines_and_invalid_schemas_reported_with_file_and_line(tmp_path):
     assert [e.id for e in entries] == ["g"] and entries[0].category == "test_cat"
     assert [e.split(": ")[0] for e in errors] == [f"{f}:2", f"{f}:3", f"{f}:4"]
     assert (
-        "malformed JSON" in errors[0]
+        "malformed_json" in errors[0]
         and "not in properties" in errors[1]
         and "properties/a/type" in errors[2]
     )

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datamill import catalog
-from datamill.store import Store, file_checksum, kind_of
+from datamill.store import RECORD_TYPES, Store, file_checksum, kind_of
+from schemas import SchemaError, records_from_arrow
 
 
 @dataclass
@@ -116,6 +117,11 @@ def rebuild_index(store: Store) -> dict:
             continue
         if kind is None:
             counts["skipped"].append(f"{rel}: not a datamill record shard")
+            continue
+        try:  # every row must be a valid record before the shard enters the catalog
+            records_from_arrow(pq.read_table(f), RECORD_TYPES[kind], str(rel))
+        except SchemaError as e:
+            counts["skipped"].append(f"{e}")
             continue
         shard = {"path": str(rel), "dataset": dataset, "run_id": run_id, "part": int(name[5:10]), "rows": rows,
                  "bytes": f.stat().st_size, "checksum": file_checksum(f)}

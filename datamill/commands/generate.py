@@ -22,6 +22,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     import importlib
+    import sys
     from pathlib import Path
 
     from datamill.store import Store
@@ -34,4 +35,8 @@ def run(args) -> int:
     reports = reports if isinstance(reports, list) else [reports]
     for r in reports:
         print(r.summary())
+        for e in r.errors[:20]:  # bad input items: file:line and why (the good ones were processed)
+            print(f"  {e}", file=sys.stderr)
+        if len(r.errors) > 20:
+            print(f"  … and {len(r.errors) - 20} more", file=sys.stderr)
     return 0 if any(r.rows_written or r.parts_skipped for r in reports) else 1

@@ -19,6 +19,6 @@ def write_section(name: str, body: str) -> None:
     stamp = f"_{dt.date.today()} · {platform.machine()} · {os.cpu_count()} cores · python {platform.python_version()}_"
     section = f"## {name}\n\n{stamp}\n\n{body.strip()}\n"
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     RESULTS.write_text(text)

@@ -17,9 +17,9 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._report import table, write_section  # noqa: E402
-from datamill.store import Store  # noqa: E402
-from schemas import SFTSample  # noqa: E402
+from bench._report import table, write_section
+from datamill.store import Store
+from schemas import SFTSample
 
 DOMAINS = ["world_knowledge", "math", "code", "logic", "long_context", "tool_use", "multilingual"]
 LANGS = ["en", "ko", "es"]

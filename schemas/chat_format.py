@@ -80,11 +80,11 @@ def render_exaone_chat(
     return "".join(parts), spans
 
 
-_TURN = re.compile(r"\[\|(system|user|assistant|tool)\|\]\n(.*?)\[\|endofturn\|\]\n", re.S)
-_THINK = re.compile(r"^<think>\n(.*?)\n?</think>\n\n", re.S)
-_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
-_TOOL = re.compile(r"<tool>(.*?)</tool>\n?", re.S)
-_RESULT = re.compile(r"^<tool_result>(.*)</tool_result>$", re.S)
+_TURN = re.compile(r"\[\|(system|user|assistant|tool)\|\]\n(.*?)\[\|endofturn\|\]\n", re.DOTALL)
+_THINK = re.compile(r"^<think>\n(.*?)\n?</think>\n\n", re.DOTALL)
+_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
+_TOOL = re.compile(r"<tool>(.*?)</tool>\n?", re.DOTALL)
+_RESULT = re.compile(r"^<tool_result>(.*)</tool_result>$", re.DOTALL)
 
 
 def parse_exaone_chat(text: str) -> tuple[list[Message], list[dict]]:

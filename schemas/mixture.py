@@ -89,4 +89,4 @@ class MixtureSpec(BaseModel):
         """Tokens asked of a component (its token_budget, else weight × total_tokens)."""
         if c.token_budget is not None:
             return c.token_budget
-        return int(round(c.weight * self.total_tokens))  # type: ignore[operator]
+        return round(c.weight * self.total_tokens)  # type: ignore[operator]

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from schemas.message import MESSAGE_ARROW, Message, message_from_row, message_to_row
 from schemas.records import JSON, Record, json_dump, json_load
-from schemas.sft import LINEAGE_ARROW, Domain, Lineage
+from schemas.sft import LINEAGE_ARROW, Domain, Lineage, lineage_from_row, lineage_to_row
 
 
 class PreferencePair(Record):
@@ -61,7 +61,7 @@ class PreferencePair(Record):
         for k in ("prompt", "chosen", "rejected"):
             row[k] = [message_to_row(m) for m in getattr(self, k)]
         row["reward_components"] = json_dump(self.reward_components)
-        row["lineage"] = {**self.lineage.model_dump(), "params": json_dump(self.lineage.params)}
+        row["lineage"] = lineage_to_row(self.lineage)
         row["metadata"] = json_dump(self.metadata)
         return row
 
@@ -71,8 +71,6 @@ class PreferencePair(Record):
         for k in ("prompt", "chosen", "rejected"):
             row[k] = [message_from_row(m) for m in row.get(k) or []]
         row["reward_components"] = json_load(row.get("reward_components"), {})
-        lin = dict(row.get("lineage") or {})
-        lin["params"] = json_load(lin.get("params"), {})
-        row["lineage"] = lin
+        row["lineage"] = lineage_from_row(row.get("lineage"))
         row["metadata"] = json_load(row.get("metadata"), {})
         return row

@@ -7,7 +7,7 @@ text columns so every shard has one fixed Arrow schema; the columns users filter
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -53,7 +53,7 @@ class Record(BaseModel):
         return dict(row)
 
     @classmethod
-    def from_row(cls: type[R], row: dict, where: str | None = None) -> R:
+    def from_row(cls, row: dict, where: str | None = None) -> Self:
         try:
             fields = cls.row_to_fields(row)
             version = fields.get("schema_version", cls.SCHEMA_VERSION)
@@ -70,7 +70,7 @@ class Record(BaseModel):
         return self.model_dump_json()
 
     @classmethod
-    def from_json(cls: type[R], text: str | bytes, where: str | None = None) -> R:
+    def from_json(cls, text: str | bytes, where: str | None = None) -> Self:
         try:
             return cls.model_validate_json(text)
         except ValidationError as e:

@@ -39,6 +39,16 @@ class Lineage(BaseModel):
     prompt_id: str | None = None  # hash of the rendered prompt
 
 
+def lineage_to_row(lineage: Lineage) -> dict:
+    return {**lineage.model_dump(), "params": json_dump(lineage.params)}
+
+
+def lineage_from_row(row: dict | None) -> dict:
+    lin = dict(row or {})
+    lin["params"] = json_load(lin.get("params"), {})
+    return lin
+
+
 VERDICT_ARROW = pa.struct(
     [("verifier", pa.string()), ("passed", pa.bool_()), ("reason", pa.string()), ("details", pa.string())]
 )
@@ -106,7 +116,7 @@ class SFTSample(Record):
         row["tools"] = json_dump(self.tools)
         row["verdicts"] = [{**v.model_dump(), "details": json_dump(v.details)} for v in self.verdicts]
         row["scores"] = list(self.scores.items())
-        row["lineage"] = {**self.lineage.model_dump(), "params": json_dump(self.lineage.params)}
+        row["lineage"] = lineage_to_row(self.lineage)
         row["metadata"] = json_dump(self.metadata)
         return row
 
@@ -117,8 +127,6 @@ class SFTSample(Record):
         row["tools"] = json_load(row.get("tools"), [])
         row["verdicts"] = [{**v, "details": json_load(v.get("details"), {})} for v in row.get("verdicts") or []]
         row["scores"] = dict(row.get("scores") or [])
-        lin = dict(row.get("lineage") or {})
-        lin["params"] = json_load(lin.get("params"), {})
-        row["lineage"] = lin
+        row["lineage"] = lineage_from_row(row.get("lineage"))
         row["metadata"] = json_load(row.get("metadata"), {})
         return row

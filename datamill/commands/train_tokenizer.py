@@ -12,8 +12,8 @@ def add_arguments(p):
 def run(args) -> int:
     from pathlib import Path
 
-    from train_entry.tokenizer import train_tokenizer
     from datamill.demo_data import tokenizer_corpus
+    from train_entry.tokenizer import train_tokenizer
 
     files = [Path(f) for f in args.inputs] if args.inputs else None
     out = train_tokenizer(tokenizer_corpus(files), args.out, args.vocab_size)

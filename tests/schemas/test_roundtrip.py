@@ -8,7 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas import SchemaError, SFTSample, WebDocument, read_parquet_records, records_from_arrow, records_to_arrow
+from schemas import (
+    SchemaError,
+    SFTSample,
+    WebDocument,
+    read_parquet_records,
+    records_from_arrow,
+    records_to_arrow,
+)
 from schemas.records import write_parquet_records
 from tests.schemas.strategies import RECORDS
 

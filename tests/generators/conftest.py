@@ -1,4 +1,4 @@
-"""Fakes for the knowledge tests: an engine that replays scripted (text, finish_reason) outputs."""
+"""Fakes shared by the generator tests: an engine that replays scripted (text, finish_reason) outputs."""
 
 from __future__ import annotations
 

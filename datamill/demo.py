@@ -106,8 +106,8 @@ def run_demo(out_dir: str | Path = "demo_out", train_steps: int | None = None, t
     mix = step("mixture (token budgets, reasoning:non-reasoning 1.5:1)", run_mix,
                CONFIGS / "mixtures" / "demo.yaml", store, out / "mixture", progress=False)
     print("\n".join("      " + line for line in mix.table.splitlines()))
-    exp = step("export (chat Parquet/JSONL + packed 1024-token sequences with assistant-only loss mask)", export,
-               mix.manifest_path, store, out / "export", seq_len=1024, progress=False)
+    exp = step("export (chat Parquet/JSONL + packed 2048-token sequences with assistant-only loss mask)", export,
+               mix.manifest_path, store, out / "export", seq_len=2048, progress=False)
     print("\n".join("      " + line for line in exp.table().splitlines()))
     overrides = {"max_steps": train_steps} if train_steps else {}
     summary = step("train the tiny hybrid-attention model (3 local : 1 global) on the export", train,

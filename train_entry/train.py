@@ -95,7 +95,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
 
     per_step = cfg.micro_batch_size * info.world * cfg.grad_accum
     last_loss, eval_loss, t_start = None, None, time.perf_counter()
-    window = [0.0, 0]  # loss sum and target tokens since the last console line (rows may hold no targets)
+    window = [0.0, 0, []]  # loss sum, target tokens and grad norms since the last console line (steps with targets)
     while state.step < cfg.max_steps:
         t0 = time.perf_counter()
         lr = lr_at(state.step, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
@@ -124,6 +124,8 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         state.target_tokens += int(n_targets)
         step_loss = D.all_reduce_sum([loss_sum.item()], info)[0]
         window[0], window[1] = window[0] + step_loss, window[1] + int(n_targets)
+        if n_targets:
+            window[2].append(_item(gnorm))
         if n_targets:  # a batch of rows without assistant tokens has no loss (not a loss of 0)
             last_loss = step_loss / n_targets
         rec = {"step": state.step, "loss": step_loss / n_targets if n_targets else None, "lr": lr,
@@ -131,7 +133,8 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
                "tok_per_s": n_tokens / (time.perf_counter() - t0)}  # fmt: skip
         if _console_line(rec["step"], cfg, eval_due=bool(cfg.eval_every and state.step % cfg.eval_every == 0)):
             rec["loss_window"] = window[0] / window[1] if window[1] else None
-            window = [0.0, 0]
+            rec["grad_norm_window"] = sum(window[2]) / len(window[2]) if window[2] else None
+            window = [0.0, 0, []]
         if (cfg.eval_every and state.step % cfg.eval_every == 0) or state.step == cfg.max_steps:
             eval_loss = evaluate(model, splits, cfg, info, amp)
             rec["eval_loss"] = eval_loss
@@ -204,8 +207,9 @@ def _log_step(rec: dict, path: Path, info: D.DistInfo, cfg: TrainConfig, log) ->
     if "loss_window" in rec:
         ev = f" eval {rec['eval_loss']:.4f}" if rec.get("eval_loss") is not None else ""
         loss = f"{rec['loss_window']:.4f}" if rec["loss_window"] is not None else "  n/a "
+        gn = f"{rec['grad_norm_window']:.2f}" if rec["grad_norm_window"] is not None else "n/a"
         log(f"step {rec['step']:>6}/{cfg.max_steps} loss {loss}{ev} lr {rec['lr']:.2e} "
-            f"gnorm {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.1f}k tok/s")  # fmt: skip
+            f"gnorm {gn} {rec['tok_per_s'] / 1e3:.1f}k tok/s")  # fmt: skip
 
 
 def _console_line(step: int, cfg: TrainConfig, eval_due: bool) -> bool:

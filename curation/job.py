@@ -18,6 +18,7 @@ from curation.executors import make_executor
 from curation.pipeline import RunPaths, filter_stage, gather_stage, minhash_stages, write_stage
 from curation.sink import REJECTED_SUFFIX
 from datamill.config import load_config
+from datamill.readers import Quarantine
 from datamill.store import Store, atomic_write_text, config_hash
 
 EXECUTION_FIELDS = {"executor", "tasks", "workers", "slurm", "work_dir"}  # do not change the output → not in the run id
@@ -186,7 +187,10 @@ def collect_report(store: Store, dataset: str, run_id: str, missing: list[str], 
         else:
             rep.dropped[f"{f}/{r}"] = rep.dropped.get(f"{f}/{r}", 0) + n
             slot["dropped"] += n
-    items = [{"where": m, "reason": "missing_input", "detail": "path does not exist"} for m in missing]
+    missing_q = Quarantine()
+    for m in missing:
+        missing_q.add(m, None, None, "missing_input", "path does not exist")
+    items = missing_q.items
     for p in sorted(paths.quarantine.glob("*.jsonl")):
         items += [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     for it in items:

@@ -18,26 +18,29 @@ from pathlib import Path
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseDiskReader
 
+from datamill.readers import Quarantine
+
 META_SOURCE, META_URL, META_LICENSE, META_HTML = "source", "url", "license", "is_html"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*([A-Za-z0-9_\-]+)", re.IGNORECASE)
 
 
 class QuarantineLog:
-    """Collects quarantined items of one reader in one task; `flush` writes them atomically as JSONL."""
+    """Quarantined items of one reader in one task (datamill.readers.Quarantine records: file:byte offset)."""
 
     def __init__(self, folder: str, name: str):
         self.folder, self.name = str(folder), name
-        self.items: list[dict] = []
+        self.log = Quarantine()
+
+    @property
+    def items(self) -> list[dict]:
+        return self.log.items
 
     def add(self, path: str, offset: int | str, reason: str, detail: str = "") -> None:
-        self.items.append({"where": f"{path}:{offset}", "reason": reason, "detail": detail[:300]})
+        self.log.add(path, None, offset, reason, detail)
 
     def flush(self, rank: int) -> None:
-        from datamill.store import atomic_write_text
-
-        text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in self.items)
-        atomic_write_text(Path(self.folder) / f"{self.name}-{rank:05d}.jsonl", text)
+        self.log.write(Path(self.folder) / f"{self.name}-{rank:05d}.jsonl")
 
 
 def decode_html(data: bytes, declared: str | None = None) -> str | None:

@@ -1,5 +1,6 @@
 """Tolerant readers for seed files: bad records are quarantined with file:line (byte offset) and a reason,
-the rest is read. One home for "read JSON Lines / JSON / CSV without losing the good rows"."""
+the rest is read. One home for "read JSON Lines / JSON / CSV without losing the good rows", and for the
+quarantine record format (curation's readers use it too)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ class Quarantine:
 
     items: list[dict] = field(default_factory=list)
 
-    def add(self, file: str | Path, line: int | None, offset: int | None, reason: str, excerpt: bytes | str = b"") -> None:
-        if isinstance(excerpt, bytes):
-            excerpt = excerpt[:120].decode("utf-8", errors="backslashreplace")
-        self.items.append({"file": str(file), "line": line, "offset": offset, "reason": reason, "excerpt": excerpt[:120]})
+    def add(self, file: str | Path, line: int | None, offset: int | None, reason: str, detail: bytes | str = "") -> None:
+        """`where` is file:line for line-based inputs, else file:byte offset (archives, binary files)."""
+        if isinstance(detail, bytes):
+            detail = detail[:300].decode("utf-8", errors="backslashreplace")
+        pos = line if line is not None else offset
+        self.items.append({"where": f"{file}:{pos}" if pos is not None else str(file), "file": str(file),
+                           "line": line, "offset": offset, "reason": reason, "detail": detail[:300]})
 
     def __len__(self) -> int:
         return len(self.items)

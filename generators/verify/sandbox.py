@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 INIT = str(Path(__file__).with_name("sandbox_init.py"))
+REPO = str(Path(__file__).resolve().parents[2])  # hidden inside the sandbox wherever the checkout lives
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def run_python(source: str, limits: SandboxLimits = DEFAULT_LIMITS) -> SandboxRe
             "nproc": limits.nproc,
             "nofile": limits.nofile,
             "isolate": limits.isolate,
+            "hide": [REPO, sys.prefix],
         }
         os.chmod(tmp, 0o755)  # rlimits-only fallback runs in this dir as the same user
         return _watch(

@@ -1,12 +1,14 @@
 """Runs INSIDE the sandbox launcher process (started by `sandbox.py` with the base interpreter, `-I -S`).
 
 Stdlib only. As root: new network + mount + PID namespaces; the namespace's init (this process, forked)
-hides the host (/tmp, /work, /home → fresh tmpfs; /proc re-mounted), binds the interpreter read-only, then
+hides the host (every top-level directory except the system ones in KEEP, plus /tmp, /dev/shm and the
+paths the parent names — the repository and the virtualenv — become empty tmpfs; /proc is re-mounted), binds
+the interpreter read-only, then
 forks the program as uid/gid 65534 (nobody) under rlimits. When init exits, the kernel kills every process
 left in the PID namespace (fork bombs included). Not root: rlimits + new session only (reported to the parent
 on stderr as a line starting with SANDBOX_NOTE).
 
-argv: JSON {"program": path, "cpu_s", "mem_mb", "fsize_mb", "nproc", "nofile"}
+argv: JSON {"program": path, "cpu_s", "mem_mb", "fsize_mb", "nproc", "nofile", "hide": [paths]}
 """
 
 import ctypes
@@ -21,7 +23,10 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 
 PR_SET_PDEATHSIG = 1
 NOBODY = 65534
 PY_MOUNT = "/tmp/.py"  # where the interpreter is bound inside the sandbox
-HIDE = ("/work", "/home", "/mnt", "/srv", "/opt", "/var/tmp", "/dev/shm")
+# An allowlist, not a denylist: a checkout may live anywhere (/work, /check, /srv, /builds …), so every
+# top-level directory that is not part of the OS is hidden.
+KEEP = frozenset({"usr", "etc", "dev", "proc", "sys", "tmp", "bin", "sbin", "lib", "lib32", "lib64", "libx32"})
+HIDE_ALSO = ("/dev/shm",)
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -69,20 +74,36 @@ def _run_isolated(cfg: dict) -> None:
         os._exit(125)
 
 
+def _hidden_dirs(extra) -> list:
+    """Top-level non-system directories (symlinks such as /bin → usr/bin are left alone), then `extra`."""
+    out = []
+    for name in sorted(os.listdir("/")):
+        path = "/" + name
+        if name not in KEEP and not os.path.islink(path) and os.path.isdir(path):
+            out.append(path)
+    out += [p for p in (*HIDE_ALSO, *extra) if os.path.isdir(p) and not any(_under(p, h) for h in out)]
+    return out
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
 def _init_namespace(cfg: dict, prog_src: bytes, prefix: str, exe_rel: str) -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    hide = _hidden_dirs([os.path.realpath(p) for p in cfg.get("hide", ())])
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
-    for d in HIDE:
-        if os.path.isdir(d):
-            _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    # Bind the interpreter before hiding: it may live under a hidden directory (/root/.pyenv, /opt).
+    os.makedirs(PY_MOUNT)
+    _mount(prefix, PY_MOUNT, None, MS_BIND | MS_REC)
+    _mount(prefix, PY_MOUNT, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+    for d in hide:
+        _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     try:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
     except OSError:
         pass  # host /proc stays visible (pids only; their files are not readable by nobody)
-    os.makedirs(PY_MOUNT)
-    _mount(prefix, PY_MOUNT, None, MS_BIND | MS_REC)
-    _mount(prefix, PY_MOUNT, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
     work = "/tmp/work"
     os.makedirs(work, mode=0o700)
     with open(os.path.join(work, "program.py"), "wb") as f:

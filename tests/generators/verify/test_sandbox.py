@@ -76,6 +76,26 @@ def test_read_files_outside(path):
     assert "datamill" not in v.details.get("stderr_tail", "")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a top-level directory and namespaces")
+def test_world_readable_file_in_any_top_level_dir_is_hidden():
+    # CI once ran the checkout from /check/…, which a denylist (/work, /home …) did not cover.
+    import shutil
+    import tempfile
+
+    top = tempfile.mkdtemp(prefix="datamill-probe-", dir="/")
+    try:
+        os.chmod(top, 0o755)
+        secret = os.path.join(top, "secret.txt")
+        with open(secret, "w") as f:
+            f.write("visible")
+        os.chmod(secret, 0o644)
+        v = _verdict(f"print(open({secret!r}).read())")
+        assert (v.passed, v.reason) == (False, "sandbox_violation"), v.details
+        assert "visible" not in v.details.get("stdout_tail", "")
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
 def test_open_a_socket():
     v = _verdict("import socket\ns = socket.create_connection(('1.1.1.1', 80), timeout=2)")
     assert (v.passed, v.reason) == (False, "sandbox_violation")

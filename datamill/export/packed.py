@@ -5,14 +5,13 @@ Format (docs/ARCHITECTURE.md "Packed export → trainer"): meta.json + tokens.bi
 
 Tokenizing: `render_exaone_chat` gives the text and the trained character spans. Span edges always sit at
 special tokens (after "[|assistant|]\\n", before the next role marker), so the text is cut at the edges and the
-pieces are encoded in one batch: the mask is then a run-length per piece, with no per-token offset lookup
-(tests check the result equals encoding the whole text). Documents without a chat (web text) are trained on
-every token and end with EOS.
+pieces are encoded in one batch (`datamill.tokens.encode_flat`): the mask is then a run-length per piece, with
+no per-token offset lookup (tests check the result equals encoding the whole text). Documents without a chat
+(web text) are trained on every token and end with EOS.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from datamill.export.packing import best_fit_decreasing
 from datamill.store import atomic_write_text
+from datamill.tokens import encode_flat
 from schemas import SFTSample, WebDocument, render_exaone_chat
 
 
@@ -66,14 +66,7 @@ def tokenize(records: list, tok) -> TokenizedDocs:
         pieces += [p for p, _ in ps]
         trained += [int(t) for _, t in ps]
         doc_pieces.append(len(ps))
-    # SFT sets repeat pieces (N responses per query share the prompt; system prompts and tool lists recur):
-    # encode each distinct piece once
-    uniq: dict[str, int] = {}
-    slot = [uniq.setdefault(p, len(uniq)) for p in pieces]
-    encs = tok.backend_tokenizer.encode_batch_fast(list(uniq), add_special_tokens=False) if uniq else []
-    ids = [e.ids for e in encs]
-    lens = np.fromiter((len(ids[k]) for k in slot), dtype=np.int64, count=len(slot))
-    flat = np.fromiter(itertools.chain.from_iterable(ids[k] for k in slot), dtype=np.uint32, count=int(lens.sum()))
+    flat, lens = encode_flat(pieces, tok)  # SFT sets repeat pieces (N responses share a prompt): once each
     mask = np.repeat(np.asarray(trained, dtype=np.uint8), lens)
     piece_end = np.cumsum(lens)
     doc_end_piece = np.cumsum(doc_pieces) - 1

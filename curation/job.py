@@ -124,8 +124,9 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
         raise FileNotFoundError(f"no input exists: {missing}")
     _check_task_count(store, cfg, run_id)
     conf = cfg.model_dump(mode="json")
-    store.begin_run(cfg.dataset, run_id, "web", conf)
-    store.begin_run(cfg.dataset + REJECTED_SUFFIX, run_id, "web", conf, parents=[cfg.dataset])
+    store.begin_run(cfg.dataset, run_id, "web", conf, execution_keys=EXECUTION_FIELDS)
+    store.begin_run(cfg.dataset + REJECTED_SUFFIX, run_id, "web", conf, parents=[cfg.dataset],
+                    execution_keys=EXECUTION_FIELDS)
     decontam_index = prepare_decontam_index(cfg, store)
     edu_model = edu_model_path(cfg)
     root = str(store.root)

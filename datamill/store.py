@@ -55,6 +55,25 @@ def kind_of(table_or_schema: pa.Table | pa.Schema) -> str | None:
     return None
 
 
+class RunConflict(ValueError):
+    """An existing run was asked to resume under another config."""
+
+
+def _refuse_changed_config(d: Path, dataset: str, run_id: str, config: dict, execution_keys) -> None:
+    sidecar = d / "_run.json"
+    try:
+        before = json.loads(sidecar.read_text(encoding="utf-8")).get("config", {})
+    except (OSError, ValueError):
+        return  # a new run (or a sidecar lost mid-write: nothing to compare with)
+    now = json.loads(json.dumps(config, sort_keys=True, default=str))
+    changed = sorted(k for k in set(before) | set(now) if k not in execution_keys and before.get(k) != now.get(k))
+    if changed:
+        raise RunConflict(
+            f"{dataset}/{run_id} was started with another config (changed: {', '.join(changed)}); resuming would "
+            f"mix samples made under both. Use a new run_id, or remove {d} and run `datamill index` to redo it"
+        )
+
+
 @dataclass
 class Store:
     root: Path
@@ -81,9 +100,15 @@ class Store:
         return f"{dataset}/{run_id}/part-{part:05d}.parquet"
 
     # -- runs --------------------------------------------------------------------------------------------
-    def begin_run(self, dataset: str, run_id: str, kind: str, config: dict, parents: list[str] | None = None) -> None:
-        """Record a run (idempotent: a re-run of the same run keeps its row) and write its sidecar."""
+    def begin_run(self, dataset: str, run_id: str, kind: str, config: dict, parents: list[str] | None = None,
+                  execution_keys: frozenset[str] = frozenset()) -> None:
+        """Record a run (idempotent: a re-run of the same run keeps its row) and write its sidecar.
+
+        A run that exists already resumes only with the same config (keys in `execution_keys`, such as worker
+        counts, may differ): otherwise its finished shards and the new ones would come from different configs.
+        """
         d = self.run_dir(dataset, run_id)
+        _refuse_changed_config(d, dataset, run_id, config, execution_keys)
         meta = {"name": dataset, "run_id": run_id, "kind": kind, "config_hash": config_hash(config),
                 "code_version": CODE_VERSION, "parents": parents or [], "config": config}
         try:

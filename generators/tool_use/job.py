@@ -150,18 +150,6 @@ def load_bfcl_entries(cfg: ToolUseJobConfig) -> tuple[list[BfclEntry], list[str]
     return entries, errors, per_file
 
 
-def check_same_inputs(store: Store, cfg: ToolUseJobConfig, inputs: dict) -> None:
-    sidecar = store.run_dir(cfg.dataset, cfg.run_id) / "_run.json"
-    if sidecar.exists():
-        before = json.loads(sidecar.read_text(encoding="utf-8")).get("config", {}).get("inputs")
-        if before is not None and before != inputs:
-            raise ValueError(
-                f"{cfg.dataset}/{cfg.run_id} was started with other inputs ({before['bfcl_files']}, "
-                f"{len(before['tasks'])} tasks; now {inputs['bfcl_files']}, {len(inputs['tasks'])} tasks, e.g. "
-                f"../shared/data appeared or went away): resuming would mix shards; set a new run_id"
-            )
-
-
 def run(kind: str, config_path: str, store: Store) -> JobReport:
     if kind != "tool-use":
         raise ValueError(f"generators.tool_use.job handles kind 'tool-use', not {kind!r}")
@@ -182,9 +170,9 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     for e in bfcl_errors:
         print(f"skipped BFCL entry: {e}")
     gen = ToolUseGenerator(cfg, tasks, engine, user_engine)
-    # the inputs (not only the config) fix how items fall into shards: a resumed run must see the same ones
+    # the inputs (not only the config) fix how items fall into shards: recorded with the config, a resumed run
+    # that sees other ones (../shared/data appeared or went away) is refused by Store.begin_run
     inputs = {"tasks": [t.id for t in tasks], "bfcl_files": {Path(f).name: n for f, n in per_file.items()}}
-    check_same_inputs(store, cfg, inputs)
     config = {**cfg.model_dump(), "inputs": inputs}
     report = run_sharded(
         store, cfg.dataset, cfg.run_id, "sft", config, items, gen.process, chunk_size=cfg.chunk_size

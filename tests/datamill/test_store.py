@@ -11,7 +11,7 @@ import pytest
 
 from datamill.integrity import check, rebuild_index
 from datamill.jobs import run_sharded
-from datamill.store import Store
+from datamill.store import RunConflict, Store
 from schemas import Message, SFTSample, Verdict
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,6 +50,19 @@ def test_run_sharded_writes_registers_and_resumes(store, examples):
         status = con.execute("SELECT status FROM datasets WHERE name = 'gsm8k'").fetchone()[0]
     assert got[:2] == (40, 40) and status == "complete"
     assert store.read_table("gsm8k").num_rows == 40
+
+
+def test_resume_under_another_config_is_refused_and_nothing_is_written(store, examples):
+    rows = gsm8k_samples(examples)
+    run_sharded(store, "gsm8k", "r1", "sft", {"n": 40, "mode": "a"}, list(range(40)), make_process(rows), chunk_size=16)
+    with pytest.raises(RunConflict, match=r"gsm8k/r1 was started with another config \(changed: mode\)"):
+        run_sharded(store, "gsm8k", "r1", "sft", {"n": 40, "mode": "b"}, list(range(40)), make_process(rows),
+                    chunk_size=16)
+    sidecar = json.loads((store.run_dir("gsm8k", "r1") / "_run.json").read_text())
+    assert sidecar["config"]["mode"] == "a"  # the run keeps the config its shards were made with
+    # keys named as execution-only (worker counts and the like) may change on resume
+    store.begin_run("gsm8k", "r1", "sft", {"n": 40, "mode": "a", "workers": 8}, execution_keys=frozenset({"workers"}))
+    assert check(store).ok
 
 
 def _child_script(store_root: str, examples: str, hold: str) -> str:

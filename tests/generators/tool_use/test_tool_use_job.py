@@ -7,6 +7,7 @@ import yaml
 
 from datamill.config import ConfigError
 from datamill.jobs import JobReport
+from datamill.store import RunConflict
 from generators.tool_use.config import ToolUseJobConfig
 from generators.tool_use.job import ToolUseGenerator, load_tasks, run
 from generators.tool_use.tasks import agent_text
@@ -107,5 +108,5 @@ def test_run_with_a_model_uses_it_for_agent_and_user(tmp_path, store, capsys, mo
 
 def test_resume_with_other_inputs_is_refused(tmp_path, store):
     run("tool-use", _config(tmp_path), store)
-    with pytest.raises(ValueError, match="other inputs"):
+    with pytest.raises(RunConflict, match=r"another config \(changed: bfcl, inputs\)"):
         run("tool-use", _config(tmp_path, bfcl={"use_shared": False, "limit_per_file": 5}), store)

@@ -58,6 +58,20 @@ class EngineConfig(BaseModel):
     canned_path: str | None = None  # canned: JSONL of {"prompt_id" or "match": …, "outputs": [...]}
 
 
+class SamplingConfig(BaseModel):
+    """Sampling for model responses, shared by the generators' YAML (ignored with engine.backend none)."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = 0.7
+    """Diverse responses per query need sampling; 0 = greedy (then all N are identical)."""
+    top_p: float = 0.95
+    """Nucleus sampling mass."""
+    max_tokens: int = 2048
+    """Generation budget per response or agent step; hitting it marks the output truncated."""
+    seed: int = 0
+    """Base sampling seed (part of the completion cache key)."""
+
+
 def prompt_id(prompt: Prompt | str, reasoning: bool = True) -> str:
     text = prompt if isinstance(prompt, str) else render_exaone_chat(prompt, reasoning=reasoning)[0]
     return hashlib.sha256(text.encode()).hexdigest()[:24]

@@ -6,22 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generators.engine.base import EngineConfig
+from generators.engine.base import EngineConfig, SamplingConfig
 from generators.seeds import SeedSourceConfig
-
-
-class SamplingConfig(BaseModel):
-    """Sampling for model responses (ignored with engine.backend none)."""
-
-    model_config = ConfigDict(extra="forbid")
-    temperature: float = 0.7
-    """Diverse responses per query need sampling; 0 = greedy (then all N are identical)."""
-    top_p: float = 0.95
-    """Nucleus sampling mass."""
-    max_tokens: int = 2048
-    """Generation budget per response; hitting it marks the response truncated (degeneration verdict)."""
-    seed: int = 0
-    """Base sampling seed (part of the completion cache key)."""
 
 
 class LimitsConfig(BaseModel):

@@ -6,21 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generators.engine.base import EngineConfig
-
-
-class ToolSamplingConfig(BaseModel):
-    """Sampling for the agent and the user simulator (ignored with engine.backend none)."""
-
-    model_config = ConfigDict(extra="forbid")
-    temperature: float = 0.7
-    """Sampling temperature for every agent / user turn."""
-    top_p: float = 0.95
-    """Nucleus sampling mass."""
-    max_tokens: int = 2048
-    """Budget per agent step; a step that hits it is marked truncated_output."""
-    seed: int = 0
-    """Sampling seed (part of the completion cache key)."""
+from generators.engine.base import EngineConfig, SamplingConfig
 
 
 class BfclConfig(BaseModel):
@@ -61,7 +47,7 @@ class ToolUseJobConfig(BaseModel):
     """Agent steps (model outputs) per trajectory before it is cut with reason step_limit."""
     max_user_turns: int = Field(default=6, ge=1)
     """User turns per trajectory (the conversation ends after this many)."""
-    sampling: ToolSamplingConfig = Field(default_factory=ToolSamplingConfig)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     """Sampling parameters."""
     bfcl: BfclConfig = Field(default_factory=BfclConfig)
     """BFCL single-turn seed data."""

@@ -43,6 +43,9 @@ class MixtureComponent(BaseModel):
     epochs: float = Field(default=1.0, gt=0)  # > 1 upsamples (repeats) the selection
     upsample: bool = False  # when the data is short of the budget, repeat what exists to reach it
     role: Literal["sft", "long_document", "rehearsal", "synthetic_reasoning"] = "sft"
+    # None = MixtureSpec.exclude_contaminated; false keeps benchmark-derived samples (e.g. BFCL seeds) in this
+    # component only, for a model that is not scored on that benchmark
+    exclude_contaminated: bool | None = None
 
     @model_validator(mode="after")
     def _budget_or_weight(self):

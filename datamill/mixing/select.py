@@ -87,8 +87,9 @@ def fetch_candidates(con, spec: MixtureSpec, comp: MixtureComponent) -> Candidat
     cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
     keep = np.ones(t.num_rows, dtype=bool)
     excluded: dict[str, int] = {}
+    no_contaminated = spec.exclude_contaminated if comp.exclude_contaminated is None else comp.exclude_contaminated
     flags = [("rejected_audit", "x_rejected", spec.exclude_rejected), ("contaminated", "x_contaminated",
-             spec.exclude_contaminated), ("longer_than_stage" if comp.role == "long_document" else "too_long",
+             no_contaminated), ("longer_than_stage" if comp.role == "long_document" else "too_long",
              "x_too_long", max_len is not None), ("no_token_count", "x_no_tokens", True),
              ("older_run", "x_old_run", spec.latest_run_only)]
     for reason, col, active in flags:

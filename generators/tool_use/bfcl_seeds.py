@@ -5,8 +5,10 @@ argument may be omitted). The seed call takes the first acceptable non-empty val
 the argument's schema (recursively inside dict values and lists of dicts); when none does and omission is
 allowed, the argument is left out (BFCL has a few answers like `"venue": ["", true]` for a string argument). Each call must name one of the
 entry's functions and match its normalised schema; failures are kept with their reason (passed = false).
-Note: BFCL is an evaluation set — samples made from it carry `metadata.benchmark = "bfcl"` so a mixture meant for
-a model that will be scored on BFCL can leave them out (filters/benchmarks.py lists BFCL for decontamination).
+Note: BFCL is an evaluation set (EXAONE 4.0 reports BFCL-v3), so samples made from it carry
+`metadata.contaminated = true` and `metadata.benchmark = "bfcl"`: mixtures leave them out by default
+(`exclude_contaminated`); a component for a model that is not scored on BFCL can set its own
+`exclude_contaminated: false`.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ def seed_sample(entry: BfclEntry, dataset: str, num_tokens_fn) -> SFTSample:
             "bfcl_id": entry.id,
             "category": entry.category,
             "benchmark": "bfcl",
+            "contaminated": True,  # seeded from an evaluation set's ground truth
             "parallel": len(calls) > 1,
             "n_tools_offered": len(entry.tools),
         },

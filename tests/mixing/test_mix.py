@@ -92,6 +92,23 @@ def test_rejected_audits_and_contaminated_samples_are_excluded(examples, tmp_pat
     assert "gsm8k-r-10" not in ids and "gsm8k-r-11" in ids and "gsm8k-r-0" not in ids and len(ids) == 55
 
 
+def test_a_component_can_keep_contaminated_samples(examples, tmp_path):
+    store = Store(tmp_path / "st")
+    recs = gsm8k_samples(examples, 10, wrong=False)
+    for s in recs[:2]:
+        s.metadata.update(contaminated=True, benchmark="bfcl")
+    store.begin_run("g", "r1", "sft", {})
+    store.write_shard("g", "r1", 0, recs)
+    base = {"name": "keep", "reasoning_ratio": None, "exclude_contaminated": True}
+    spec = {**base, "components": [{"name": "all", "token_budget": 10**7, "exclude_contaminated": False}]}
+    r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "k", progress=False)
+    ids = {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
+    assert r.components[0]["excluded"] == {} and {"gsm8k-r-0", "gsm8k-n-0"} <= ids
+    spec = {**base, "name": "drop", "components": [{"name": "all", "token_budget": 10**7}]}
+    r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "d", progress=False)
+    assert r.components[0]["excluded"] == {"contaminated": 2}
+
+
 def test_epochs_and_upsampling_repeat_samples(real_store, tmp_path):
     spec = {"name": "ep", "reasoning_ratio": None, "components": [
         {"name": "ko", "select": {"language": ["ko"]}, "token_budget": 4000, "epochs": 2},

@@ -42,6 +42,9 @@ def test_reference_run_writes_verified_samples_and_resumes(tmp_path, store, caps
     assert all(r.num_tokens > 0 and r.tools for r in rows)
     rec = next(r for r in trajs if r.metadata["task_id"] == "shop.out_of_stock.0" and r.mode == "reasoning")
     assert rec.metadata["env_errors"] == ["out_of_stock"] and rec.messages[0].role == "system"
+    with store.connect(read_only=True) as con:  # BFCL is an evaluation set: its seeds are flagged in the catalog
+        flagged = dict(con.execute("SELECT id, contaminated FROM samples").fetchall())
+    assert {r.id for r in seeds} == {i for i, c in flagged.items() if c} and len(flagged) == len(rows)
     again = run("tool-use", path, store)
     assert again.rows_written == 0 and again.parts_skipped == again.parts_total
 

@@ -73,7 +73,8 @@ def word_cuttable(tok) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _cuttable(tok) -> bool:
+def _cuttable(tok, vocab_size: int) -> bool:
+    """word_cuttable, cached per tokenizer and vocabulary size (adding tokens re-checks)."""
     return word_cuttable(tok)
 
 
@@ -101,7 +102,7 @@ def _gc_paused():
 
 def _encode_flat(texts: list[str], tok) -> tuple[np.ndarray, np.ndarray]:
     keys, slot = _distinct(texts)
-    if keys and _cuttable(tok):
+    if keys and _cuttable(tok, len(tok)):
         parts = [WORD_CUT.split(t) for t in keys]
         chunks, chunk_slot = _distinct([c for ps in parts for c in ps])
         ids, lens = _encode(chunks, tok)

@@ -75,6 +75,16 @@ def test_demo_tokenizer_is_cut_into_words_and_matches(corpus):
     assert_same(corpus, tok)
 
 
+def test_adding_a_token_with_a_space_switches_to_whole_texts(corpus):
+    from tokenizers import pre_tokenizers
+
+    tok = train(corpus[:50], pre_tokenizers.ByteLevel(add_prefix_space=False))
+    assert_same(corpus[:50], tok)  # checked (and cached) as cuttable
+    tok.add_tokens(["[| tool call |]"])
+    assert not word_cuttable(tok)
+    assert_same(["call [| tool call |] now", *corpus[:50]], tok)
+
+
 def test_repeated_texts_come_back_in_order(corpus):
     tok = load_tokenizer()
     texts = [corpus[3], corpus[0], corpus[3], "", corpus[0]]

@@ -18,8 +18,11 @@ def build_prompt(seed: SeedProblem) -> list[Message]:
 
 
 def reference_as_reasoning(seed: SeedProblem) -> str:
-    """A dataset's worked solution as a reasoning-mode response: the solution is the trace, then the answer."""
-    return f"<think>\n{seed.reference_solution.strip()}\n</think>\n\nThe final answer is $\\boxed{{{seed.ground_truth}}}$."
+    """A dataset's worked solution as a reasoning-mode response: the solution is the trace, then the answer
+    (GSM8K references already end with that sentence: it is said once, after the trace)."""
+    final = f"The final answer is $\\boxed{{{seed.ground_truth}}}$."
+    trace = seed.reference_solution.strip().removesuffix(final).rstrip()
+    return f"<think>\n{trace}\n</think>\n\n{final}"
 
 
 def split_response(text: str) -> tuple[str | None, str]:

@@ -48,6 +48,8 @@ def test_engine_none_writes_verified_references_only(tmp_path, store, capsys):
     assert sorted(r.mode for r in rows) == ["non_reasoning"] * 3 + ["reasoning"] * 3
     reasoning = [r for r in rows if r.mode == "reasoning"]
     assert all(r.messages[-1].reasoning_content and "\\boxed{" in r.messages[-1].content for r in reasoning)
+    # the GSM8K reference ends with the answer sentence: stated once, after the trace, not twice
+    assert all(r.messages[-1].content not in r.messages[-1].reasoning_content for r in reasoning)
     assert all(
         r.passed and r.metadata["response_source"] == "reference" and r.lineage.model == "reference"
         for r in rows

@@ -12,8 +12,9 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from datamill.export.chat import dataset_card, write_chat
-from datamill.export.packed import pack, read_packed, tokenize, write_packed
+from datamill.export.chat import dataset_card
+from datamill.export.packed import read_packed, write_packed
+from datamill.export.spill import Spill
 from datamill.store import Store, atomic_write_text
 from datamill.tokens import DEFAULT_TOKENIZER, load_tokenizer
 
@@ -47,10 +48,11 @@ class ExportReport:
 def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | Path,
            tokenizer_path: str | None = None, seq_len: int = 4096, overlong: str = "split",
            formats: tuple[str, ...] = ("chat", "packed"), progress: bool = True) -> ExportReport:
-    """Write `<out>/chat.*`, `preference.jsonl`, `text.jsonl`, `README.md` and `<out>/packed/` (meta + .bin)."""
+    """Write `<out>/chat.*`, `preference.jsonl`, `text.jsonl`, `README.md` and `<out>/packed/` (meta + .bin).
+    Streams: each shard is read once and spilled to `<out>/.spill/` (see datamill/export/spill.py)."""
     from tqdm import tqdm
 
-    from datamill.export.reader import iter_records
+    from datamill.export.reader import iter_shard_records
     from datamill.mixing.manifest import load_manifest  # here: mixing imports export.packing
 
     store = store if isinstance(store, Store) else Store(store)
@@ -59,27 +61,29 @@ def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | 
     manifest_sha = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(manifest["samples"]), desc="export: read", unit="sample",
-               disable=not progress or not sys.stderr.isatty())
-    items = []
-    for item in iter_records(manifest, store, manifest_path):
-        items.append(item)
-        bar.update(1)
-    bar.close()
-    files = write_chat(out, items) if "chat" in formats else {}
-    packed: dict = {}
-    if "packed" in formats:
-        tok = load_tokenizer(tokenizer_path)
-        docs = tokenize([r for _, r in items], tok)
-        tokens, mask, seg, stats = pack(docs, seq_len, overlong)
-        packed = {"seq_len": seq_len, "num_seqs": stats["num_seqs"], "vocab_size": len(tok),
-                  "pad_id": tok.pad_token_id if tok.pad_token_id is not None else 0, "eos_id": tok.eos_token_id,
-                  "tokenizer": str(tokenizer_path or DEFAULT_TOKENIZER), "manifest_sha256": manifest_sha,
-                  "dtype": "uint32", "loss_mask_dtype": "uint8", "segment_ids_dtype": "uint16",
-                  "overlong": overlong, **stats, "skipped": docs.skipped}
-        write_packed(out / "packed", tokens, mask, seg, packed)
-    atomic_write_text(out / "README.md", dataset_card(manifest, items, files, packed))
-    report = ExportReport(out, len(items), files, packed)
+    tok = load_tokenizer(tokenizer_path) if "packed" in formats else None
+    spill = Spill(out / ".spill", manifest["samples"], "chat" in formats, tok)
+    try:
+        with tqdm(total=len(manifest["samples"]), desc="export: read", unit="sample",
+                  disable=not progress or not sys.stderr.isatty()) as bar:
+            for idx, rec in iter_shard_records(manifest, store, manifest_path):
+                spill.add(idx, rec)
+                bar.update(len(idx))
+        spill.finish()
+        files = spill.write_chat(out) if "chat" in formats else {}
+        packed: dict = {}
+        if tok is not None:
+            tokens, mask, seg, stats = spill.pack(seq_len, overlong, out / "packed")
+            packed = {"seq_len": seq_len, "num_seqs": stats["num_seqs"], "vocab_size": len(tok),
+                      "pad_id": tok.pad_token_id if tok.pad_token_id is not None else 0, "eos_id": tok.eos_token_id,
+                      "tokenizer": str(tokenizer_path or DEFAULT_TOKENIZER), "manifest_sha256": manifest_sha,
+                      "dtype": "uint32", "loss_mask_dtype": "uint8", "segment_ids_dtype": "uint16",
+                      "overlong": overlong, **stats, "skipped": dict(spill.skipped)}
+            write_packed(out / "packed", tokens, mask, seg, packed)
+    finally:
+        spill.remove()
+    atomic_write_text(out / "README.md", dataset_card(manifest, spill.licenses, files, packed))
+    report = ExportReport(out, len(manifest["samples"]), files, packed)
     atomic_write_text(out / "export_report.json",
                       json.dumps({**asdict(report), "out_dir": str(out)}, indent=1, sort_keys=True) + "\n")
     return report

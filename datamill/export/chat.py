@@ -10,13 +10,14 @@ function: {name, arguments: JSON string}}], tool_call_id, name}; `tools` is a JS
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from datamill.store import atomic_write_text
 from schemas import Message, PreferencePair, SFTSample, WebDocument
 
 TOOL_CALL = pa.struct([("id", pa.string()), ("type", pa.string()),
@@ -56,45 +57,57 @@ def dpo_row(p: PreferencePair, repeat: int) -> dict:
             "rejected_reward": p.rejected_reward, "domain": p.domain, "language": p.language, "repeat": repeat}
 
 
-def _jsonl(rows: list[dict]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+LINE_FILES = ("chat.jsonl", "preference.jsonl", "text.jsonl")  # what export_row's file index names
 
 
-def write_chat(out: Path, items: list[tuple[dict, object]]) -> dict:
-    """Write chat.parquet + chat.jsonl (SFT), preference.jsonl (DPO), text.jsonl (documents). Returns file → rows."""
-    chat, dpo, text = [], [], []
-    for e, rec in items:
-        if isinstance(rec, SFTSample):
-            chat.append(chat_row(rec, e["repeat"]))
-        elif isinstance(rec, PreferencePair):
-            dpo.append(dpo_row(rec, e["repeat"]))
-        elif isinstance(rec, WebDocument):
-            text.append({"id": rec.id, "text": rec.text, "language": rec.language, "license": rec.license,
-                         "source": rec.url or rec.source, "repeat": e["repeat"]})
-    files = {}
-    if chat:
-        tmp = out / "chat.parquet.tmp"
-        pq.write_table(pa.Table.from_pylist(chat, schema=CHAT_SCHEMA), tmp, compression="zstd")
-        tmp.replace(out / "chat.parquet")
-        atomic_write_text(out / "chat.jsonl", _jsonl(chat))
-        files["chat.parquet"] = files["chat.jsonl"] = len(chat)
-    if dpo:
-        atomic_write_text(out / "preference.jsonl", _jsonl(dpo))
-        files["preference.jsonl"] = len(dpo)
-    if text:
-        atomic_write_text(out / "text.jsonl", _jsonl(text))
-        files["text.jsonl"] = len(text)
-    return files
+def export_row(rec, repeat: int) -> tuple[int, dict] | None:
+    """(index into LINE_FILES, row) for one manifest entry; None for a record kind with no chat file."""
+    if isinstance(rec, SFTSample):
+        return 0, chat_row(rec, repeat)
+    if isinstance(rec, PreferencePair):
+        return 1, dpo_row(rec, repeat)
+    if isinstance(rec, WebDocument):
+        return 2, {"id": rec.id, "text": rec.text, "language": rec.language, "license": rec.license,
+                   "source": rec.url or rec.source, "repeat": repeat}
+    return None
 
 
-def dataset_card(manifest: dict, items: list[tuple[dict, object]], files: dict, packed: dict | None) -> str:
-    """README.md with HF `configs` front matter and stats from the manifest entries."""
-    entries = [e for e, _ in items]
+def jsonl_line(row: dict) -> bytes:
+    return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_lines(out: Path, name: str, lines: Iterator[list[bytes]]) -> int:
+    """Write `name` (JSONL) from batches of lines, and chat.parquet beside chat.jsonl; atomic. Returns rows."""
+    tmp, n, writer = out / (name + ".tmp"), 0, None
+    ptmp = out / "chat.parquet.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            for batch in lines:
+                f.write(b"".join(batch))
+                n += len(batch)
+                if name == "chat.jsonl":
+                    writer = writer or pq.ParquetWriter(ptmp, CHAT_SCHEMA, compression="zstd")
+                    writer.write_table(pa.Table.from_pylist([json.loads(x) for x in batch], schema=CHAT_SCHEMA))
+            f.flush()
+            os.fsync(f.fileno())
+        if writer:
+            writer.close()
+            writer = None
+            ptmp.replace(out / "chat.parquet")
+        tmp.replace(out / name)
+    finally:
+        if writer:
+            writer.close()
+    return n
+
+
+def dataset_card(manifest: dict, licenses: Counter, files: dict, packed: dict | None) -> str:
+    """README.md with HF `configs` front matter and stats from the manifest entries (licenses: per entry)."""
+    entries = manifest["samples"]
     tok = Counter()
     for key in ("component", "kind", "mode", "language", "dataset"):
         for e in entries:
             tok[(key, e.get(key) or "-")] += e["tokens"]
-    licenses = Counter(getattr(r, "license", "") or "unknown" for _, r in items)
     configs = []
     if "chat.parquet" in files:
         configs.append(("sft", "chat.parquet"))

@@ -13,6 +13,7 @@ no per-token offset lookup (tests check the result equals encoding the whole tex
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,14 +82,22 @@ def tokenize(records: list, tok) -> TokenizedDocs:
     return TokenizedDocs(flat, mask, bounds, skipped)
 
 
-def pack(docs: TokenizedDocs, seq_len: int, overlong: str = "split") -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def pack(docs: TokenizedDocs, seq_len: int, overlong: str = "split", out: Path | None = None
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Best-fit-decreasing pack into [num_seqs, seq_len] arrays (tokens, loss_mask, segment_ids) + stats."""
+    b = docs.bounds
+    return pack_spans(docs.tokens, docs.mask, b[:-1], np.diff(b), seq_len, overlong, out)
+
+
+def pack_spans(tokens: np.ndarray, mask: np.ndarray, starts: np.ndarray, lengths: np.ndarray, seq_len: int,
+               overlong: str = "split", out: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Pack documents tokens[s:s+n] (for s, n in starts, lengths; order matters only for ties). With `out`, the
+    arrays are memory-mapped files `<out>/<name>.tmp` that `write_packed` renames into place."""
     if overlong not in ("split", "drop"):
         raise ValueError(f"overlong must be 'split' or 'drop', got {overlong!r}")
-    starts, lengths = [], []
-    stats = {"documents": len(docs.bounds) - 1, "overlong_split": 0, "overlong_dropped": 0, "dropped_tokens": 0}
-    for a, b in zip(docs.bounds[:-1].tolist(), docs.bounds[1:].tolist()):
-        n = b - a
+    p_starts, p_lengths = [], []
+    stats = {"documents": len(starts), "overlong_split": 0, "overlong_dropped": 0, "dropped_tokens": 0}
+    for a, n in zip(np.asarray(starts).tolist(), np.asarray(lengths).tolist()):
         if n == 0:
             continue
         if n > seq_len:
@@ -97,37 +106,51 @@ def pack(docs: TokenizedDocs, seq_len: int, overlong: str = "split") -> tuple[np
                 stats["dropped_tokens"] += n
                 continue
             stats["overlong_split"] += 1
-            for s in range(a, b, seq_len):
-                starts.append(s)
-                lengths.append(min(seq_len, b - s))
+            for s in range(a, a + n, seq_len):
+                p_starts.append(s)
+                p_lengths.append(min(seq_len, a + n - s))
             continue
-        starts.append(a)
-        lengths.append(n)
-    assign, n_seqs = best_fit_decreasing(lengths, seq_len)
-    tokens = np.zeros((n_seqs, seq_len), dtype=np.uint32)
-    mask = np.zeros((n_seqs, seq_len), dtype=np.uint8)
-    seg = np.zeros((n_seqs, seq_len), dtype=np.uint16)
+        p_starts.append(a)
+        p_lengths.append(n)
+    assign, n_seqs = best_fit_decreasing(p_lengths, seq_len)
+    out_tokens, out_mask, seg = (_array(out, name, dt, (n_seqs, seq_len)) for name, dt in PACKED_FILES)
     fill = np.zeros(n_seqs, dtype=np.int64)
     nseg = np.zeros(n_seqs, dtype=np.int64)
-    for s, n, row in zip(starts, lengths, assign.tolist()):
+    for s, n, row in zip(p_starts, p_lengths, assign.tolist()):
         o = fill[row]
-        tokens[row, o:o + n] = docs.tokens[s:s + n]
-        mask[row, o:o + n] = docs.mask[s:s + n]
+        out_tokens[row, o:o + n] = tokens[s:s + n]
+        out_mask[row, o:o + n] = mask[s:s + n]
         nseg[row] += 1
         seg[row, o:o + n] = nseg[row]
         fill[row] = o + n
     used = int(fill.sum())
-    stats.update({"pieces": len(lengths), "num_seqs": n_seqs, "non_pad_tokens": used,
-                  "loss_tokens": int(mask.sum()),
+    stats.update({"pieces": len(p_lengths), "num_seqs": n_seqs, "non_pad_tokens": used,
+                  "loss_tokens": int(sum(int(np.count_nonzero(out_mask[i:i + 4096]))
+                                         for i in range(0, n_seqs, 4096))),
                   "efficiency": round(used / (n_seqs * seq_len), 6) if n_seqs else 0.0})
-    return tokens, mask, seg, stats
+    return out_tokens, out_mask, seg, stats
+
+
+PACKED_FILES = (("tokens.bin", np.uint32), ("loss_mask.bin", np.uint8), ("segment_ids.bin", np.uint16))
+
+
+def _array(out: Path | None, name: str, dtype, shape: tuple[int, int]) -> np.ndarray:
+    if out is None or shape[0] == 0:
+        return np.zeros(shape, dtype=dtype)
+    out.mkdir(parents=True, exist_ok=True)
+    return np.memmap(out / (name + ".tmp"), dtype=dtype, mode="w+", shape=shape)  # zero-filled (sparse) file
 
 
 def write_packed(out: Path, tokens: np.ndarray, mask: np.ndarray, seg: np.ndarray, meta: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for name, arr in (("tokens.bin", tokens), ("loss_mask.bin", mask), ("segment_ids.bin", seg)):
+    for (name, _), arr in zip(PACKED_FILES, (tokens, mask, seg)):
         tmp = out / (name + ".tmp")
-        arr.tofile(tmp)
+        if isinstance(arr, np.memmap) and Path(arr.filename).resolve() == tmp.resolve():
+            arr.flush()
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        else:
+            arr.tofile(tmp)
         tmp.replace(out / name)
     atomic_write_text(out / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
 

@@ -86,6 +86,33 @@ def test_packed_export_format_and_efficiency(mixed):
         1 for e in m["samples"] if e["kind"] == "web")  # + one EOS per plain-text document
 
 
+def test_streamed_export_equals_encoding_the_whole_manifest_at_once(mixed, monkeypatch):
+    import datamill.export.spill as spill
+    from datamill.export.reader import iter_records
+    from datamill.mixing.manifest import load_manifest
+    from schemas import SFTSample
+
+    store, _, root = mixed
+    spec = {"name": "rep", "reasoning_ratio": None, "components": [
+        {"name": "math", "select": {"domain": ["math"]}, "token_budget": 6000, "epochs": 2},
+        {"name": "essays", "select": {"kind": ["web"]}, "token_budget": 3000}]}
+    (root / "rep.yaml").write_text(yaml.safe_dump(spec))
+    manifest = run_mix(root / "rep.yaml", store, root / "rep", progress=False).manifest_path
+    monkeypatch.setattr(spill, "BATCH_TOKENS", 2000)  # many tokenize batches and write batches
+    monkeypatch.setattr(spill, "WRITE_ROWS", 5)
+    export(manifest, store, root / "st", seq_len=512, progress=False)
+    items = list(iter_records(load_manifest(manifest), store))
+    assert sum(e["repeat"] > 0 for e, _ in items) > 0  # repeats are in this manifest
+    ref = pack(tokenize([r for _, r in items], load_tokenizer()), 512)
+    _, tokens, mask, seg = read_packed(root / "st" / "packed")
+    assert all(np.array_equal(a, b) for a, b in zip((tokens, mask, seg), ref[:3]))
+    rows = [json.loads(x) for x in (root / "st" / "chat.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["repeat"]) for r in rows] == [(e["id"], e["repeat"]) for e, r in items
+                                                      if isinstance(r, SFTSample)]
+    assert len((root / "st" / "text.jsonl").read_text().splitlines()) == sum(e["kind"] == "web" for e, _ in items)
+    assert not (root / "st" / ".spill").exists()
+
+
 def test_overlong_drop_is_counted(examples):
     tok = load_tokenizer()
     docs = tokenize(gsm8k_samples(examples, 30, wrong=False), tok)

@@ -160,6 +160,4 @@ def read_packed(out: str | Path) -> tuple[dict, np.memmap, np.memmap, np.memmap]
     out = Path(out)
     meta = json.loads((out / "meta.json").read_text())
     shape = (meta["num_seqs"], meta["seq_len"])
-    return (meta, np.memmap(out / "tokens.bin", dtype=np.uint32, mode="r", shape=shape),
-            np.memmap(out / "loss_mask.bin", dtype=np.uint8, mode="r", shape=shape),
-            np.memmap(out / "segment_ids.bin", dtype=np.uint16, mode="r", shape=shape))
+    return (meta, *(np.memmap(out / name, dtype=dt, mode="r", shape=shape) for name, dt in PACKED_FILES))

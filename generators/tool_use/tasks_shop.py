@@ -47,6 +47,17 @@ def describe_order(o: dict) -> str:
     return f"Your most recent order is {o['order_id']} ({items}), total {money(o['total'])}, status {o['status']}."
 
 
+def order_call(quantity, shipping: str = "standard") -> tuple:
+    """A place_order call for the customer and the first product found; `quantity` is a number or a function
+    of the run so far."""
+    return ("place_order", lambda r: {
+        "user_id": r.last("find_user_by_email")["user_id"],
+        "items": [{"product_id": r.last("search_products")[0]["product_id"],
+                   "quantity": quantity(r) if callable(quantity) else quantity}],
+        "shipping": shipping,
+    })
+
+
 def buy_item(v: int) -> Task:
     uid, pid, qty, ship = [
         ("u_101", "p_201", 1, "standard"),
@@ -102,19 +113,7 @@ def buy_item(v: int) -> Task:
                         f"The customer asked for it and chose {ship} shipping, so place the order."
                     ),
                     calls=[
-                        (
-                            "place_order",
-                            lambda r: {
-                                "user_id": r.last("find_user_by_email")["user_id"],
-                                "items": [
-                                    {
-                                        "product_id": r.last("search_products")[0]["product_id"],
-                                        "quantity": qty,
-                                    }
-                                ],
-                                "shipping": ship,
-                            },
-                        )
+                        order_call(qty, ship)
                     ],
                 ),
                 RefStep(
@@ -174,19 +173,7 @@ def out_of_stock(v: int) -> Task:
                         f"{r.last('search_products')[0]['product_id']}. Try the order as asked."
                     ),
                     calls=[
-                        (
-                            "place_order",
-                            lambda r: {
-                                "user_id": r.last("find_user_by_email")["user_id"],
-                                "items": [
-                                    {
-                                        "product_id": r.last("search_products")[0]["product_id"],
-                                        "quantity": want,
-                                    }
-                                ],
-                                "shipping": "standard",
-                            },
-                        )
+                        order_call(want)
                     ],
                 ),
                 RefStep(
@@ -206,19 +193,7 @@ def out_of_stock(v: int) -> Task:
                 RefStep(
                     think="The customer accepts the available quantity; order it.",
                     calls=[
-                        (
-                            "place_order",
-                            lambda r: {
-                                "user_id": r.last("find_user_by_email")["user_id"],
-                                "items": [
-                                    {
-                                        "product_id": r.last("search_products")[0]["product_id"],
-                                        "quantity": r.last("search_products")[0]["stock"],
-                                    }
-                                ],
-                                "shipping": "standard",
-                            },
-                        )
+                        order_call(lambda r: r.last("search_products")[0]["stock"])
                     ],
                 ),
                 RefStep(

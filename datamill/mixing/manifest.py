@@ -45,12 +45,15 @@ def summarize(spec: MixtureSpec, results: list[ComponentResult]) -> tuple[list[d
                "samples": len(r.entries), "unique_samples": len({e["id"] for e in r.entries}),
                "available_tokens": r.available, "available_samples": len(r.cands), "matched_samples": r.cands.matched,
                "excluded": dict(sorted(r.cands.excluded.items())), "epochs": r.epochs,
+               "taken_by_earlier_components": r.taken_earlier,
                "status": _status(r.asked, r.selected, spec.tolerance), "notes": list(r.notes)}
         rows.append(row)
         if row["status"] != "ok":
             warnings.append(f"component {r.name!r}: asked {r.asked} tokens, selected {r.selected} "
                             f"({r.selected / r.asked:.1%}); available {r.available} tokens in {len(r.cands)} samples "
-                            f"(× epochs {r.epochs:g})" + (f"; {'; '.join(r.notes)}" if r.notes else ""))
+                            f"(× epochs {r.epochs:g})" + (f"; {'; '.join(r.notes)}" if r.notes else "")
+                            + (f"; {r.taken_earlier} of them already taken by earlier components (components "
+                               f"overlap: each sample goes to the first)" if r.taken_earlier else ""))
     mt = mode_tokens(results)
     entries = [e for r in results for e in r.entries]
     total = sum(e["tokens"] for e in entries)

@@ -30,6 +30,7 @@ class ComponentResult:
     entries: list[dict] = field(default_factory=list)
     cell_selected: dict = field(default_factory=dict)  # cell → tokens selected
     notes: list[str] = field(default_factory=list)
+    taken_earlier: int = 0  # candidates this component could not use: an earlier component had taken them
 
     @property
     def selected(self) -> int:
@@ -73,7 +74,9 @@ def _fill_cell(spec: MixtureSpec, r: ComponentResult, comp: MixtureComponent, ce
     mode, lang = cell
     mask = _cell_mask(r.cands, mode, lang, set(spec.language_shares))
     if taken:
-        mask &= ~np.isin(r.cands.cols["id"], list(taken))  # a sample goes to the first component that takes it
+        gone = mask & np.isin(r.cands.cols["id"], list(taken))  # a sample goes to the first component that takes it
+        r.taken_earlier += int(gone.sum())
+        mask &= ~gone
     c = r.cands.take(mask)
     tokens = c.cols["tokens"]
     epochs = comp.epochs
@@ -96,7 +99,7 @@ def _fill_cell(spec: MixtureSpec, r: ComponentResult, comp: MixtureComponent, ce
 def _select_all(spec: MixtureSpec, results, comps) -> None:
     taken: set[str] = set()
     for r, comp in zip(results, comps):
-        r.entries, r.cell_selected = [], {}
+        r.entries, r.cell_selected, r.taken_earlier = [], {}, 0
         for cell in sorted(r.cells, key=lambda k: (str(k[0]), str(k[1]))):
             got = _fill_cell(spec, r, comp, cell, r.cells[cell], taken)
             r.cell_selected[cell] = sum(e["tokens"] for e in got)

@@ -92,6 +92,18 @@ def test_rejected_audits_and_contaminated_samples_are_excluded(examples, tmp_pat
     assert "gsm8k-r-10" not in ids and "gsm8k-r-11" in ids and "gsm8k-r-0" not in ids and len(ids) == 55
 
 
+def test_overlapping_components_say_why_the_later_one_is_short(real_store, tmp_path):
+    spec = {"name": "ov", "reasoning_ratio": None, "components": [
+        {"name": "all_math", "select": {"domain": ["math"]}, "token_budget": 10**7},
+        {"name": "reasoning_math", "select": {"domain": ["math"], "mode": ["reasoning"]}, "token_budget": 5000}]}
+    r = run_mix(write_spec(tmp_path, **spec), real_store, tmp_path / "ov", progress=False)
+    first, second = r.components
+    assert second["selected_tokens"] == 0 and second["status"] != "ok"
+    assert second["taken_by_earlier_components"] == second["available_samples"] > 0
+    assert first["taken_by_earlier_components"] == 0
+    assert any("'reasoning_math'" in w and "already taken by earlier components" in w for w in r.warnings)
+
+
 def test_a_component_can_keep_contaminated_samples(examples, tmp_path):
     store = Store(tmp_path / "st")
     recs = gsm8k_samples(examples, 10, wrong=False)

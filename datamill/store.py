@@ -29,10 +29,14 @@ class StoreWriteError(OSError):
     """Writing to the store failed (disk full, read-only, permissions): nothing partial was left visible."""
 
 
-def _explain_os_error(what: str, e: OSError) -> StoreWriteError:
-    hint = {28: "disk full", 27: "file too large / disk quota", 30: "read-only file system",
-            13: "permission denied: is the store read-only?"}.get(e.errno or 0, e.strerror or str(e))
-    return StoreWriteError(e.errno, f"cannot write {what}: {hint} ({e.strerror or e}); the catalog is unchanged")
+WRITE_ERRNOS = {28: "disk full", 27: "file too large / disk quota", 122: "disk quota exceeded",
+                30: "read-only file system", 13: "permission denied: is it read-only?"}
+
+
+def explain_os_error(what: str, e: OSError, unchanged: str = "the catalog is unchanged") -> StoreWriteError:
+    """A one-line cause for a failed write: what was being written, why (disk full …), what is still intact."""
+    hint = WRITE_ERRNOS.get(e.errno or 0, e.strerror or str(e))
+    return StoreWriteError(e.errno, f"cannot write {what}: {hint} ({e.strerror or e}); {unchanged}")
 
 
 def file_checksum(path: str | Path) -> str:
@@ -90,7 +94,7 @@ class Store:
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise _explain_os_error(f"store {self.root}", e) from e
+                raise explain_os_error(f"store {self.root}", e) from e
         return catalog.connect(self.catalog_path, read_only=read_only)
 
     def run_dir(self, dataset: str, run_id: str) -> Path:
@@ -117,7 +121,7 @@ class Store:
                 stale.unlink(missing_ok=True)
             _atomic_write_bytes(d / "_run.json", json.dumps(meta, sort_keys=True, default=str, indent=1).encode())
         except OSError as e:
-            raise _explain_os_error(f"run directory {d}", e) from e
+            raise explain_os_error(f"run directory {d}", e) from e
         with self.connect() as con:
             con.execute(
                 """INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', now(), NULL)
@@ -163,7 +167,7 @@ class Store:
             os.replace(tmp, path)
             _fsync_dir(path.parent)
         except OSError as e:
-            raise _explain_os_error(f"shard {rel}", e) from e
+            raise explain_os_error(f"shard {rel}", e) from e
         finally:
             try:
                 tmp.unlink(missing_ok=True)

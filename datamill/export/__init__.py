@@ -15,7 +15,7 @@ from pathlib import Path
 from datamill.export.chat import dataset_card
 from datamill.export.packed import read_packed, write_packed
 from datamill.export.spill import Spill
-from datamill.store import Store, atomic_write_text
+from datamill.store import WRITE_ERRNOS, Store, atomic_write_text, explain_os_error
 from datamill.tokens import DEFAULT_TOKENIZER, load_tokenizer
 
 __all__ = ["ExportReport", "export", "read_packed"]
@@ -80,10 +80,17 @@ def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | 
                       "dtype": "uint32", "loss_mask_dtype": "uint8", "segment_ids_dtype": "uint16",
                       "overlong": overlong, **stats, "skipped": dict(spill.skipped)}
             write_packed(out / "packed", tokens, mask, seg, packed)
+        atomic_write_text(out / "README.md", dataset_card(manifest, spill.licenses, files, packed))
+        report = ExportReport(out, len(manifest["samples"]), files, packed)
+        atomic_write_text(out / "export_report.json",
+                          json.dumps({**asdict(report), "out_dir": str(out)}, indent=1, sort_keys=True) + "\n")
+    except OSError as e:
+        for tmp in [*out.glob("*.tmp*"), *out.glob("packed/*.tmp*")]:  # half-written files never stay visible
+            tmp.unlink(missing_ok=True)
+        if e.errno in WRITE_ERRNOS and (e.filename is None or str(e.filename).startswith(str(out))):
+            raise explain_os_error(f"the export in {out}", e, "files exported there before are unchanged; "
+                                   "re-run when there is room") from e
+        raise
     finally:
         spill.remove()
-    atomic_write_text(out / "README.md", dataset_card(manifest, spill.licenses, files, packed))
-    report = ExportReport(out, len(manifest["samples"]), files, packed)
-    atomic_write_text(out / "export_report.json",
-                      json.dumps({**asdict(report), "out_dir": str(out)}, indent=1, sort_keys=True) + "\n")
     return report

@@ -83,8 +83,11 @@ class Spill:
 
     def _close(self) -> None:
         for f in [*self._lines, self._tokens, self._mask]:
-            if f is not None:
-                f.close()
+            if f is not None and not f.closed:
+                try:
+                    f.close()
+                except OSError:  # disk full while flushing: the spill is thrown away anyway
+                    pass
 
     def write_chat(self, out: Path) -> dict[str, int]:
         """chat.jsonl + chat.parquet, preference.jsonl, text.jsonl in manifest order; file → rows."""

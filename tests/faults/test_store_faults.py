@@ -78,3 +78,27 @@ def test_read_only_store_gives_clear_error_and_stays_consistent(tmp_path, exampl
         assert rep.samples_checked == 8
     finally:
         subprocess.run(["umount", "-l", str(root)], capture_output=True)
+
+
+def test_export_to_a_full_disk_names_it_leaves_nothing_half_written_and_reruns(tmp_path, examples):
+    import yaml
+
+    from datamill.export import export
+    from datamill.mixing import run_mix
+    from tests.mixing.realstore import build_real_store
+
+    store = build_real_store(Store(tmp_path / "store"), examples, gsm8k_n=120)
+    spec = {"name": "x", "reasoning_ratio": None, "components": [{"name": "all", "token_budget": 10**7}]}
+    (tmp_path / "x.yaml").write_text(yaml.safe_dump(spec))
+    manifest = run_mix(tmp_path / "x.yaml", store, tmp_path / "mix", progress=False).manifest_path
+    export(manifest, store, tmp_path / "ref", seq_len=1024, progress=False)
+    with tmpfs(tmp_path / "disk", "300k") as disk:
+        with pytest.raises(StoreWriteError, match=r"cannot write the export in .*disk/out: disk full") as err:
+            export(manifest, store, disk / "out", seq_len=1024, progress=False)
+        assert "re-run when there is room" in str(err.value)
+        left = sorted(p.name for p in (disk / "out").rglob("*"))
+        assert not [n for n in left if ".tmp" in n or n == ".spill"], left
+        assert _mount("-o", "remount,size=64m", str(disk))
+        export(manifest, store, disk / "out", seq_len=1024, progress=False)
+        for f in ("chat.jsonl", "packed/tokens.bin", "packed/loss_mask.bin", "packed/segment_ids.bin", "README.md"):
+            assert (disk / "out" / f).read_bytes() == (tmp_path / "ref" / f).read_bytes(), f

@@ -11,7 +11,10 @@ reviews, chatbot one-liners). Held-out split: 20% by hash of the text, reported 
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -105,9 +108,24 @@ def evaluate(model, heldout: list[tuple[str, str]], threshold: float = 0.5) -> d
             "heldout_positive": sum(lab == POSITIVE_LABEL for lab, _ in heldout), "threshold": threshold}
 
 
+def _train_in_child(train_file: str, model_out: str, quantize: bool) -> None:
+    """Runs in a fresh interpreter: train, optionally quantize, save. Exit code 3 = NaN divergence."""
+    import fasttext
+
+    fasttext.FastText.eprint = lambda *a, **k: None
+    try:
+        model = fasttext.train_supervised(input=train_file, verbose=0, **TRAIN_PARAMS)
+    except RuntimeError as e:
+        if "NaN" in str(e):
+            sys.exit(3)
+        raise
+    if quantize:  # ~8x smaller file; accuracy change is reported by the held-out metrics
+        model.quantize(input=train_file, qnorm=False, retrain=False, cutoff=50000)  # qnorm/cutoff=20k lose recall
+    model.save_model(model_out)
+
+
 def train_edu_classifier(out: str | Path = DEFAULT_MODEL, root: Path | None = None, quantize: bool = True) -> dict:
     """Train, evaluate on the held-out split, save the model (+ <model>.json with metrics). Returns the metrics."""
-    import fasttext
 
     root = Path(root) if root else (shared_data() or EXAMPLES)
     train, heldout = split_examples(root)
@@ -116,22 +134,23 @@ def train_edu_classifier(out: str | Path = DEFAULT_MODEL, root: Path | None = No
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
         for lab, t in train:
             f.write(f"{lab} {fasttext_line(t)}\n")
-    fasttext.FastText.eprint = lambda *a, **k: None
-    model = None
-    for _ in range(25):  # the numpy-2 fastText wheel sometimes diverges (NaN) at random: train again
-        try:
-            model = fasttext.train_supervised(input=f.name, verbose=0, **TRAIN_PARAMS)
-            break
-        except RuntimeError as e:
-            if "NaN" not in str(e):
-                raise
-    if model is None:
-        raise RuntimeError("fastText training diverged (NaN) 25 times; see ENVIRONMENT.md")
-    if quantize:  # ~8x smaller file; accuracy change is reported by the held-out metrics below
-        model.quantize(input=f.name, qnorm=False, retrain=False, cutoff=50000)  # qnorm/cutoff=20k lose recall
-    Path(f.name).unlink()
     tmp = out.with_name(out.name + ".tmp")
-    model.save_model(str(tmp))
+    # The numpy-2 fastText wheel diverges (NaN) at random when it trains in a process whose heap was used
+    # before (in one long process ~50-97% of runs fail; in a fresh process 12 of 12 passed): train in a fresh
+    # interpreter, and try again in another one if it still diverges.
+    repo = str(Path(__file__).resolve().parents[1])
+    code = f"from curation.edu_classifier import _train_in_child; _train_in_child({f.name!r}, {str(tmp)!r}, {quantize!r})"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+    try:
+        for _ in range(10):
+            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+            if proc.returncode != 3:
+                break
+        if proc.returncode != 0:
+            raise RuntimeError(f"fastText training failed (exit code {proc.returncode}; 3 = diverged to NaN "
+                               f"10 times, see ENVIRONMENT.md): {proc.stderr.strip()[-500:]}")
+    finally:
+        Path(f.name).unlink(missing_ok=True)
     tmp.replace(out)
     metrics = evaluate(load_edu_model(str(out)), heldout)
     metrics.update(train=len(train), data_root=str(root), params=TRAIN_PARAMS, quantized=quantize)

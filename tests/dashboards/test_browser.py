@@ -79,6 +79,17 @@ def main_area_colors(png: Path) -> int:
     return 1 << 16 if colors is None else len(colors)
 
 
+def retry(fn, ok, attempts: int = 6, pause_s: float = 5.0):
+    """fn() until ok(result): chromium's virtual time does not wait for the app's websocket, so a page whose first
+    script run is still going (a fresh server imports everything; a busy machine) is retried after a real pause,
+    not judged. Returns the last result."""
+    for k in range(attempts):
+        got = fn()
+        if ok(got) or k == attempts - 1:
+            return got
+        time.sleep(pause_s)
+
+
 def test_every_page_renders_in_chromium(server, tmp_path, ids):
     out_dir = Path(os.environ.get("DATAMILL_SCREENSHOTS", tmp_path))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -86,19 +97,12 @@ def test_every_page_renders_in_chromium(server, tmp_path, ids):
     shots["browse_korean"] = f"{server}/browse?id={ids['korean']}"
     # a deep link is the very first thing this fresh server serves: it must still run app.py (our navigation
     # with its titles), not Streamlit's legacy pages-folder mode (file-name labels such as "long context")
-    for _attempt in range(4):  # the first render of a fresh server can miss chromium's time budget
-        first = dom(f"{server}/long_context")
-        if "Coverage of generated" in first:
-            break
+    first = retry(lambda: dom(f"{server}/long_context"), lambda html: "Coverage of generated" in html)
     assert "Coverage of generated" in first, "the long-context page never rendered"
     assert ">Verification<" in first and ">verification<" not in first
     for name, url in shots.items():
         png = out_dir / f"{name}.png"
-        for _attempt in range(5):  # a page whose first run is still going (busy machine) is retried, not judged
-            screenshot(url, png)
-            n = main_area_colors(png)
-            if n > 40:
-                break
+        n = retry(lambda u=url, p=png: screenshot(u, p) or main_area_colors(p), lambda colours: colours > 40)
         # a page still loading (or an empty error page) is a flat background below the title
         assert n > 40, f"{png}: main area looks blank ({n} colours)"
     assert shutil.which("fc-list") is None or subprocess.run(

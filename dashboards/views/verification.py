@@ -4,6 +4,7 @@ side with its verdicts, reasons and sandbox outcomes (verdict details)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import altair as alt
@@ -14,17 +15,34 @@ from dashboards.common import catalog_version, md, query, require_catalog, store
 from dashboards.sample_view import PASS_ICON, load_record, render_messages, render_verdicts, split_think
 
 VERIFIED_DOMAINS = ("math", "code", "logic")
-MAX_SAMPLES = 200_000  # verified responses read per view; beyond that filter by dataset first
+
+
+def max_samples() -> int:
+    """Verified responses read per view (they are joined with their shards' metadata in memory); beyond that the
+    page says so and asks for a dataset filter. DATAMILL_DASH_MAX_VERIFIED raises or lowers it."""
+    return int(os.environ.get("DATAMILL_DASH_MAX_VERIFIED", "200000"))
+
+
+def _where(datasets: tuple[str, ...]) -> tuple[str, list]:
+    cond = "kind = 'sft' AND list_contains(?, domain)" + (" AND list_contains(?, dataset)" if datasets else "")
+    return cond, [list(VERIFIED_DOMAINS)] + ([list(datasets)] if datasets else [])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def overview(root: str, version: float) -> pl.DataFrame:
+    """Verified responses per dataset (catalog only): the dataset filter's options and the total to compare with
+    the read cap."""
+    cond, params = _where(())
+    return query(root, f"SELECT dataset, count(*) AS n FROM samples WHERE {cond} GROUP BY 1 ORDER BY 1", params)
 
 
 @st.cache_data(show_spinner="Reading verified samples…", max_entries=8)
-def load(root: str, version: float, datasets: tuple[str, ...] = ()) -> pl.DataFrame:
-    """Verified SFT samples from the catalog joined with query_id / pass_rate / response_source from their
-    shards' metadata (the catalog does not carry those)."""
-    cond = "kind = 'sft' AND list_contains(?, domain)" + (" AND list_contains(?, dataset)" if datasets else "")
-    params = [list(VERIFIED_DOMAINS)] + ([list(datasets)] if datasets else [])
+def load(root: str, version: float, datasets: tuple[str, ...] = (), limit: int = 200_000) -> pl.DataFrame:
+    """Verified SFT samples from the catalog (the first `limit` by id) joined with query_id / pass_rate /
+    response_source from their shards' metadata (the catalog does not carry those)."""
+    cond, params = _where(datasets)
     cat = query(root, f"""SELECT id, dataset, domain, shard, "row", kind, passed, verdicts, source FROM samples
-                          WHERE {cond} ORDER BY id LIMIT {MAX_SAMPLES}""", params)
+                          WHERE {cond} ORDER BY id LIMIT {int(limit)}""", params)
     if not cat.height:
         return cat
     shards = [str(Path(root) / s) for s in cat["shard"].unique().sort()]
@@ -67,10 +85,18 @@ def render() -> None:
     root = store_root()
     if not require_catalog(root):
         return
-    df = load(str(root), catalog_version(root))
-    if not df.height:
+    version = catalog_version(root)
+    per_dataset = overview(str(root), version)
+    if not per_dataset.height:
         st.info("No math / code / logic samples in the catalog yet.")
         return
+    datasets = tuple(sorted(st.multiselect("dataset", per_dataset["dataset"].to_list(), key="verif_dataset")))
+    chosen = per_dataset.filter(pl.col("dataset").is_in(datasets)) if datasets else per_dataset
+    total, cap = int(chosen["n"].sum()), max_samples()
+    if total > cap:
+        st.warning(f"{total:,} verified responses match; this page reads the first {cap:,} by id, so the counts "
+                   f"and pass rates below cover only those. Pick fewer datasets to see all of theirs.")
+    df = load(str(root), version, datasets, cap)
     domains = st.multiselect("domain", sorted(df["domain"].unique()), key="verif_domain")
     if domains:
         df = df.filter(pl.col("domain").is_in(domains))

@@ -133,6 +133,31 @@ def test_verification_pass_rates(dash_store):
     assert any(e.label.startswith(f":material/cancel: {md('math_answer')}: {md('wrong_answer')}") for e in at.expander)  # side by side verdicts
 
 
+def test_verification_says_when_it_reads_only_part_and_filters_by_dataset(dash_store, monkeypatch):
+    per_dataset = dict(sql(dash_store, """SELECT dataset, count(*) FROM samples WHERE kind = 'sft'
+                                          AND domain IN ('math', 'code', 'logic') GROUP BY 1"""))
+    total = sum(per_dataset.values())
+    at = page("verification")
+    assert not at.warning, "under the read cap the page must not warn"
+    assert {m.label: m.value for m in at.metric}["responses"] == f"{total:,}"
+    monkeypatch.setenv("DATAMILL_DASH_MAX_VERIFIED", str(total - 1))
+    at = page("verification")
+    assert f"{total:,} verified responses match" in at.warning[0].value and f"first {total - 1:,}" in at.warning[0].value
+    assert {m.label: m.value for m in at.metric}["responses"] == f"{total - 1:,}"  # what was read, as it says
+    (name, n), *_ = sorted(per_dataset.items(), key=lambda kv: kv[1])
+    at.multiselect(key="verif_dataset").select(name).run()
+    assert not at.exception
+    if n > total - 1:  # the fixture's only verified dataset: the filter cannot narrow it, and the page still says so
+        assert f"{n:,} verified responses match" in at.warning[0].value
+    else:
+        assert not at.warning and {m.label: m.value for m in at.metric}["responses"] == f"{n:,}"
+    from dashboards.views import verification
+
+    root = str(dash_store.root)
+    assert verification.load(root, -1.0, (name,), 10**6).height == n
+    assert verification.load(root, -1.0, ("no-such-dataset",), 10**6).height == 0
+
+
 def test_curation_reasons_and_examples(dash_store):
     at = page("curation")
     table = at.dataframe[0].value

@@ -95,10 +95,11 @@ def main() -> None:
         rows = []
         with store.connect(read_only=True) as con:
             for name, q in QUERIES.items():
-                ours = timed(lambda: con.sql(q.format(src="samples", tok="tokens", passed="passed")).fetchall(), args.reps)
+                ours = timed(lambda q=q: con.sql(q.format(src="samples", tok="tokens",
+                                                          passed="passed")).fetchall(), args.reps)
                 base_q = q.format(src="shards", tok="num_tokens",
                                   passed="list_bool_and(list_transform(verdicts, lambda v: v.passed))")
-                base = timed(lambda: plain.sql(base_q).fetchall(), args.reps)
+                base = timed(lambda base_q=base_q: plain.sql(base_q).fetchall(), args.reps)
                 p50, p95 = statistics.median(ours), np.percentile(ours, 95)
                 b50 = statistics.median(base)
                 rows.append([name, f"{p50:.1f}", f"{p95:.1f}", f"{b50:.1f}", f"{b50 / p50:.2f}×",

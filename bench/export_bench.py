@@ -113,20 +113,20 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = ap.parse_args()
     n, reps = (1000, 1) if args.quick else (args.n, args.repeats)
-    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core: tokens/s per core
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core: tokens/s per core
     tok = load_tokenizer()
     rows, effs, src = [], [], ""
     for per_query, shape in ((1, "1 response per query"), (2, "2 responses per query (both modes)")):
         samples, src = load_samples(n, per_query)
-        base_tokens, base_s = best(lambda: baseline(samples, tok), reps)
-        plain_tokens, plain_s = best(lambda: baseline(samples, tok, with_mask=False), reps)
-        raw_tokens, raw_s = best(lambda: raw_tokenizer(samples, tok), reps)
+        base_tokens, base_s = best(lambda samples=samples: baseline(samples, tok), reps)
+        plain_tokens, plain_s = best(lambda samples=samples: baseline(samples, tok, with_mask=False), reps)
+        raw_tokens, raw_s = best(lambda samples=samples: raw_tokenizer(samples, tok), reps)
 
-        def run_ours():
+        def run_ours(samples=samples):
             tokens, tok_s, pack_s, stats = ours(samples, tok, 1024)
             return tokens, tok_s + pack_s, stats
 
-        tokens, our_s, stats = best(run_ours, reps)
+        tokens, our_s, _stats = best(run_ours, reps)
         assert tokens == base_tokens == plain_tokens == raw_tokens, \
             f"token counts differ: {tokens} {base_tokens} {plain_tokens} {raw_tokens}"
         base_rate = base_tokens / base_s

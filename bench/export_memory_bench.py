@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._report import table, write_section  # noqa: E402
-from bench.export_bench import load_samples  # noqa: E402
+from bench._report import table, write_section
+from bench.export_bench import load_samples
 
 HERE = Path(__file__).resolve()
 

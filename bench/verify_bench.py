@@ -88,6 +88,7 @@ def naive_math(gold: str, response: str) -> bool:
         text=True,
         timeout=60,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        check=False,
     )
     return out.stdout.strip().endswith("True")
 
@@ -99,7 +100,7 @@ def naive_code(code: str, tests: list[str]) -> bool:
             continue
         try:
             r = subprocess.run(
-                [sys.executable, "-c", f"{setup}\n{code}\n{t}"], capture_output=True, timeout=10
+                [sys.executable, "-c", f"{setup}\n{code}\n{t}"], capture_output=True, timeout=10, check=False
             )
         except subprocess.TimeoutExpired:
             return False
@@ -174,8 +175,8 @@ def main() -> None:
             rate(len(seeds), t_code),
             rate(len(sub), t_code_naive),
             f"{(len(seeds) / t_code) / (len(sub) / t_code_naive):.1f}×",
-            f"canonical pass: ours {sum(v.passed for v in canon[: len(sub)])}/{len(sub)}, naive {sum(naive_ok)}/{len(sub)} "
-            f"({n_tests_naive} subprocesses)",
+            (f"canonical pass: ours {sum(v.passed for v in canon[: len(sub)])}/{len(sub)}, "
+             f"naive {sum(naive_ok)}/{len(sub)} ({n_tests_naive} subprocesses)"),
         ],
     ]
     t1 = table(["check", "N", "ours /s", "naive /s", "ratio", "agreement with label (ours / naive)"], rows)

@@ -143,7 +143,8 @@ def train_edu_classifier(out: str | Path = DEFAULT_MODEL, root: Path | None = No
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
     try:
         for _ in range(10):
-            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                  check=False)
             if proc.returncode != 3:
                 break
         if proc.returncode != 0:

@@ -128,7 +128,7 @@ def rebuild_index(store: Store) -> dict:
         with store.connect() as con:
             try:
                 catalog.register_shard(con, store.root, shard, kind)
-            except Exception as e:  # e.g. duplicate ids: report, keep indexing the rest
+            except Exception as e:  # noqa: BLE001 — e.g. duplicate ids: report, keep indexing the rest
                 counts["skipped"].append(f"{rel}: {e}")
                 continue
         counts["shards"] += 1

@@ -119,12 +119,13 @@ def dataset_card(manifest: dict, licenses: Counter, files: dict, packed: dict | 
     lines = front + [f"# {manifest['name']} (datamill mixture export)", "",
                      f"- manifest spec hash: `{manifest['spec_hash']}`",
                      f"- catalog state: `{manifest['catalog_state']}`",
-                     f"- samples: {len(entries)} ({len({e['id'] for e in entries})} unique), "
-                     f"tokens: {sum(e['tokens'] for e in entries)}",
-                     f"- reasoning:non-reasoning tokens: {manifest['totals'].get('reasoning_ratio')}:1 "
-                     f"(target {manifest['totals'].get('reasoning_ratio_target')})", "",
-                     "Load: `datasets.load_dataset(\"parquet\", data_files=\"chat.parquet\")` — columns `messages` "
-                     "(OpenAI style, with `reasoning_content` and `tool_calls`), `tools` (JSON string).", ""]
+                     (f"- samples: {len(entries)} ({len({e['id'] for e in entries})} unique), "
+                      f"tokens: {sum(e['tokens'] for e in entries)}"),
+                     (f"- reasoning:non-reasoning tokens: {manifest['totals'].get('reasoning_ratio')}:1 "
+                      f"(target {manifest['totals'].get('reasoning_ratio_target')})"), "",
+                     ("Load: `datasets.load_dataset(\"parquet\", data_files=\"chat.parquet\")` — "
+                      "columns `messages` (OpenAI style, with `reasoning_content` and `tool_calls`), "
+                      "`tools` (JSON string)."), ""]
     for key in ("component", "kind", "mode", "language", "dataset"):
         lines += [f"| {key} | tokens | share |", "|---|---:|---:|"]
         total = sum(v for (k, _), v in tok.items() if k == key) or 1

@@ -37,10 +37,13 @@ class Spill:
         self.doc_len = np.zeros(n, dtype=np.int64)
         self.licenses: Counter = Counter()
         self.skipped: Counter = Counter()
-        self._lines = [open(folder / name, "wb") for name in LINE_FILES] if chat else []
+        # the spill files stay open across add() calls; finish() / remove() close them (_close)
+        self._lines = [open(folder / name, "wb")  # noqa: SIM115 — closed by _close()
+                       for name in LINE_FILES] if chat else []
         self._line_pos = [0] * len(LINE_FILES)
-        self._tokens = open(folder / "tokens.u32", "wb") if tok is not None else None
-        self._mask = open(folder / "mask.u8", "wb") if tok is not None else None
+        has_tok = tok is not None
+        self._tokens = open(folder / "tokens.u32", "wb") if has_tok else None  # noqa: SIM115 — as above
+        self._mask = open(folder / "mask.u8", "wb") if has_tok else None  # noqa: SIM115 — as above
         self._token_pos = 0
         self._pending: list[tuple[list[int], object]] = []
         self._pending_tokens = 0

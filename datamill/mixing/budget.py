@@ -119,7 +119,7 @@ def allocate_cells(budgets: dict[str, float], caps: dict[tuple[str, str, str | N
             if row:
                 add_row(row, 1e-3)
     for lang, share in sorted(shares.items()):
-        def lang_row(ks):
+        def lang_row(ks, lang=lang, share=share):
             return {idx[k]: (1.0 if k[2] == lang else 0.0) - share for k in ks}
 
         add_row(lang_row(cells), 3.0)

@@ -67,10 +67,11 @@ def summarize(spec: MixtureSpec, results: list[ComponentResult]) -> tuple[list[d
               "language_tokens": dict(sorted(langs.items())),
               "language_shares": {k: round(v / total, 6) for k, v in sorted(langs.items())} if total else {}}
     r_t, r_a = spec.reasoning_ratio, totals["reasoning_ratio"]
-    if r_t is not None and (mt["reasoning"] or mt["non_reasoning"]):
-        if r_a is None or abs(r_a / r_t - 1) > spec.tolerance:
-            warnings.append(f"reasoning:non-reasoning ratio {r_a if r_a is not None else 'inf'}:1, target {r_t}:1 "
-                            f"(reasoning {mt['reasoning']} tokens, non-reasoning {mt['non_reasoning']})")
+    if (r_t is not None and (mt["reasoning"] or mt["non_reasoning"])
+            and (r_a is None or abs(r_a / r_t - 1) > spec.tolerance)):
+        warnings.append(f"reasoning:non-reasoning ratio {r_a if r_a is not None else 'inf'}:1, "
+                        f"target {r_t}:1 (reasoning {mt['reasoning']} tokens, "
+                        f"non-reasoning {mt['non_reasoning']})")
     for lang, share in spec.language_shares.items():
         got = totals["language_shares"].get(lang, 0.0)
         if abs(got - share) > spec.tolerance * max(share, 1e-9) and abs(got - share) > spec.tolerance:

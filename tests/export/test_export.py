@@ -87,7 +87,7 @@ def test_packed_export_format_and_efficiency(mixed):
 
 
 def test_streamed_export_equals_encoding_the_whole_manifest_at_once(mixed, monkeypatch):
-    import datamill.export.spill as spill
+    from datamill.export import spill
     from datamill.export.reader import iter_records
     from datamill.mixing.manifest import load_manifest
     from schemas import SFTSample

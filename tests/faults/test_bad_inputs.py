@@ -20,7 +20,7 @@ def datamill(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     import os
 
     return subprocess.run(datamill_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
 
 
 def _curate_cfg(tmp_path: Path, html_dir: Path, warc_dir: Path) -> Path:

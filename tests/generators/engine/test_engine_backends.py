@@ -5,6 +5,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_vllm_missing_is_a_clear_error(tiny_dir):
 
 class _Server(BaseHTTPRequestHandler):
     fail_first = 0
-    bodies: list = []
+    bodies: ClassVar[list] = []
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -4,6 +4,9 @@ in headless Chromium and save screenshots (set DATAMILL_SCREENSHOTS=DIR to keep 
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import os
 import shutil
 import socket
@@ -60,16 +63,67 @@ def server(dash_store):
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                "--window-size=1400,1400", "--virtual-time-budget=30000"]
+                "--window-size=1400,1400"]
 
 
-def screenshot(url: str, out: Path) -> None:
-    subprocess.run([CHROMIUM, *CHROME_FLAGS, f"--screenshot={out}", url], check=True, capture_output=True, timeout=120)
+class Browser:
+    """Headless Chromium driven over the DevTools protocol, so each page is waited for in real time. Chromium's
+    --virtual-time-budget does not wait for Streamlit's websocket: on fresh clones a page now and then stayed a
+    loading skeleton through six screenshots in a row."""
 
+    def __init__(self, profile: Path):
+        from websockets.sync.client import connect  # a Streamlit dependency
 
-def dom(url: str) -> str:
-    return subprocess.run([CHROMIUM, *CHROME_FLAGS, "--dump-dom", url], check=True, capture_output=True, text=True,
-                          timeout=120).stdout
+        self.proc = subprocess.Popen([CHROMIUM, *CHROME_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
+                                      "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 60
+        while not (port_file.exists() and len(port_file.read_text().split()) == 2):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"chromium did not open its DevTools port (exit code {self.proc.poll()})")
+            time.sleep(0.2)
+        port, path = port_file.read_text().split()
+        self.stack = contextlib.ExitStack()
+        self.ws = self.stack.enter_context(connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30))
+        self.next_id, self.session = 0, None
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.call("Emulation.setDeviceMetricsOverride", width=1400, height=1400, deviceScaleFactor=1, mobile=False)
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if self.session:
+            msg["sessionId"] = self.session
+        self.ws.send(json.dumps(msg))
+        while True:  # events arrive in between; skip them
+            reply = json.loads(self.ws.recv(timeout=60))
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply["result"]
+
+    def js(self, expression: str):
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+    def open(self, url: str, title: str, timeout_s: float = 120) -> str:
+        """Navigate, wait until the page's h1 is `title` and its text has stopped changing, return the HTML."""
+        self.call("Page.navigate", url=url)
+        deadline, last = time.monotonic() + timeout_s, None
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            text = self.js("(document.querySelector('h1') || {}).innerText + '\\n' + document.body.innerText")
+            if text and text.startswith(title + "\n") and text == last:
+                return self.js("document.documentElement.outerHTML")
+            last = text
+        raise AssertionError(f"{url}: no settled page titled {title!r} in {timeout_s:.0f} s; text: {str(last)[:300]}")
+
+    def screenshot(self, out: Path) -> None:
+        out.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
+
+    def close(self) -> None:
+        self.stack.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
 
 
 def main_area_colors(png: Path) -> int:
@@ -79,31 +133,29 @@ def main_area_colors(png: Path) -> int:
     return 1 << 16 if colors is None else len(colors)
 
 
-def retry(fn, ok, attempts: int = 6, pause_s: float = 5.0):
-    """fn() until ok(result): chromium's virtual time does not wait for the app's websocket, so a page whose first
-    script run is still going (a fresh server imports everything; a busy machine) is retried after a real pause,
-    not judged. Returns the last result."""
-    for k in range(attempts):
-        got = fn()
-        if ok(got) or k == attempts - 1:
-            return got
-        time.sleep(pause_s)
+TITLES = {"": "Overview", "browse": "Browse", "audit": "Audit", "verification": "Verification",
+          "curation": "Curation", "long_context": "Long context", "mixtures": "Mixtures"}
 
 
 def test_every_page_renders_in_chromium(server, tmp_path, ids):
     out_dir = Path(os.environ.get("DATAMILL_SCREENSHOTS", tmp_path))
     out_dir.mkdir(parents=True, exist_ok=True)
-    shots = {name or "overview": f"{server}/{name}" for name in URLS}
-    shots["browse_korean"] = f"{server}/browse?id={ids['korean']}"
-    # a deep link is the very first thing this fresh server serves: it must still run app.py (our navigation
-    # with its titles), not Streamlit's legacy pages-folder mode (file-name labels such as "long context")
-    first = retry(lambda: dom(f"{server}/long_context"), lambda html: "Coverage of generated" in html)
-    assert "Coverage of generated" in first, "the long-context page never rendered"
-    assert ">Verification<" in first and ">verification<" not in first
-    for name, url in shots.items():
-        png = out_dir / f"{name}.png"
-        n = retry(lambda u=url, p=png: screenshot(u, p) or main_area_colors(p), lambda colours: colours > 40)
-        # a page still loading (or an empty error page) is a flat background below the title
-        assert n > 40, f"{png}: main area looks blank ({n} colours)"
+    shots = {name or "overview": (f"{server}/{name}", TITLES[name]) for name in URLS}
+    shots["browse_korean"] = (f"{server}/browse?id={ids['korean']}", "Browse")
+    browser = Browser(tmp_path / "chromium-profile")
+    try:
+        # a deep link is the very first thing this fresh server serves: it must still run app.py (our navigation
+        # with its titles), not Streamlit's legacy pages-folder mode (file-name labels such as "long context")
+        first = browser.open(f"{server}/long_context", "Long context")
+        assert "Coverage of generated" in first, "the long-context page rendered without its coverage section"
+        assert ">Verification<" in first and ">verification<" not in first
+        for name, (url, title) in shots.items():
+            browser.open(url, title)
+            png = out_dir / f"{name}.png"
+            browser.screenshot(png)
+            n = main_area_colors(png)
+            assert n > 40, f"{png}: main area looks blank ({n} colours)"  # an empty page or an error box
+    finally:
+        browser.close()
     assert shutil.which("fc-list") is None or subprocess.run(
         ["fc-list", ":lang=ko"], capture_output=True, text=True, check=False).stdout.strip(), "no Korean font: make browser-deps"

@@ -91,10 +91,15 @@ def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compil
     return model, step
 
 
+def planned_row(variant: str, seq: int, args) -> dict:
+    """What a row runs: activation checkpointing, sequences per micro-batch, micro-batches per optimizer step."""
+    micro = max(1, args.tokens_per_step // (seq * args.batch))
+    return {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro}
+
+
 def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device) -> dict:
     """One row. A failed compile is retried once from a clean Dynamo cache."""
-    micro = max(1, args.tokens_per_step // (seq * args.batch))
-    row = {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro}
+    row = planned_row(variant, seq, args)
     for attempt in range(2 if args.compile and variant != "hf" else 1):
         error = _try_row(row, variant, cfg, args, device)
         gc.collect()  # after the frames holding the model are gone, so its memory really goes back
@@ -199,7 +204,7 @@ def report(rows: list[dict], cfg: ModelConfig, device: torch.device) -> str:
             b = by.get((base, seq), {})
             return f"{r['tok_s'] / b['tok_s']:.2f}×" if ok and "tok_s" in b else "-"
 
-        out.append([NAMES[r["variant"]], f"{seq:,}", f"{r['micro']} × {r.get('batch', 1)} × {seq:,}", "yes" if r["ac"] else "no",
+        out.append([NAMES[r["variant"]], f"{seq:,}", f"{r['micro']} × {r['batch']} × {seq:,}", "yes" if r["ac"] else "no",
                     f"{r['tok_s']:,.0f}" if ok else r["error"], mfu,
                     f"{r['mem_gb']:.1f}" if ok and r.get("mem_gb") is not None else "-",
                     f"{r['loss']:.2f}" if ok else "-",
@@ -258,8 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     start, rows = time.perf_counter(), []
     for variant, seq in plan:
         if time.perf_counter() - start > args.budget_s:
-            rows.append({"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "micro": 1,
-                         "batch": args.batch, "error": "not run (time budget)"})  # fmt: skip
+            rows.append({**planned_row(variant, seq, args), "error": "not run (time budget)"})
             continue
         rows.append(measure(variant, cfg, seq, args, device))
         rows[-1]["elapsed_s"] = round(time.perf_counter() - start, 1)

@@ -29,7 +29,7 @@ def _where(datasets: tuple[str, ...]) -> tuple[str, list]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def overview(root: str, version: float) -> pl.DataFrame:
+def dataset_counts(root: str, version: float) -> pl.DataFrame:
     """Verified responses per dataset (catalog only): the dataset filter's options and the total to compare with
     the read cap."""
     cond, params = _where(())
@@ -37,7 +37,7 @@ def overview(root: str, version: float) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner="Reading verified samples…", max_entries=8)
-def load(root: str, version: float, datasets: tuple[str, ...] = (), limit: int = 200_000) -> pl.DataFrame:
+def load(root: str, version: float, datasets: tuple[str, ...], limit: int) -> pl.DataFrame:
     """Verified SFT samples from the catalog (the first `limit` by id) joined with query_id / pass_rate /
     response_source from their shards' metadata (the catalog does not carry those)."""
     cond, params = _where(datasets)
@@ -86,7 +86,7 @@ def render() -> None:
     if not require_catalog(root):
         return
     version = catalog_version(root)
-    per_dataset = overview(str(root), version)
+    per_dataset = dataset_counts(str(root), version)
     if not per_dataset.height:
         st.info("No math / code / logic samples in the catalog yet.")
         return

@@ -8,9 +8,9 @@ One timed iteration = one optimizer step of the trainer: batch-1 micro-batches (
 cross-entropy + backward) accumulated up to `--tokens-per-step` tokens (32K on GPU: 8 × 4K, 2 × 16K, 1 × 32K or
 more), then grad clip + AdamW. Real runs step every few million tokens; stepping every 4K tokens would spend ~10%
 of a 1.3B model's time in AdamW. `--batch` puts several sequences in each micro-batch. Rows: ours hybrid (LLLG,
-window 4096, FlexAttention on CUDA), ours all-global (same shape, pattern G), HF Exaone4ForCausalLM with sdpa and
-its own loss (full logits). bf16 autocast over fp32 weights for all three on
-CUDA; activation checkpointing (both models) from 16K on. MFU = model FLOPs/token (train_entry.model.
+window 4096, FlexAttention on CUDA; `--attn varlen`: torch's Flash varlen kernel), ours all-global (same shape,
+pattern G), HF Exaone4ForCausalLM with sdpa and its own loss (full logits). bf16 autocast over fp32 weights for
+all three on CUDA; activation checkpointing (both models) from 16K on. MFU = model FLOPs/token (train_entry.model.
 flops_per_token: 6·N + causal/windowed attention) × tokens/s ÷ the GPU's dense bf16 peak. A variant that runs
 out of memory says so in its row. On GPU, rows run in priority order (the goals' rows first) and no row starts
 after `--budget-s` seconds; `--jsonl` appends each row as it finishes, so a run cut short keeps what it measured.
@@ -48,7 +48,8 @@ def peak_flops(device: torch.device) -> float | None:
 
 
 def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compile_layers: bool):
-    """(model, step function) for one variant; the step runs one full optimizer step on a batch."""
+    """(model, step function) for one variant; the step runs one full optimizer step on a batch. Ours run with
+    `cfg.attn_impl` (auto = FlexAttention on CUDA)."""
     from train_entry.distributed import apply_activation_checkpointing
     from train_entry.optim import build_optimizer
 
@@ -94,7 +95,8 @@ def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compil
 def planned_row(variant: str, seq: int, args) -> dict:
     """What a row runs: activation checkpointing, sequences per micro-batch, micro-batches per optimizer step."""
     micro = max(1, args.tokens_per_step // (seq * args.batch))
-    return {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro}
+    attn = "sdpa" if variant == "hf" else args.attn
+    return {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro, "attn": attn}
 
 
 def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device) -> dict:
@@ -118,7 +120,7 @@ def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device
 def _try_row(row: dict, variant: str, cfg: ModelConfig, args, device: torch.device) -> str | None:
     seq, micro = row["seq"], row["micro"]
     try:
-        _, step = build(variant, cfg, device, row["ac"], args.compile)
+        _, step = build(variant, cfg.replace(attn_impl=row["attn"]), device, row["ac"], args.compile)
         g = torch.Generator(device="cpu").manual_seed(seq)
         ids = torch.randint(0, cfg.vocab_size, (row["batch"], seq), generator=g).to(device)
         seg = torch.ones_like(ids)
@@ -204,7 +206,8 @@ def report(rows: list[dict], cfg: ModelConfig, device: torch.device) -> str:
             b = by.get((base, seq), {})
             return f"{r['tok_s'] / b['tok_s']:.2f}×" if ok and "tok_s" in b else "-"
 
-        out.append([NAMES[r["variant"]], f"{seq:,}", f"{r['micro']} × {r['batch']} × {seq:,}", "yes" if r["ac"] else "no",
+        name = NAMES[r["variant"]] + (f" · {r['attn']}" if r["variant"] != "hf" and r["attn"] != "auto" else "")
+        out.append([name, f"{seq:,}", f"{r['micro']} × {r['batch']} × {seq:,}", "yes" if r["ac"] else "no",
                     f"{r['tok_s']:,.0f}" if ok else r["error"], mfu,
                     f"{r['mem_gb']:.1f}" if ok and r.get("mem_gb") is not None else "-",
                     f"{r['loss']:.2f}" if ok else "-",
@@ -228,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ac-from", type=int, help="activation checkpointing from this length (default 16384; smoke 512)")
     p.add_argument("--tokens-per-step", type=int, help="accumulate micro-batches up to this (default 32768; smoke 512)")
     p.add_argument("--batch", type=int, default=1, help="sequences per micro-batch (default 1)")
+    p.add_argument("--attn", choices=["auto", "flex", "varlen", "sdpa"], default="auto",
+                   help="our models' attention kernel (default auto: FlexAttention on CUDA, SDPA on CPU)")
     p.add_argument("--budget-s", type=float, default=float("inf"), help="start no row after this many seconds")
     p.add_argument("--jsonl", type=Path, help="append each row here as it finishes")
     p.add_argument("--profile", action="store_true", help="after each row, print where one step's time goes")

@@ -87,8 +87,9 @@ class TrainConfig(BaseModel):
     """torch.compile each decoder layer (GPU runs; the first steps pay the compile time)."""
     loss_chunk_tokens: int = 4096
     """Tokens per chunk of the chunked cross-entropy."""
-    attn_impl: Literal["auto", "sdpa", "flex"] = "auto"
-    """auto = FlexAttention on CUDA, SDPA with explicit masks elsewhere."""
+    attn_impl: Literal["auto", "sdpa", "flex", "varlen"] = "auto"
+    """auto = FlexAttention on CUDA, SDPA with explicit masks elsewhere; varlen = torch's Flash varlen kernel
+    over the packed documents (CUDA only)."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where to train; auto = cuda when available."""
     dtype: Literal["auto", "bf16", "fp32"] = "auto"

@@ -10,8 +10,10 @@ Features
   like EXAONE 4.0 1.2B and HF `Exaone4Attention` (`sliding_window is None` → RoPE everywhere).
 - Packed sequences: `segment_ids` (0 = padding, 1.. = document) mask attention at document boundaries and
   position ids restart at each document.
-- Attention kernels: SDPA with an explicit boolean mask (any device; the CPU path), or FlexAttention with a block
-  mask on CUDA, which skips blocks outside the window so local layers cost O(L·window).
+- Attention kernels: SDPA with an explicit boolean mask (any device; the CPU path), FlexAttention with a block
+  mask on CUDA, which skips blocks outside the window so local layers cost O(L·window), or "varlen": torch's
+  Flash Attention varlen kernel (`torch.nn.attention.varlen`, CUDA) over the packed documents (`cu_seqlens`) with
+  its own sliding window, which needs no mask at all.
 - Parameter names are those of HF `Exaone4ForCausalLM` (`model.layers.0.self_attn.q_proj.weight`, …), so
   `train_entry.hf_io` writes a standard HF directory. The loss is outside (`train_entry.loss`), as are
   activation checkpointing and FSDP (`train_entry.distributed`).
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+ATTN_IMPLS = ("auto", "sdpa", "flex", "varlen")
 
 
 @dataclass
@@ -44,7 +48,7 @@ class ModelConfig:
     tie_embeddings: bool = False
     max_position_embeddings: int = 131072
     initializer_range: float = 0.02
-    attn_impl: str = "auto"  # runtime only: auto (flex on CUDA, sdpa elsewhere) | sdpa | flex
+    attn_impl: str = "auto"  # runtime only: auto (flex on CUDA, sdpa elsewhere) | sdpa | flex | varlen (CUDA)
 
     def __post_init__(self):
         p = self.layer_pattern
@@ -58,8 +62,8 @@ class ModelConfig:
             raise ValueError(f"num_heads={self.num_heads} is not a multiple of num_kv_heads={self.num_kv_heads}")
         if self.head_dim % 2:
             raise ValueError(f"head_dim={self.head_dim} must be even for RoPE")
-        if self.attn_impl not in ("auto", "sdpa", "flex"):
-            raise ValueError(f"attn_impl must be auto | sdpa | flex, got {self.attn_impl!r}")
+        if self.attn_impl not in ATTN_IMPLS:
+            raise ValueError(f"attn_impl must be {' | '.join(ATTN_IMPLS)}, got {self.attn_impl!r}")
 
     def is_local(self, i: int) -> bool:
         return self.layer_pattern[i % len(self.layer_pattern)] == "L"
@@ -121,10 +125,75 @@ def _flex(device_type: str):
     return torch.compile(flex_attention, dynamic=False) if device_type == "cuda" else flex_attention
 
 
+@dataclass(frozen=True)
+class VarlenMask:
+    """What the varlen kernel needs instead of a mask: document starts over the flattened batch (`cu_seqlens`, int32,
+    the B·L end last), the longest document bound (L: an upper bound is enough), Flash's window (left, right), and
+    whether this torch's `varlen_attn` takes fewer key/value heads (`enable_gqa`) or needs them repeated."""
+
+    cu_seqlens: torch.Tensor
+    max_len: int
+    window: tuple[int, int]
+    native_gqa: bool
+
+
+def varlen_documents(segment_ids_BL: torch.Tensor) -> torch.Tensor:
+    """`cu_seqlens` of the packed batch: a document starts at each row start and wherever the segment id changes, so
+    a padding run (id 0) is its own document, as in `dense_mask`. One host sync (the count is data-dependent)."""
+    start = torch.ones_like(segment_ids_BL, dtype=torch.bool)
+    start[:, 1:] = segment_ids_BL[:, 1:] != segment_ids_BL[:, :-1]
+    idx = start.flatten().nonzero().flatten()
+    end = torch.tensor([segment_ids_BL.numel()], device=idx.device, dtype=idx.dtype)
+    return torch.cat([idx, end]).to(torch.int32)
+
+
+@functools.cache
+def _varlen_native_gqa() -> bool:
+    """Checks this torch's `varlen_attn` once, outside any compiled region: window support is required (torch ≥
+    2.10); `enable_gqa` came later (2.12)."""
+    import inspect
+
+    try:
+        from torch.nn.attention.varlen import varlen_attn
+    except ImportError:
+        varlen_attn = None
+    params = inspect.signature(varlen_attn).parameters if varlen_attn else {}
+    if "window_size" not in params:
+        raise RuntimeError(f"attn_impl='varlen' needs torch.nn.attention.varlen.varlen_attn with window_size "
+                           f"(torch >= 2.10); this is torch {torch.__version__}: use attn_impl='flex'")  # fmt: skip
+    return "enable_gqa" in params
+
+
+def varlen_attention(q_THd, k_THd, v_THd, mask: VarlenMask, scale: float) -> torch.Tensor:
+    """Varlen attention, [T, H, d] in and out: GQA natively where this torch can, else by repeating key/value heads."""
+    if q_THd.shape[1] != k_THd.shape[1] and not mask.native_gqa:
+        rep = q_THd.shape[1] // k_THd.shape[1]
+        k_THd, v_THd = k_THd.repeat_interleave(rep, dim=1), v_THd.repeat_interleave(rep, dim=1)
+    return _flash_varlen(q_THd, k_THd, v_THd, mask, scale)
+
+
+def _flash_varlen(q_THd, k_THd, v_THd, mask: VarlenMask, scale: float) -> torch.Tensor:
+    """The kernel itself: torch's `varlen_attn` (Flash Attention 2, CUDA)."""
+    from torch.nn.attention.varlen import varlen_attn
+
+    kw = {"enable_gqa": True} if q_THd.shape[1] != k_THd.shape[1] else {}
+    cu = mask.cu_seqlens
+    return varlen_attn(q_THd, k_THd, v_THd, cu, cu, mask.max_len, mask.max_len, scale=scale, window_size=mask.window,
+                       **kw)  # fmt: skip
+
+
 def build_masks(segment_ids_BL: torch.Tensor, cfg: ModelConfig, impl: str) -> dict[bool, object]:
     """One mask per layer kind, built once per forward: {is_local: mask}."""
     kinds = {cfg.is_local(i) for i in range(cfg.num_layers)}
     window = {True: cfg.sliding_window, False: None}
+    if impl == "varlen":
+        cu = varlen_documents(segment_ids_BL)
+        torch._dynamo.maybe_mark_dynamic(cu, 0)  # the document count changes every batch: one graph for all
+        L = segment_ids_BL.shape[1]
+        # Flash's window (left, right) keeps key j for query i when i − left ≤ j ≤ i + right: (w − 1, 0) is our
+        # "i − j < w"; (−1, 0) is plain causal.
+        gqa = _varlen_native_gqa()
+        return {k: VarlenMask(cu, L, (window[k] - 1, 0) if window[k] else (-1, 0), gqa) for k in kinds}
     if impl == "sdpa":
         return {k: dense_mask(segment_ids_BL, window[k]) for k in kinds}
     from torch.nn.attention.flex_attention import create_block_mask
@@ -182,6 +251,9 @@ class Attention(nn.Module):
             q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         q, k = q.to(v.dtype), k.to(v.dtype)  # the norms return fp32 under autocast; kernels want one dtype
         gqa = self.cfg.num_kv_heads != self.cfg.num_heads
+        if impl == "varlen":  # [B, H, L, d] → [B·L, H, d] and back; Inductor folds the transposes into RoPE/norm
+            y = varlen_attention(*(t.transpose(1, 2).reshape(B * L, -1, hd) for t in (q, k, v)), mask, hd**-0.5)
+            return self.o_proj(y.view(B, L, -1))
         if impl == "flex":
             y = _flex(q.device.type)(q, k, v, block_mask=mask, scale=hd**-0.5, enable_gqa=gqa)
         else:

@@ -53,6 +53,9 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
     if isinstance(config, TrainConfig) and overrides:
         cfg = TrainConfig.model_validate({**cfg.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
     info = D.init_distributed(cfg.device)
+    if cfg.attn_impl == "varlen" and info.device.type != "cuda":
+        raise ValueError(f"attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on "
+                         f"{info.device.type}: use auto or sdpa")  # fmt: skip
     log = log if info.main else (lambda *_: None)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)

@@ -96,6 +96,10 @@ def test_cli_train_and_clean_errors(gsm8k_packed, tmp_path, capsys):
     y.write_text(f"data: {gsm8k_packed}\nmodel: {{preset: huge}}\n")
     assert main(["train", str(y)]) == 2
     assert f"{y}: model.preset: Value error, unknown preset 'huge'" in capsys.readouterr().err
+    y.write_text(f"data: {gsm8k_packed}\nattn_impl: varlen\ndevice: cpu\n")
+    assert main(["train", str(y), "--out", str(tmp_path / "r3")]) == 2
+    assert "attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on cpu" in capsys.readouterr().err
+    assert not (tmp_path / "r3").exists(), "a refused run leaves nothing behind"
     y.write_text(f"data: {tmp_path / 'nowhere'}\n")
     assert main(["train", str(y), "--out", str(tmp_path / "r2")]) == 2
     assert "nowhere/meta.json: no such file" in capsys.readouterr().err

@@ -36,6 +36,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(ready, proc: subprocess.Popen, failure, timeout_s: float = 60) -> None:
+    """Poll `ready()` until it holds; fail with `failure()` if the process exits or the time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(failure())
+        time.sleep(0.3)
+
+
 @pytest.fixture
 def server(dash_store):
     port = _free_port()
@@ -44,17 +53,15 @@ def server(dash_store):
                              "--browser.gatherUsageStats", "false", "--", "--store", str(dash_store.root)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok"
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.5)
+        wait_for(healthy, proc, lambda: f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
         yield url
     finally:
         proc.terminate()
@@ -76,18 +83,20 @@ class Browser:
 
         self.proc = subprocess.Popen([CHROMIUM, *CHROME_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
                                       "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 60
-        while not (port_file.exists() and len(port_file.read_text().split()) == 2):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chromium did not open its DevTools port (exit code {self.proc.poll()})")
-            time.sleep(0.2)
-        port, path = port_file.read_text().split()
         self.stack = contextlib.ExitStack()
-        self.ws = self.stack.enter_context(connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30))
-        self.next_id, self.session = 0, None
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        self.call("Emulation.setDeviceMetricsOverride", width=1400, height=1400, deviceScaleFactor=1, mobile=False)
+        try:  # a failed start must not leave Chromium running until pytest exits
+            port_file = profile / "DevToolsActivePort"
+            wait_for(lambda: port_file.exists() and len(port_file.read_text().split()) == 2, self.proc,
+                     lambda: f"chromium did not open its DevTools port (exit code {self.proc.poll()})")  # fmt: skip
+            port, path = port_file.read_text().split()
+            self.ws = self.stack.enter_context(connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30))
+            self.next_id, self.session = 0, None
+            target = self.call("Target.createTarget", url="about:blank")["targetId"]
+            self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+            self.call("Emulation.setDeviceMetricsOverride", width=1400, height=1400, deviceScaleFactor=1, mobile=False)
+        except BaseException:
+            self.close()
+            raise
 
     def call(self, method: str, **params) -> dict:
         self.next_id += 1

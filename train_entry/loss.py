@@ -45,14 +45,17 @@ class _FusedLinearCE(torch.autograd.Function):
     def forward(ctx, h_ND, w_VD, t_N, chunk: int):
         loss = torch.zeros((), dtype=torch.float32, device=h_ND.device)
         grad_h = torch.empty_like(h_ND)
-        grad_w = torch.zeros(w_VD.shape, dtype=torch.float32, device=w_VD.device)
+        grad_w = None  # the first chunk's product is the buffer: no zero-filled pass over a weight-sized fp32 tensor
         loss_and_grad = _loss_and_grad(h_ND.device.type)
         for s in range(0, t_N.numel(), chunk):
             h, t = h_ND[s : s + chunk], t_N[s : s + chunk]
             chunk_loss, g = loss_and_grad(h @ w_VD.T, t)  # logits in the matmul's dtype (bf16 under autocast)
             loss += chunk_loss
             grad_h[s : s + chunk] = g @ w_VD.to(g.dtype)
-            grad_w += (g.T @ h.to(g.dtype)).float()
+            gw = (g.T @ h.to(g.dtype)).float()
+            grad_w = gw if grad_w is None else grad_w.add_(gw)
+        if grad_w is None:  # no target in this batch
+            grad_w = torch.zeros(w_VD.shape, dtype=torch.float32, device=w_VD.device)
         ctx.save_for_backward(grad_h, grad_w)
         ctx.w_dtype = w_VD.dtype
         return loss

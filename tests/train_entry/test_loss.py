@@ -53,9 +53,13 @@ def test_compiled_chunk_loss_and_grad_matches_eager(dtype):
                                    {"atol": 4e-3, "rtol": 1e-2}))  # fmt: skip
 
 
-def test_no_targets_gives_zero_loss():
+def test_no_targets_gives_zero_loss_and_zero_gradients():
     h = torch.randn(1, 5, 8, requires_grad=True)
-    assert chunked_cross_entropy(h, torch.randn(20, 8), torch.full((1, 5), IGNORE)).item() == 0.0
+    w = torch.randn(20, 8, requires_grad=True)
+    loss = chunked_cross_entropy(h, w, torch.full((1, 5), IGNORE))
+    gh, gw = torch.autograd.grad(loss, (h, w))
+    assert loss.item() == 0.0 and gh.shape == h.shape and gw.shape == w.shape
+    assert gh.abs().sum() == 0 and gw.abs().sum() == 0
 
 
 def test_warmup_then_cosine():

@@ -1,7 +1,8 @@
 """The varlen attention path (torch's Flash varlen kernel, CUDA-only) checked on CPU: the plumbing around the kernel
 (document starts, layouts, Flash's window convention, GQA by repeat or natively) runs with a reference kernel that
-implements Flash's documented semantics, against the SDPA path in loss and every gradient. tests/train_entry/
-test_gpu.py checks the real kernel against SDPA on CUDA."""
+implements Flash's documented semantics, against the SDPA path in loss and every gradient. Then torch's own varlen
+custom ops get CPU kernels with the same rule, so its public wrapper, its autograd and `torch.compile` with
+activation checkpointing run here too. tests/train_entry/test_gpu.py checks the real kernel on CUDA."""
 
 from __future__ import annotations
 
@@ -24,12 +25,17 @@ def tiny(**kw) -> ModelConfig:
 def flash_varlen_reference(q_THd, k_THd, v_THd, mask: VarlenMask, scale: float) -> torch.Tensor:
     """Flash's varlen rule, written out: documents [cu[n], cu[n+1]) attend only inside themselves; query i keeps key j
     when i − left ≤ j ≤ i + right (−1 = unbounded), positions counted inside the document."""
-    left, right = mask.window
     if q_THd.shape[1] != k_THd.shape[1]:
         assert mask.native_gqa, "fewer key/value heads reached a kernel that was told to expect repeated ones"
-    out = torch.empty_like(q_THd)
     cu = mask.cu_seqlens.tolist()
-    assert cu[-1] == q_THd.shape[0] and max(b - a for a, b in pairwise(cu)) <= mask.max_len
+    assert max(b - a for a, b in pairwise(cu)) <= mask.max_len
+    return _reference(q_THd, k_THd, v_THd, cu, mask.window, scale)
+
+
+def _reference(q_THd, k_THd, v_THd, cu: list[int], window, scale) -> torch.Tensor:
+    left, right = window
+    assert cu[0] == 0 and cu[-1] == q_THd.shape[0], f"cu_seqlens {cu} do not cover {q_THd.shape[0]} tokens"
+    out = torch.empty_like(q_THd)
     for a, b in pairwise(cu):
         i = torch.arange(b - a)[:, None]
         j = torch.arange(b - a)[None, :]
@@ -38,6 +44,57 @@ def flash_varlen_reference(q_THd, k_THd, v_THd, mask: VarlenMask, scale: float) 
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, scale=scale, enable_gqa=q.shape[0] != k.shape[0])
         out[a:b] = y.transpose(0, 1)
     return out
+
+
+_CPU_KERNELS: list = []
+
+
+@pytest.fixture
+def torch_varlen_on_cpu():
+    """torch's own varlen custom ops (its public `varlen_attn`, fake kernels for compile, autograd) with CPU kernels
+    that follow Flash's rule, so the whole path, torch's wrapper and `torch.compile` included, runs here. They are
+    registered once and enabled only inside this fixture (elsewhere varlen on CPU fails as it does for users)."""
+    from torch.nn.attention import varlen as V
+
+    fwd, bwd = V._varlen_attn, V._varlen_attn_backward
+    if not _CPU_KERNELS:
+
+        def forward(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, is_causal=False, scale=None,
+                    window_size=None, enable_gqa=False, seqused_k=None, block_table=None, num_splits=None):  # fmt: skip
+            assert enable_gqa or query.shape[1] == key.shape[1]
+            left, right = window_size or (-1, -1)
+            out = _reference(query, key, value, cu_seq_q.tolist(), (left, 0 if is_causal else right), scale)
+            lse = torch.zeros(query.shape[1], query.shape[0], dtype=torch.float)  # unused by the backward below
+            return out, lse, torch.zeros(2, dtype=torch.uint64)
+
+        def backward(grad_out, query, key, value, out, lse, cu_seq_q, cu_seq_k, max_q, max_k, is_causal, rng_state,
+                     scale=None, window_size=None):  # fmt: skip
+            """Attention's backward by its formulas, per document (autograd is off inside a kernel):
+            dV = Pᵀ dO, dS = P ⊙ (dO Vᵀ − rowsum(dO ⊙ O)), dQ = s·dS K, dK = s·dSᵀ Q; GQA sums over each group."""
+            left, right = window_size or (-1, -1)
+            right = 0 if is_causal else right
+            rep = query.shape[1] // key.shape[1]
+            dq, dk, dv = (torch.zeros_like(t) for t in (query, key, value))
+            for a, b in pairwise(cu_seq_q.tolist()):
+                i, j = torch.arange(b - a)[:, None], torch.arange(b - a)[None, :]
+                keep = (j <= i + right if right >= 0 else True) & (j >= i - left if left >= 0 else True)
+                q = query[a:b].transpose(0, 1)
+                k, v = (t[a:b].transpose(0, 1).repeat_interleave(rep, 0) for t in (key, value))
+                do, o = grad_out[a:b].transpose(0, 1), out[a:b].transpose(0, 1)
+                p = torch.softmax((scale * q @ k.transpose(1, 2)).masked_fill(~keep, float("-inf")), dim=-1)
+                ds = p * (do @ v.transpose(1, 2) - (do * o).sum(-1, keepdim=True))
+                dq[a:b] = (scale * ds @ k).transpose(0, 1)
+                dk[a:b] = (scale * ds.transpose(1, 2) @ q).unflatten(0, (-1, rep)).sum(1).transpose(0, 1)
+                dv[a:b] = (p.transpose(1, 2) @ do).unflatten(0, (-1, rep)).sum(1).transpose(0, 1)
+            return dq, dk, dv
+
+        fwd.register_kernel("cpu", forward)
+        bwd.register_kernel("cpu", backward)
+        fwd._disabled_kernel.add("cpu")  # off until a test enters the context below
+        bwd._disabled_kernel.add("cpu")
+        _CPU_KERNELS.append(True)
+    with fwd.set_kernel_enabled("cpu", True), bwd.set_kernel_enabled("cpu", True):
+        yield
 
 
 def test_document_starts_cover_rows_segments_and_padding():
@@ -106,3 +163,37 @@ def _checked(kernel):
 
     _checked.windows = set()
     return run
+
+
+def test_torch_varlen_compiled_and_checkpointed_matches_sdpa(torch_varlen_on_cpu):
+    """The training fast path with torch's real varlen wrapper: compiled (Inductor, CPU) + checkpointed layers equal
+    the SDPA model in loss and every gradient, at two lengths and several document counts; a new document count at
+    the same length compiles nothing new (`cu_seqlens` is marked dynamic)."""
+    from torch._dynamo.utils import counters
+
+    from train_entry.distributed import apply_activation_checkpointing, apply_compile
+
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    ref = HybridLM(tiny(attn_impl="sdpa"))
+    fast = HybridLM(tiny(attn_impl="varlen"))
+    fast.load_state_dict(ref.state_dict())
+    apply_activation_checkpointing(fast)
+    apply_compile(fast)
+    compiles = []
+    for L, cuts in ((40, [15]), (40, [10, 22, 31]), (40, [5, 6]), (56, [20])):
+        ids = torch.randint(0, 300, (1, L))
+        seg = torch.ones_like(ids)
+        for n, c in enumerate(cuts, start=2):
+            seg[0, c:] = n
+        tgt = torch.roll(ids, -1, 1)
+        want, got = ref(ids, seg, targets_BL=tgt), fast(ids, seg, targets_BL=tgt)
+        want.backward()
+        got.backward()
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-4, msg=f"loss at L={L}, cuts {cuts}")
+        for (name, a), b in zip(ref.named_parameters(), fast.parameters()):
+            torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-4, msg=f"{name} at L={L}, cuts {cuts}")
+            a.grad = b.grad = None
+        compiles.append(counters["stats"]["unique_graphs"])
+    assert compiles[0] > 0, "nothing was compiled: the test did not run the compiled path"
+    assert compiles[1] == compiles[2] == compiles[0], f"a new document count recompiled: graphs {compiles}"

@@ -39,6 +39,23 @@ run() {  # run NAME CAP_S CMD...: at most min(CAP_S, time left) seconds, output 
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   $PY -c "import torch, transformers; print('torch', torch.__version__, '· transformers', transformers.__version__)"
+  # This card's two ceilings (METHOD.md): a bf16 8192³ matmul and a 4 GiB device copy, medians of 10 after warm-up.
+  $PY - <<'PYEOF'
+import torch
+if torch.cuda.is_available():
+    def med(f, n=10):
+        for _ in range(3):
+            f()
+        ts = []
+        for _ in range(n):
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record(); f(); b.record(); torch.cuda.synchronize(); ts.append(a.elapsed_time(b) / 1e3)
+        return sorted(ts)[n // 2]
+    x, y = (torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16) for _ in range(2))
+    src = torch.randn(2**30, device="cuda"); dst = torch.empty_like(src)
+    print(f"ceilings: bf16 matmul {2 * 8192**3 / med(lambda: x @ y) / 1e12:.0f} TFLOP/s, "
+          f"copy {2 * src.numel() * 4 / med(lambda: dst.copy_(src)) / 1e12:.2f} TB/s (read + write)")
+PYEOF
 } >"$OUT/summary.txt" 2>&1
 
 rows="$OUT/rows.jsonl"

@@ -33,7 +33,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import table, write_section
-from train_entry.model import PRESETS, HybridLM, ModelConfig, flops_per_token
+from train_entry.model import ATTN_IMPLS, PRESETS, HybridLM, ModelConfig, flops_per_token
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12}  # dense, vendor datasheets
 TINY = ModelConfig(vocab_size=8192, hidden_size=64, intermediate_size=256, num_layers=4, num_heads=4, num_kv_heads=2,
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ac-from", type=int, help="activation checkpointing from this length (default 16384; smoke 512)")
     p.add_argument("--tokens-per-step", type=int, help="accumulate micro-batches up to this (default 32768; smoke 512)")
     p.add_argument("--batch", type=int, default=1, help="sequences per micro-batch (default 1)")
-    p.add_argument("--attn", choices=["auto", "flex", "varlen", "sdpa"], default="auto",
+    p.add_argument("--attn", choices=ATTN_IMPLS, default="auto",
                    help="our models' attention kernel (default auto: FlexAttention on CUDA, SDPA on CPU)")
     p.add_argument("--budget-s", type=float, default=float("inf"), help="start no row after this many seconds")
     p.add_argument("--jsonl", type=Path, help="append each row here as it finishes")

@@ -91,3 +91,13 @@ def test_flex_path_matches_sdpa_forward_on_cpu():
         out = flex.logits(ids, seg)
     with torch.no_grad():
         torch.testing.assert_close(out, model.logits(ids, seg), rtol=1e-4, atol=1e-4)
+
+
+def test_train_config_offers_every_attention_kernel_the_model_has():
+    """TrainConfig's `attn_impl` choices are a Literal (for its error messages); they must stay the model's list."""
+    import typing
+
+    from train_entry.config import TrainConfig
+    from train_entry.model import ATTN_IMPLS
+
+    assert typing.get_args(TrainConfig.model_fields["attn_impl"].annotation) == ATTN_IMPLS

@@ -90,13 +90,18 @@ PRESETS: dict[str, ModelConfig] = {
 
 
 # ---------------------------------------------------------------- masks (shared by the SDPA and flex paths)
+def document_starts(segment_ids_BL: torch.Tensor) -> torch.Tensor:
+    """True where a document starts: each row's first token and wherever the segment id changes."""
+    start = torch.ones_like(segment_ids_BL, dtype=torch.bool)
+    start[:, 1:] = segment_ids_BL[:, 1:] != segment_ids_BL[:, :-1]
+    return start
+
+
 def positions_from_segments(segment_ids_BL: torch.Tensor) -> torch.Tensor:
     """Position of each token inside its document: restarts at 0 wherever the segment id changes."""
     B, L = segment_ids_BL.shape
     idx = torch.arange(L, device=segment_ids_BL.device).expand(B, L)
-    start = torch.ones_like(segment_ids_BL, dtype=torch.bool)
-    start[:, 1:] = segment_ids_BL[:, 1:] != segment_ids_BL[:, :-1]
-    return idx - torch.cummax(torch.where(start, idx, 0), dim=1).values
+    return idx - torch.cummax(torch.where(document_starts(segment_ids_BL), idx, 0), dim=1).values
 
 
 def make_mask_mod(segment_ids_BL: torch.Tensor, window: int | None):
@@ -140,9 +145,7 @@ class VarlenMask:
 def varlen_documents(segment_ids_BL: torch.Tensor) -> torch.Tensor:
     """`cu_seqlens` of the packed batch: a document starts at each row start and wherever the segment id changes, so
     a padding run (id 0) is its own document, as in `dense_mask`. One host sync (the count is data-dependent)."""
-    start = torch.ones_like(segment_ids_BL, dtype=torch.bool)
-    start[:, 1:] = segment_ids_BL[:, 1:] != segment_ids_BL[:, :-1]
-    idx = start.flatten().nonzero().flatten()
+    idx = document_starts(segment_ids_BL).flatten().nonzero().flatten()
     end = torch.tensor([segment_ids_BL.numel()], device=idx.device, dtype=idx.dtype)
     return torch.cat([idx, end]).to(torch.int32)
 

@@ -32,14 +32,24 @@ def flash_varlen_reference(q_THd, k_THd, v_THd, mask: VarlenMask, scale: float) 
     return _reference(q_THd, k_THd, v_THd, cu, mask.window, scale)
 
 
-def _reference(q_THd, k_THd, v_THd, cu: list[int], window, scale) -> torch.Tensor:
+def _keep(n: int, window) -> torch.Tensor:
+    """[n, n] boolean: query i keeps key j when i − left ≤ j ≤ i + right (−1 = unbounded)."""
     left, right = window
+    i, j = torch.arange(n)[:, None], torch.arange(n)[None, :]
+    return (j <= i + right if right >= 0 else True) & (j >= i - left if left >= 0 else True)
+
+
+def _flash_window(window_size, is_causal: bool) -> tuple[int, int]:
+    """The window torch's op applies: its `is_causal` flag closes the right side."""
+    left, right = window_size or (-1, -1)
+    return left, 0 if is_causal else right
+
+
+def _reference(q_THd, k_THd, v_THd, cu: list[int], window, scale) -> torch.Tensor:
     assert cu[0] == 0 and cu[-1] == q_THd.shape[0], f"cu_seqlens {cu} do not cover {q_THd.shape[0]} tokens"
     out = torch.empty_like(q_THd)
     for a, b in pairwise(cu):
-        i = torch.arange(b - a)[:, None]
-        j = torch.arange(b - a)[None, :]
-        keep = (j <= i + right if right >= 0 else True) & (j >= i - left if left >= 0 else True)
+        keep = _keep(b - a, window)
         q, k, v = (t[a:b].transpose(0, 1) for t in (q_THd, k_THd, v_THd))
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, scale=scale, enable_gqa=q.shape[0] != k.shape[0])
         out[a:b] = y.transpose(0, 1)
@@ -62,8 +72,7 @@ def torch_varlen_on_cpu():
         def forward(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, is_causal=False, scale=None,
                     window_size=None, enable_gqa=False, seqused_k=None, block_table=None, num_splits=None):  # fmt: skip
             assert enable_gqa or query.shape[1] == key.shape[1]
-            left, right = window_size or (-1, -1)
-            out = _reference(query, key, value, cu_seq_q.tolist(), (left, 0 if is_causal else right), scale)
+            out = _reference(query, key, value, cu_seq_q.tolist(), _flash_window(window_size, is_causal), scale)
             lse = torch.zeros(query.shape[1], query.shape[0], dtype=torch.float)  # unused by the backward below
             return out, lse, torch.zeros(2, dtype=torch.uint64)
 
@@ -71,13 +80,11 @@ def torch_varlen_on_cpu():
                      scale=None, window_size=None):  # fmt: skip
             """Attention's backward by its formulas, per document (autograd is off inside a kernel):
             dV = Pᵀ dO, dS = P ⊙ (dO Vᵀ − rowsum(dO ⊙ O)), dQ = s·dS K, dK = s·dSᵀ Q; GQA sums over each group."""
-            left, right = window_size or (-1, -1)
-            right = 0 if is_causal else right
+            window = _flash_window(window_size, is_causal)
             rep = query.shape[1] // key.shape[1]
             dq, dk, dv = (torch.zeros_like(t) for t in (query, key, value))
             for a, b in pairwise(cu_seq_q.tolist()):
-                i, j = torch.arange(b - a)[:, None], torch.arange(b - a)[None, :]
-                keep = (j <= i + right if right >= 0 else True) & (j >= i - left if left >= 0 else True)
+                keep = _keep(b - a, window)
                 q = query[a:b].transpose(0, 1)
                 k, v = (t[a:b].transpose(0, 1).repeat_interleave(rep, 0) for t in (key, value))
                 do, o = grad_out[a:b].transpose(0, 1), out[a:b].transpose(0, 1)

@@ -2,11 +2,12 @@
 # One prepared call on a lent GPU for the trainer (issue #9): a task gets 15 minutes of device time in all, so the
 # stages run in the order given, each capped by what is left of BUDGET_S, and every log lands in $OUT at once.
 #
-#   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh goal tests attn varlen      # the default stages
+#   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh goal cache tests attn varlen  # the default stages
 #   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh full                        # the whole train_bench table
 #
 # Stages
 #   goal    train_bench at 4K: ours hybrid and HF (micro-batch 1), then hybrid with micro-batch 2 and --profile
+#   cache   train_bench at 4K: hybrid with --bf16-cache (bf16 weight copies once per optimizer step)
 #   tests   tests/train_entry/test_gpu.py (flex and varlen = SDPA, eager and compiled + checkpointed; bf16 step)
 #   attn    attn_bench at 4K: FlexAttention kernel_options candidates, Flash varlen, SDPA flash
 #   varlen  train_bench at 4K with --attn varlen
@@ -59,7 +60,7 @@ PYEOF
 } >"$OUT/summary.txt" 2>&1
 
 rows="$OUT/rows.jsonl"
-for stage in "${@:-goal tests attn varlen}"; do
+for stage in "${@:-goal cache tests attn varlen}"; do
   for s in $stage; do
     case $s in
       goal)
@@ -67,6 +68,8 @@ for stage in "${@:-goal tests attn varlen}"; do
         run goal_b2 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --batch 2 --profile --no-write \
           --jsonl "$rows"
         ;;
+      cache) run cache 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --bf16-cache --no-write \
+        --jsonl "$rows" ;;
       tests) run tests 240 $PY -m pytest -p no:cacheprovider --noconftest -q -rs tests/train_entry/test_gpu.py ;;
       attn) run attn 240 $PY bench/attn_bench.py --seqs 4096 --no-write ;;
       varlen) run varlen 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --attn varlen --no-write \
@@ -75,13 +78,13 @@ for stage in "${@:-goal tests attn varlen}"; do
         run full 590 $PY bench/train_bench.py --budget-s $(($(left) - 120)) --jsonl "$rows"
         cp bench/RESULTS.md "$OUT/RESULTS.md"
         ;;
-      *) echo "unknown stage $s (goal tests attn varlen full)" | tee -a "$OUT/summary.txt" ;;
+      *) echo "unknown stage $s (goal cache tests attn varlen full)" | tee -a "$OUT/summary.txt" ;;
     esac
   done
 done
 
 # The reply carries only the output's last 12,000 characters: the short tables last.
-for f in "$OUT"/goal_b1.log "$OUT"/goal_b2.log "$OUT"/varlen.log "$OUT"/full.log; do
+for f in "$OUT"/goal_b1.log "$OUT"/goal_b2.log "$OUT"/cache.log "$OUT"/varlen.log "$OUT"/full.log; do
   [[ -f $f ]] && { echo "--- $(basename "$f")"; grep -E '^(profile|\| (model|ours|HF))' "$f"; }
 done
 [[ -f $OUT/tests.log ]] && { echo "--- tests"; tail -5 "$OUT/tests.log"; }

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import table, write_section
 from train_entry.model import ATTN_IMPLS, PRESETS, HybridLM, ModelConfig, flops_per_token
+from train_entry.weight_cache import Bf16WeightCache
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12}  # dense, vendor datasheets
 TINY = ModelConfig(vocab_size=8192, hidden_size=64, intermediate_size=256, num_layers=4, num_heads=4, num_kv_heads=2,
@@ -47,9 +48,9 @@ def peak_flops(device: torch.device) -> float | None:
     return next((v for k, v in PEAK_BF16.items() if k in name), None)
 
 
-def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compile_layers: bool):
+def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compile_layers: bool, cache: bool = False):
     """(model, step function) for one variant; the step runs one full optimizer step on a batch. Ours run with
-    `cfg.attn_impl` (auto = FlexAttention on CUDA)."""
+    `cfg.attn_impl` (auto = FlexAttention on CUDA) and, with `cache`, train_entry.weight_cache's bf16 copies."""
     from train_entry.distributed import apply_activation_checkpointing
     from train_entry.optim import build_optimizer
 
@@ -78,15 +79,20 @@ def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compil
         fwd = lambda ids, seg, tgt: model(ids, seg, targets_BL=tgt) / max(1, tgt.numel())
     opt = build_optimizer(model, lr=1e-4, weight_decay=0.1, betas=(0.9, 0.95))
     amp = torch.autocast("cuda", torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
+    if cache and device.type != "cuda":
+        raise ValueError("--bf16-cache needs bf16 autocast (CUDA)")
+    weights = Bf16WeightCache(model) if cache else None
 
     def step(ids, seg, tgt, micro: int = 1):
         for _ in range(micro):
-            with amp:
+            with weights or contextlib.nullcontext(), amp:
                 loss = fwd(ids, seg, tgt) / micro
             loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
+        if weights:
+            weights.refresh()
         return loss.detach() * micro
 
     return model, step
@@ -95,8 +101,9 @@ def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compil
 def planned_row(variant: str, seq: int, args) -> dict:
     """What a row runs: activation checkpointing, sequences per micro-batch, micro-batches per optimizer step."""
     micro = max(1, args.tokens_per_step // (seq * args.batch))
-    attn = "sdpa" if variant == "hf" else args.attn
-    return {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro, "attn": attn}
+    ours = variant != "hf"
+    return {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro,
+            "attn": args.attn if ours else "sdpa", "cache": args.bf16_cache and ours}  # fmt: skip
 
 
 def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device) -> dict:
@@ -120,7 +127,7 @@ def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device
 def _try_row(row: dict, variant: str, cfg: ModelConfig, args, device: torch.device) -> str | None:
     seq, micro = row["seq"], row["micro"]
     try:
-        _, step = build(variant, cfg.replace(attn_impl=row["attn"]), device, row["ac"], args.compile)
+        _, step = build(variant, cfg.replace(attn_impl=row["attn"]), device, row["ac"], args.compile, row["cache"])
         g = torch.Generator(device="cpu").manual_seed(seq)
         ids = torch.randint(0, cfg.vocab_size, (row["batch"], seq), generator=g).to(device)
         seg = torch.ones_like(ids)
@@ -207,6 +214,7 @@ def report(rows: list[dict], cfg: ModelConfig, device: torch.device) -> str:
             return f"{r['tok_s'] / b['tok_s']:.2f}×" if ok and "tok_s" in b else "-"
 
         name = NAMES[r["variant"]] + (f" · {r['attn']}" if r["variant"] != "hf" and r["attn"] != "auto" else "")
+        name += " · bf16 cache" if r.get("cache") else ""
         out.append([name, f"{seq:,}", f"{r['micro']} × {r['batch']} × {seq:,}", "yes" if r["ac"] else "no",
                     f"{r['tok_s']:,.0f}" if ok else r["error"], mfu,
                     f"{r['mem_gb']:.1f}" if ok and r.get("mem_gb") is not None else "-",
@@ -233,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1, help="sequences per micro-batch (default 1)")
     p.add_argument("--attn", choices=ATTN_IMPLS, default="auto",
                    help="our models' attention kernel (default auto: FlexAttention on CUDA, SDPA on CPU)")
+    p.add_argument("--bf16-cache", action="store_true",
+                   help="ours: bf16 weight copies once per optimizer step (train_entry.weight_cache; CUDA)")
     p.add_argument("--budget-s", type=float, default=float("inf"), help="start no row after this many seconds")
     p.add_argument("--jsonl", type=Path, help="append each row here as it finishes")
     p.add_argument("--profile", action="store_true", help="after each row, print where one step's time goes")

@@ -85,6 +85,10 @@ class TrainConfig(BaseModel):
     """Recompute each decoder layer in backward (saves memory at long sequence lengths)."""
     compile: bool = False
     """torch.compile each decoder layer (GPU runs; the first steps pay the compile time)."""
+    bf16_weight_cache: bool = False
+    """Cast the decoder layers' Linear weights to bf16 once per optimizer step, not in every micro-batch, and add
+    their bf16 gradients straight into the fp32 ones (`train_entry.weight_cache`: the same numbers, fewer passes).
+    One process with bf16 only."""
     loss_chunk_tokens: int = 4096
     """Tokens per chunk of the chunked cross-entropy."""
     attn_impl: Literal["auto", "sdpa", "flex", "varlen"] = "auto"

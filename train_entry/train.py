@@ -30,6 +30,7 @@ from train_entry.config import TrainConfig, load_train_config
 from train_entry.data import PackedReader, PackedSplits
 from train_entry.model import HybridLM
 from train_entry.optim import build_optimizer, lr_at
+from train_entry.weight_cache import Bf16WeightCache
 
 
 @dataclass
@@ -67,6 +68,9 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
     splits = PackedSplits(reader, cfg.eval_fraction, cfg.eval_max_seqs, cfg.seed)
     mcfg = cfg.model.build(reader.meta.vocab_size).replace(attn_impl=cfg.attn_impl)
     bf16 = cfg.dtype == "bf16" or (cfg.dtype == "auto" and info.device.type == "cuda")
+    if cfg.bf16_weight_cache and (not bf16 or info.sharded):
+        raise ValueError("bf16_weight_cache: needs bf16 autocast in one process (this run: "
+                         f"{'bf16' if bf16 else 'fp32'}, {info.world} processes; FSDP2 has its own mixed precision)")  # fmt: skip
 
     torch.manual_seed(cfg.seed)
     with torch.device("meta" if info.sharded else info.device):
@@ -93,6 +97,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         log(f"resumed from {last} (step {state.step}, cursor {state.cursor})")
     if info.main:
         _truncate_log(log_path, state.step)
+    cache = Bf16WeightCache(model) if cfg.bf16_weight_cache else None  # after any resume: copies of loaded weights
     log(f"model {model.num_params():,} params · {mcfg.num_layers} layers {mcfg.layer_pattern} · vocab {mcfg.vocab_size}"
         f" · {len(splits.train_rows)} train / {len(splits.eval_rows)} eval rows × {reader.meta.seq_len} · {info.device}")
 
@@ -114,13 +119,15 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         model.train()
         for b in batches:
             b = b.to(info.device)
-            with amp:
+            with cache or contextlib.nullcontext(), amp:
                 loss = model(b.input_ids, b.segment_ids, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
             (loss * info.world / max(n_targets, 1)).backward()  # FSDP averages over ranks; undo it: global mean
             loss_sum += loss.detach()  # no host sync per micro-batch
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
         opt.step()
         opt.zero_grad(set_to_none=True)
+        if cache:
+            cache.refresh()
         state.step += 1
         state.cursor += per_step
         state.tokens += int(n_tokens)

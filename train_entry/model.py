@@ -153,7 +153,7 @@ def varlen_documents(segment_ids_BL: torch.Tensor) -> torch.Tensor:
 @functools.cache
 def _varlen_native_gqa() -> bool:
     """Checks this torch's `varlen_attn` once, outside any compiled region: window support is required (torch ≥
-    2.10); `enable_gqa` came later (2.12)."""
+    2.10); `enable_gqa` came later (pytorch/pytorch#179468, April 2026)."""
     import inspect
 
     try:

@@ -33,13 +33,11 @@ class Bf16WeightCache:
     def __init__(self, model: nn.Module):
         self.slots = [m for layer in model.model.layers for m in layer.modules() if isinstance(m, nn.Linear)]
         self.masters = [m.weight for m in self.slots]
-        self.copies: list[torch.Tensor] = []
         self.refresh()
 
     def refresh(self) -> None:
         """New bf16 copies of the current fp32 weights: call after every optimizer step (and after loading)."""
-        with torch.no_grad():
-            self.copies = [p.detach().to(torch.bfloat16).requires_grad_() for p in self.masters]
+        self.copies = [p.detach().to(torch.bfloat16).requires_grad_() for p in self.masters]
         for master, copy in zip(self.masters, self.copies, strict=True):
             copy.register_post_accumulate_grad_hook(functools.partial(_into_master, master))
 

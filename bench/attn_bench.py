@@ -1,6 +1,6 @@
 """Attention kernels alone, forward + backward, on the 1.3B bench shape's heads (32 query / 8 key-value, head_dim 64):
 FlexAttention with its default kernel options and with candidate `kernel_options`, torch's Flash varlen kernel, and
-SDPA's causal kernel (flash) as the plain baseline where it applies (one document, no window).
+SDPA's causal kernels (Flash; cuDNN, which the model tries first on Hopper) where they apply (one document, no window).
 
     python bench/attn_bench.py                 # GPU: seq 4K and 32K, one document and packed documents
     python bench/attn_bench.py --smoke         # CPU (also the default without CUDA): tiny shape, SDPA path only
@@ -84,15 +84,18 @@ def kernels(seg: torch.Tensor, cfg: ModelConfig, local: bool, cuda: bool) -> dic
     from torch.nn.attention.flex_attention import flex_attention
 
     one_doc = bool((seg == seg[0, 0]).all())
-    out: dict[str, object] = {
-        "sdpa causal (flash)": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale,
-                                                                               enable_gqa=True))
-        if one_doc and not local else "needs one document and no window"}  # fmt: skip
+    out: dict[str, object] = {}
+    for name, backend, repeat in SDPA_CAUSAL:
+        out[name] = (lambda q, k, v, b=backend, r=repeat: sdpa_causal(q, k, v, scale, b, r)) if one_doc and not local \
+            else "needs one document and no window"  # fmt: skip
     block_mask = build_masks(seg, cfg, "flex")[local]
     flex = torch.compile(flex_attention, dynamic=False)
     for name, opts in FLEX_OPTIONS.items():
         out[name] = lambda q, k, v, opts=opts: flex(q, k, v, block_mask=block_mask, scale=scale, enable_gqa=True,
                                                     kernel_options=opts)  # fmt: skip
+    if one_doc and local:  # the model's band for one-document rows: no document ids to look up per pair
+        band = build_masks(None, cfg, "flex", like_BL=seg)[local]
+        out["flex band (no doc ids)"] = lambda q, k, v: flex(q, k, v, block_mask=band, scale=scale, enable_gqa=True)
     try:
         vm = build_masks(seg, cfg, "varlen")[local]
         out[VARLEN] = lambda q, k, v: varlen_attention(q, k, v, vm, scale)
@@ -102,6 +105,20 @@ def kernels(seg: torch.Tensor, cfg: ModelConfig, local: bool, cuda: bool) -> dic
 
 
 VARLEN = "varlen (flash)"
+# SDPA's causal kernels for one-document rows (the model's `Causal`): Flash (GQA native), cuDNN (what the model tries
+# first on Hopper) with GQA as is and with key/value heads repeated (in case this torch's cuDNN path refuses GQA).
+SDPA_CAUSAL = [("sdpa causal (flash)", "FLASH_ATTENTION", False), ("sdpa causal (cudnn)", "CUDNN_ATTENTION", False),
+               ("sdpa causal (cudnn, kv repeated)", "CUDNN_ATTENTION", True)]  # fmt: skip
+
+
+def sdpa_causal(q, k, v, scale: float, backend: str, repeat: bool):
+    """SDPA's causal attention on one backend only (an error if that backend refuses the inputs)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    if repeat:
+        k, v = (t.repeat_interleave(q.shape[1] // t.shape[1], dim=1) for t in (k, v))
+    with sdpa_kernel([getattr(SDPBackend, backend)]):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale, enable_gqa=not repeat)
 
 
 def time_fwd_bwd(fn, q, k, v, warmup: int, iters: int, cuda: bool) -> float:

@@ -2,14 +2,16 @@
 # One prepared call on a lent GPU for the trainer (issue #9): a task gets 15 minutes of device time in all, so the
 # stages run in the order given, each capped by what is left of BUDGET_S, and every log lands in $OUT at once.
 #
-#   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh goal cache tests attn varlen  # the default stages
+#   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh goal docmask tests attn cache  # the default stages
 #   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh full                        # the whole train_bench table
 #
 # Stages
-#   goal    train_bench at 4K: ours hybrid and HF (micro-batch 1), then hybrid with micro-batch 2 and --profile
+#   goal    train_bench at 4K: ours hybrid and HF (micro-batch 1), then hybrid with micro-batch 2 and --profile;
+#           one document per row, so ours run SDPA's causal kernel (cuDNN first on Hopper), as the trainer does
+#   docmask the 4K hybrid row with --doc-mask (FlexAttention's document mask: how sessions 1–4 measured), to compare
 #   cache   train_bench at 4K: hybrid with --bf16-cache (bf16 weight copies once per optimizer step)
 #   tests   tests/train_entry/test_gpu.py (flex and varlen = SDPA, eager and compiled + checkpointed; bf16 step)
-#   attn    attn_bench at 4K: FlexAttention kernel_options candidates, Flash varlen, SDPA flash
+#   attn    attn_bench at 4K: FlexAttention kernel_options candidates, Flash varlen, SDPA Flash and cuDNN
 #   varlen  train_bench at 4K with --attn varlen
 #   full    train_bench's whole GPU table (writes bench/RESULTS.md there; copy $OUT/RESULTS.md back)
 # The GPU image has torch + transformers but no duckdb/polars: pytest runs with --noconftest.
@@ -60,7 +62,7 @@ PYEOF
 } >"$OUT/summary.txt" 2>&1
 
 rows="$OUT/rows.jsonl"
-for stage in "${@:-goal cache tests attn varlen}"; do
+for stage in "${@:-goal docmask tests attn cache}"; do
   for s in $stage; do
     case $s in
       goal)
@@ -68,6 +70,8 @@ for stage in "${@:-goal cache tests attn varlen}"; do
         run goal_b2 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --batch 2 --profile --no-write \
           --jsonl "$rows"
         ;;
+      docmask) run docmask 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --doc-mask --no-write \
+        --jsonl "$rows" ;;
       cache) run cache 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --bf16-cache --no-write \
         --jsonl "$rows" ;;
       tests) run tests 240 $PY -m pytest -p no:cacheprovider --noconftest -q -rs tests/train_entry/test_gpu.py ;;
@@ -78,13 +82,13 @@ for stage in "${@:-goal cache tests attn varlen}"; do
         run full 590 $PY bench/train_bench.py --budget-s $(($(left) - 120)) --jsonl "$rows"
         cp bench/RESULTS.md "$OUT/RESULTS.md"
         ;;
-      *) echo "unknown stage $s (goal cache tests attn varlen full)" | tee -a "$OUT/summary.txt" ;;
+      *) echo "unknown stage $s (goal docmask cache tests attn varlen full)" | tee -a "$OUT/summary.txt" ;;
     esac
   done
 done
 
 # The reply carries only the output's last 12,000 characters: the short tables last.
-for f in "$OUT"/goal_b1.log "$OUT"/goal_b2.log "$OUT"/cache.log "$OUT"/varlen.log "$OUT"/full.log; do
+for f in "$OUT"/goal_b1.log "$OUT"/goal_b2.log "$OUT"/docmask.log "$OUT"/cache.log "$OUT"/varlen.log "$OUT"/full.log; do
   [[ -f $f ]] && { echo "--- $(basename "$f")"; grep -E '^(profile|\| (model|ours|HF))' "$f"; }
 done
 [[ -f $OUT/tests.log ]] && { echo "--- tests"; tail -5 "$OUT/tests.log"; }

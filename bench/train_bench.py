@@ -7,11 +7,15 @@
 One timed iteration = one optimizer step of the trainer: batch-1 micro-batches (forward + fused chunked
 cross-entropy + backward) accumulated up to `--tokens-per-step` tokens (32K on GPU: 8 × 4K, 2 × 16K, 1 × 32K or
 more), then grad clip + AdamW. Real runs step every few million tokens; stepping every 4K tokens would spend ~10%
-of a 1.3B model's time in AdamW. `--batch` puts several sequences in each micro-batch. Rows: ours hybrid (LLLG,
-window 4096, FlexAttention on CUDA; `--attn varlen`: torch's Flash varlen kernel), ours all-global (same shape,
-pattern G), HF Exaone4ForCausalLM with sdpa and its own loss (full logits). bf16 autocast over fp32 weights for
-all three on CUDA; activation checkpointing (both models) from 16K on. MFU = model FLOPs/token (train_entry.model.
-flops_per_token: 6·N + causal/windowed attention) × tokens/s ÷ the GPU's dense bf16 peak. A variant that runs
+of a 1.3B model's time in AdamW. `--batch` puts several sequences in each micro-batch. Each row is one document
+(random tokens), so ours run as the trainer runs such batches (`train_entry.data.one_document_rows`): no document ids,
+SDPA's causal kernel where the window covers the row (cuDNN first on Hopper), a FlexAttention band elsewhere;
+`--doc-mask` passes all-ones document ids instead, so the document-mask kernels run (how sessions 1–4 measured).
+Rows: ours hybrid (LLLG, window 4096, FlexAttention on CUDA; `--attn varlen`: torch's Flash varlen kernel), ours
+all-global (same shape, pattern G), HF Exaone4ForCausalLM with sdpa and its own loss (full logits). bf16 autocast
+over fp32 weights for all three on CUDA; activation checkpointing (both models) from 16K on. MFU = model
+FLOPs/token (train_entry.model.flops_per_token: 6·N + causal/windowed attention) × tokens/s ÷ the GPU's dense bf16
+peak. A variant that runs
 out of memory says so in its row. On GPU, rows run in priority order (the goals' rows first) and no row starts
 after `--budget-s` seconds; `--jsonl` appends each row as it finishes, so a run cut short keeps what it measured.
 `--profile` prints where one step's device time goes (matmul, attention, compiled and eager elementwise, AdamW).
@@ -103,7 +107,8 @@ def planned_row(variant: str, seq: int, args) -> dict:
     micro = max(1, args.tokens_per_step // (seq * args.batch))
     ours = variant != "hf"
     return {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro,
-            "attn": args.attn if ours else "sdpa", "cache": args.bf16_cache and ours}  # fmt: skip
+            "attn": args.attn if ours else "sdpa", "cache": args.bf16_cache and ours,
+            "doc_mask": args.doc_mask and ours}  # fmt: skip
 
 
 def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device) -> dict:
@@ -130,7 +135,7 @@ def _try_row(row: dict, variant: str, cfg: ModelConfig, args, device: torch.devi
         _, step = build(variant, cfg.replace(attn_impl=row["attn"]), device, row["ac"], args.compile, row["cache"])
         g = torch.Generator(device="cpu").manual_seed(seq)
         ids = torch.randint(0, cfg.vocab_size, (row["batch"], seq), generator=g).to(device)
-        seg = torch.ones_like(ids)
+        seg = torch.ones_like(ids) if row["doc_mask"] else None  # None: one document per row, as the trainer passes
         tgt = torch.roll(ids, -1, dims=1)
         tgt[:, -1] = -100
         if device.type == "cuda":
@@ -159,7 +164,7 @@ def _try_row(row: dict, variant: str, cfg: ModelConfig, args, device: torch.devi
 # Kernel-name patterns → where a step's device time goes (cuBLAS/cuDNN names, Inductor's triton_* kernels,
 # FlexAttention's Inductor templates `triton_tem_*`, the fused AdamW and foreach kernels).
 KERNEL_KINDS = [("optimizer + clip", ("adam", "multi_tensor", "foreach")),
-                ("attention (flex/sdpa)", ("triton_tem_", "flash", "fmha", "attention", "sdpa")),
+                ("attention (flex/sdpa)", ("triton_tem_", "flash", "fmha", "attention", "sdpa", "cudnn")),
                 ("matmul", ("gemm", "nvjet", "cutlass", "xmma", "cublas", "aten::mm", "aten::addmm", "aten::bmm")),
                 ("compiled elementwise (triton)", ("triton_",)),
                 ("memcpy/memset", ("memcpy", "memset")),
@@ -215,6 +220,7 @@ def report(rows: list[dict], cfg: ModelConfig, device: torch.device) -> str:
 
         name = NAMES[r["variant"]] + (f" · {r['attn']}" if r["variant"] != "hf" and r["attn"] != "auto" else "")
         name += " · bf16 cache" if r.get("cache") else ""
+        name += " · doc mask" if r.get("doc_mask") else ""
         out.append([name, f"{seq:,}", f"{r['micro']} × {r['batch']} × {seq:,}", "yes" if r["ac"] else "no",
                     f"{r['tok_s']:,.0f}" if ok else r["error"], mfu,
                     f"{r['mem_gb']:.1f}" if ok and r.get("mem_gb") is not None else "-",
@@ -243,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="our models' attention kernel (default auto: FlexAttention on CUDA, SDPA on CPU)")
     p.add_argument("--bf16-cache", action="store_true",
                    help="ours: bf16 weight copies once per optimizer step (train_entry.weight_cache; CUDA)")
+    p.add_argument("--doc-mask", action="store_true",
+                   help="ours: pass all-ones document ids (the document-mask kernels) instead of none (causal kernels)")
     p.add_argument("--budget-s", type=float, default=float("inf"), help="start no row after this many seconds")
     p.add_argument("--jsonl", type=Path, help="append each row here as it finishes")
     p.add_argument("--profile", action="store_true", help="after each row, print where one step's time goes")

@@ -41,9 +41,16 @@ class Batch:
     input_ids: torch.Tensor  # [B, L] int64
     targets: torch.Tensor  # [B, L] int64, IGNORE where no loss
     segment_ids: torch.Tensor  # [B, L] int64
+    one_document_rows: bool = False  # `one_document_rows(segment_ids)`, decided on the host
 
     def to(self, device) -> Batch:
-        return Batch(*(t.to(device, non_blocking=True) for t in (self.input_ids, self.targets, self.segment_ids)))
+        moved = (t.to(device, non_blocking=True) for t in (self.input_ids, self.targets, self.segment_ids))
+        return Batch(*moved, self.one_document_rows)
+
+    @property
+    def attention_segments(self) -> torch.Tensor | None:
+        """What the model's attention needs: None when each row is one document (its causal kernels, no mask)."""
+        return None if self.one_document_rows else self.segment_ids
 
     @property
     def num_targets(self) -> int:
@@ -109,7 +116,16 @@ def make_batch(tokens_BL: torch.Tensor, loss_mask_BL: torch.Tensor, segment_ids_
     keep = nxt_same_doc & loss_mask_BL[:, 1:].bool()
     targets = torch.full_like(tokens_BL, IGNORE)
     targets[:, :-1] = torch.where(keep, tokens_BL[:, 1:], IGNORE)
-    return Batch(tokens_BL, targets, segment_ids_BL)
+    return Batch(tokens_BL, targets, segment_ids_BL, one_document_rows(segment_ids_BL))
+
+
+def one_document_rows(segment_ids_BL: torch.Tensor) -> bool:
+    """True when every row is one document from its first token, then only padding (id 0) to its end. Causal attention
+    alone then gives every document token the output the document mask would: a token never sees what follows it, and
+    the padding has no targets. So the model may drop the mask (`HybridLM.forward(segment_ids_BL=None)`)."""
+    first = segment_ids_BL[:, :1]
+    real = segment_ids_BL > 0
+    return bool((first > 0).all() and ((segment_ids_BL == first) | ~real).all() and (real[:, 1:] <= real[:, :-1]).all())
 
 
 class PackedSplits:

@@ -9,7 +9,8 @@ Features
   Global layers: full causal, no RoPE (NoPE). A model without local layers ("G") uses RoPE on every layer,
   like EXAONE 4.0 1.2B and HF `Exaone4Attention` (`sliding_window is None` → RoPE everywhere).
 - Packed sequences: `segment_ids` (0 = padding, 1.. = document) mask attention at document boundaries and
-  position ids restart at each document.
+  position ids restart at each document. Without them (`segment_ids_BL=None`: each row is one document, trailing
+  padding allowed) layers whose window covers the row run SDPA's causal kernel with no mask at all (`Causal`).
 - Attention kernels: SDPA with an explicit boolean mask (any device; the CPU path), FlexAttention with a block
   mask on CUDA, which skips blocks outside the window so local layers cost O(L·window), or "varlen": torch's
   Flash Attention varlen kernel (`torch.nn.attention.varlen`, CUDA) over the packed documents (`cu_seqlens`) with
@@ -21,6 +22,7 @@ Features
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from dataclasses import dataclass
@@ -104,11 +106,14 @@ def positions_from_segments(segment_ids_BL: torch.Tensor) -> torch.Tensor:
     return idx - torch.cummax(torch.where(document_starts(segment_ids_BL), idx, 0), dim=1).values
 
 
-def make_mask_mod(segment_ids_BL: torch.Tensor, window: int | None):
-    """FlexAttention mask_mod: causal, same document and (for local layers) inside the window."""
+def make_mask_mod(segment_ids_BL: torch.Tensor | None, window: int | None):
+    """FlexAttention mask_mod: causal, same document (unless `segment_ids_BL` is None: one document per row) and (for
+    local layers) inside the window."""
 
     def mask_mod(b, h, q_idx, kv_idx):
-        ok = (q_idx >= kv_idx) & (segment_ids_BL[b, q_idx] == segment_ids_BL[b, kv_idx])
+        ok = q_idx >= kv_idx
+        if segment_ids_BL is not None:
+            ok = ok & (segment_ids_BL[b, q_idx] == segment_ids_BL[b, kv_idx])
         return ok & (q_idx - kv_idx < window) if window else ok
 
     return mask_mod
@@ -120,6 +125,21 @@ def dense_mask(segment_ids_BL: torch.Tensor, window: int | None) -> torch.Tensor
     ones = torch.ones(L, L, dtype=torch.bool, device=segment_ids_BL.device)
     band = ones.tril() & ~ones.tril(-window) if window else ones.tril()  # kv ≤ q and (q − kv < window)
     return (band & (segment_ids_BL[:, :, None] == segment_ids_BL[:, None, :]))[:, None]
+
+
+@dataclass(frozen=True)
+class Causal:
+    """The mask of a layer whose every query sees its whole prefix (one document per row, no window inside the row):
+    SDPA's causal kernel, no mask tensor. `cudnn_first`: try cuDNN's attention before Flash. On Hopper cuDNN's
+    kernels ran training shapes 1.7–2.3× faster than the Flash backend SDPA picks first (huggingface/transformers
+    #48163, six GPUs measured: Hopper only wins); tritonbench measured 631 vs 329 TFLOP/s on an H100
+    (pytorch/pytorch#142132). A shape cuDNN cannot serve falls back to Flash (a priority, not a restriction)."""
+
+    cudnn_first: bool = False
+
+
+def _cudnn_first(device: torch.device) -> bool:
+    return device.type == "cuda" and torch.cuda.get_device_capability(device)[0] == 9  # Hopper: see `Causal`
 
 
 @functools.cache
@@ -185,25 +205,47 @@ def _flash_varlen(q_THd, k_THd, v_THd, mask: VarlenMask, scale: float) -> torch.
                        **kw)  # fmt: skip
 
 
-def build_masks(segment_ids_BL: torch.Tensor, cfg: ModelConfig, impl: str) -> dict[bool, object]:
-    """One mask per layer kind, built once per forward: {is_local: mask}."""
+def build_masks(segment_ids_BL: torch.Tensor | None, cfg: ModelConfig, impl: str,
+                like_BL: torch.Tensor | None = None) -> dict[bool, object]:
+    """One mask per layer kind, built once per forward: {is_local: mask}. `segment_ids_BL=None` means one document per
+    row (`like_BL` gives the shape and device then): a kind whose window covers the row gets `Causal`, a narrower
+    window its band without document ids (no lookup per pair, and varlen's `cu_seqlens` need no host sync)."""
+    ref = segment_ids_BL if segment_ids_BL is not None else like_BL
+    L = ref.shape[1]
     kinds = {cfg.is_local(i) for i in range(cfg.num_layers)}
+    if segment_ids_BL is None:
+        causal = Causal(cudnn_first=_cudnn_first(ref.device))
+        banded = kinds & {True} if cfg.sliding_window < L else set()  # local layers whose window is inside the row
+        out: dict[bool, object] = {k: causal for k in kinds - banded}
+        if banded:
+            out |= _window_masks(None, cfg, impl, banded, ref)
+        return out
+    return _window_masks(segment_ids_BL, cfg, impl, kinds, ref)
+
+
+def _window_masks(segment_ids_BL: torch.Tensor | None, cfg: ModelConfig, impl: str, kinds: set[bool],
+                  ref: torch.Tensor) -> dict[bool, object]:
+    """`build_masks` for the kinds that need a real mask (documents, or a window inside the row)."""
+    B, L = ref.shape
     window = {True: cfg.sliding_window, False: None}
     if impl == "varlen":
-        cu = varlen_documents(segment_ids_BL)
-        torch._dynamo.maybe_mark_dynamic(cu, 0)  # the document count changes every batch: one graph for all
-        L = segment_ids_BL.shape[1]
+        if segment_ids_BL is None:  # one document per row: the row starts, known without looking at the data
+            cu = torch.arange(0, B * L + 1, L, dtype=torch.int32, device=ref.device)
+        else:
+            cu = varlen_documents(segment_ids_BL)
+            torch._dynamo.maybe_mark_dynamic(cu, 0)  # the document count changes every batch: one graph for all
         # Flash's window (left, right) keeps key j for query i when i − left ≤ j ≤ i + right: (w − 1, 0) is our
         # "i − j < w"; (−1, 0) is plain causal.
         gqa = _varlen_native_gqa()
         return {k: VarlenMask(cu, L, (window[k] - 1, 0) if window[k] else (-1, 0), gqa) for k in kinds}
     if impl == "sdpa":
-        return {k: dense_mask(segment_ids_BL, window[k]) for k in kinds}
+        seg = segment_ids_BL if segment_ids_BL is not None else torch.ones(1, L, dtype=torch.long, device=ref.device)
+        return {k: dense_mask(seg, window[k]) for k in kinds}
     from torch.nn.attention.flex_attention import create_block_mask
 
-    B, L = segment_ids_BL.shape
-    return {k: create_block_mask(make_mask_mod(segment_ids_BL, window[k]), B, None, L, L,
-                                 device=segment_ids_BL.device, _compile=segment_ids_BL.is_cuda) for k in kinds}  # fmt: skip
+    rows = B if segment_ids_BL is not None else None  # None: one mask broadcast over the batch
+    return {k: create_block_mask(make_mask_mod(segment_ids_BL, window[k]), rows, None, L, L, device=ref.device,
+                                 _compile=ref.is_cuda) for k in kinds}  # fmt: skip
 
 
 # ---------------------------------------------------------------- modules
@@ -254,6 +296,14 @@ class Attention(nn.Module):
             q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         q, k = q.to(v.dtype), k.to(v.dtype)  # the norms return fp32 under autocast; kernels want one dtype
         gqa = self.cfg.num_kv_heads != self.cfg.num_heads
+        if isinstance(mask, Causal):  # the whole prefix, one document: SDPA's own causal kernels, whatever `impl`
+            from torch.nn.attention import SDPBackend, sdpa_kernel
+
+            first = [SDPBackend.CUDNN_ATTENTION, SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION,
+                     SDPBackend.MATH]  # fmt: skip
+            with sdpa_kernel(first, set_priority=True) if mask.cudnn_first else contextlib.nullcontext():
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=hd**-0.5, enable_gqa=gqa)
+            return self.o_proj(y.transpose(1, 2).reshape(B, L, -1))
         if impl == "varlen":  # [B, H, L, d] → [B·L, H, d] and back; Inductor folds the transposes into RoPE/norm
             y = varlen_attention(*(t.transpose(1, 2).reshape(B * L, -1, hd) for t in (q, k, v)), mask, hd**-0.5)
             return self.o_proj(y.view(B, L, -1))
@@ -328,13 +378,14 @@ class HybridLM(nn.Module):
                 position_ids_BL: torch.Tensor | None = None, targets_BL: torch.Tensor | None = None,
                 loss_chunk_tokens: int = 4096) -> torch.Tensor:
         """Final hidden states [B, L, D]; with `targets_BL`, the summed chunked cross-entropy instead (computed
-        here so FSDP still holds the unsharded head weight)."""
-        if segment_ids_BL is None:
-            segment_ids_BL = torch.ones_like(input_ids_BL)
+        here so FSDP still holds the unsharded head weight). `segment_ids_BL=None`: each row is one document (the
+        causal kernels, no document mask); padding after it changes no real token's output, since causal attention
+        never looks forward (`train_entry.data.one_document_rows` decides that for a packed batch)."""
         if position_ids_BL is None:
-            position_ids_BL = positions_from_segments(segment_ids_BL)
+            one_doc = torch.ones_like(input_ids_BL) if segment_ids_BL is None else segment_ids_BL
+            position_ids_BL = positions_from_segments(one_doc)
         impl = self.attn_impl(input_ids_BL.device)
-        masks = build_masks(segment_ids_BL, self.cfg, impl)
+        masks = build_masks(segment_ids_BL, self.cfg, impl, like_BL=input_ids_BL)
         x = self.model.embed_tokens(input_ids_BL)
         cos, sin = rope_cos_sin(position_ids_BL, self.cfg.head_dim, self.cfg.rope_theta, x.dtype)
         for i, layer in enumerate(self.model.layers):  # layers may be wrapped from outside (AC, FSDP)

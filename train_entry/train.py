@@ -120,7 +120,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         for b in batches:
             b = b.to(info.device)
             with cache or contextlib.nullcontext(), amp:
-                loss = model(b.input_ids, b.segment_ids, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
+                loss = model(b.input_ids, b.attention_segments, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
             (loss * info.world / max(n_targets, 1)).backward()  # FSDP averages over ranks; undo it: global mean
             loss_sum += loss.detach()  # no host sync per micro-batch
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
@@ -179,7 +179,7 @@ def evaluate(model: HybridLM, splits: PackedSplits, cfg: TrainConfig, info: D.Di
     for b in splits.eval_batches(cfg.micro_batch_size):
         b = b.to(info.device)
         with amp:
-            total += model(b.input_ids, b.segment_ids, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens).item()
+            total += model(b.input_ids, b.attention_segments, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens).item()
         count += b.num_targets
     return total / max(count, 1)
 

@@ -44,7 +44,8 @@ def test_train_bench_smoke_rows(tmp_path, capsys, keep_threads):
     out = tmp_path / "rows.jsonl"
     args = ["--smoke", "--no-write", "--seqs", "64", "--steps", "1", "--warmup", "0", "--jsonl", str(out)]
     assert train_bench.main([*args, "--variants", "hybrid,global,hf"]) == 0
-    assert train_bench.main([*args, "--variants", "hybrid", "--attn", "varlen"]) == 0
+    # with document ids, so the local layers reach the varlen kernel (one-document rows of 64 ≤ window run SDPA's)
+    assert train_bench.main([*args, "--variants", "hybrid", "--attn", "varlen", "--doc-mask"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     ok, varlen = rows[:3], rows[3]
     assert [r["variant"] for r in ok] == ["hybrid", "global", "hf"]
@@ -53,6 +54,7 @@ def test_train_bench_smoke_rows(tmp_path, capsys, keep_threads):
         assert r["micro"] == 512 // 64 and r["tok_s"] > 0, r
         assert abs(r["loss"] - math.log(vocab)) < 0.5, f"{r['variant']}: loss {r['loss']:.2f} vs ln {vocab}"
     assert [r["attn"] for r in ok] == ["auto", "auto", "sdpa"]
+    assert not any(r["doc_mask"] for r in ok) and varlen["doc_mask"]
     assert "tok_s" not in varlen and "NotImplementedError" in varlen["error"], varlen
     printed = capsys.readouterr().out
-    assert "ours hybrid LLLG · varlen" in printed and "NotImplementedError" in printed
+    assert "ours hybrid LLLG · varlen · doc mask" in printed and "NotImplementedError" in printed

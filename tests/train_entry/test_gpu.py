@@ -144,3 +144,44 @@ def test_compiled_checkpointed_layers_match_eager_sdpa(impl):
         want = loss_and_grads(ref, ids, seg, tgt, bf16=False)
         twin = loss_and_grads(ref, ids, seg, tgt, bf16=True) if bf16 else None
         assert_same_model(loss_and_grads(fast, ids, seg, tgt, bf16), want, twin, what=f"at L={L}")
+
+
+@pytest.mark.parametrize("impl", ["flex", "varlen"])
+def test_one_document_rows_without_ids_match_masked_sdpa(impl):
+    """Rows that are one document each (`train_entry.data.one_document_rows`, trailing padding allowed) run without
+    document ids: SDPA's causal kernel on the global layers (cuDNN first on Hopper), a band without ids on the local
+    ones. Compiled + checkpointed under bf16, as close to fp32 masked SDPA as SDPA itself is under bf16."""
+    from train_entry.data import make_batch
+    from train_entry.distributed import apply_activation_checkpointing, apply_compile
+
+    torch.manual_seed(0)
+    ref = HybridLM(cfg(attn_impl="sdpa")).cuda()
+    fast = HybridLM(cfg(attn_impl=impl)).cuda()
+    fast.load_state_dict(ref.state_dict())
+    apply_activation_checkpointing(fast)
+    apply_compile(fast)
+    ids = torch.randint(0, 512, (2, 1024))
+    seg = torch.ones_like(ids)
+    seg[0, 900:] = 0
+    b = make_batch(ids, torch.ones_like(ids, dtype=torch.bool), seg).to("cuda")
+    assert b.attention_segments is None
+    want = loss_and_grads(ref, b.input_ids, b.segment_ids, b.targets, bf16=False)
+    twin = loss_and_grads(ref, b.input_ids, b.segment_ids, b.targets, bf16=True)
+    assert_same_model(loss_and_grads(fast, b.input_ids, None, b.targets, bf16=True), want, twin, what=impl)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.get_device_capability()[0] != 9, reason="Hopper only")
+def test_hopper_runs_cudnn_attention_for_one_document_rows():
+    """`Causal(cudnn_first=True)` must really reach cuDNN's kernel with our GQA shapes (32/8 heads in the bench); if
+    cuDNN refused them SDPA would quietly fall back to Flash and the speed-up would be lost."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model = HybridLM(cfg(layer_pattern="G", num_heads=8, num_kv_heads=2, head_dim=64)).cuda()
+    ids = torch.randint(0, 512, (1, 2048), device="cuda")
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        with torch.autocast("cuda", torch.bfloat16):
+            model(ids, targets_BL=torch.roll(ids, -1, 1)).backward()
+        torch.cuda.synchronize()
+    names = {e.name for e in prof.events() if e.device_type.name == "CUDA"}
+    attn = sorted(n for n in names if "cudnn" in n.lower() or "flash" in n.lower() or "fmha" in n.lower())
+    assert any("cudnn" in n.lower() for n in attn), f"no cuDNN attention kernel ran; attention kernels: {attn}"

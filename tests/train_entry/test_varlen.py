@@ -132,6 +132,33 @@ def test_varlen_path_matches_sdpa_in_loss_and_gradients(monkeypatch, native_gqa)
     assert _checked.windows == {(11, 0), (-1, 0)}, "local layers get (window − 1, 0), the global layer (−1, 0)"
 
 
+def test_one_document_rows_need_no_host_sync(monkeypatch):
+    """Without document ids the row starts are `cu_seqlens` (no look at the data); only local layers whose window is
+    inside the row reach the kernel, and the result is the SDPA path's."""
+    monkeypatch.setattr(M, "_flash_varlen", _checked(flash_varlen_reference))
+    monkeypatch.setattr(M, "_varlen_native_gqa", lambda: True)
+
+    def no_sync(seg):
+        raise AssertionError("varlen_documents (a host sync) ran for rows known to be one document each")
+
+    monkeypatch.setattr(M, "varlen_documents", no_sync)
+    torch.manual_seed(0)
+    ref = HybridLM(tiny(attn_impl="sdpa"))
+    var = HybridLM(tiny(attn_impl="varlen"))
+    var.load_state_dict(ref.state_dict())
+    ids = torch.randint(0, 300, (2, 48))
+    tgt = torch.roll(ids, -1, 1)
+    losses = []
+    for m in (ref, var):
+        losses.append(m(ids, targets_BL=tgt) / tgt.numel())
+        losses[-1].backward()
+    torch.testing.assert_close(losses[1], losses[0], rtol=1e-5, atol=1e-5)
+    for (name, a), b in zip(ref.named_parameters(), var.parameters()):
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-6, msg=name)
+    assert _checked.windows == {(11, 0)}, "the global layer runs SDPA's causal kernel, not varlen"
+    assert _checked.cu == [0, 48, 96]
+
+
 def test_a_wrong_window_convention_would_be_caught(monkeypatch):
     """The parity above is not vacuous: the same kernel told `window` instead of `window − 1` gives another loss."""
     shifted = lambda q, k, v, m, s: flash_varlen_reference(q, k, v, VarlenMask(
@@ -156,16 +183,18 @@ def test_varlen_without_a_window_capable_torch_says_what_to_use(monkeypatch):
     assert "window_size" not in inspect.signature(varlen.varlen_attn).parameters
     try:
         with pytest.raises(RuntimeError, match=r"torch >= 2\.10.*use attn_impl='flex'"):
-            HybridLM(tiny(attn_impl="varlen"))(torch.randint(0, 300, (1, 8)))
+            ids = torch.randint(0, 300, (1, 8))  # with document ids: a row this short without them is all `Causal`
+            HybridLM(tiny(attn_impl="varlen"))(ids, torch.ones_like(ids))
     finally:
         M._varlen_native_gqa.cache_clear()
 
 
 def _checked(kernel):
-    """Record each call's window and pass it on."""
+    """Record each call's window (and the last `cu_seqlens`) and pass it on."""
 
     def run(q, k, v, mask, scale):
         _checked.windows.add(mask.window)
+        _checked.cu = mask.cu_seqlens.tolist()
         return kernel(q, k, v, mask, scale)
 
     _checked.windows = set()

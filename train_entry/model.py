@@ -139,7 +139,10 @@ class Causal:
 
 
 def _cudnn_first(device: torch.device) -> bool:
-    return device.type == "cuda" and torch.cuda.get_device_capability(device)[0] == 9  # Hopper: see `Causal`
+    """Hopper (see `Causal`), unless cuDNN attention was switched off (`torch.backends.cuda.enable_cudnn_sdp(False)`)."""
+    if device.type != "cuda" or not torch.backends.cuda.cudnn_sdp_enabled():
+        return False
+    return torch.cuda.get_device_capability(device)[0] == 9
 
 
 @functools.cache

@@ -122,6 +122,8 @@ def test_cudnn_goes_first_on_hopper_only(monkeypatch, capability, first):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     assert M._cudnn_first(torch.device("cuda")) is first
     assert M._cudnn_first(torch.device("cpu")) is False
+    monkeypatch.setattr(torch.backends.cuda, "cudnn_sdp_enabled", lambda: False)  # a user's global switch wins
+    assert M._cudnn_first(torch.device("cuda")) is False
 
 
 def test_cudnn_first_sets_sdpa_priority_and_changes_no_number(monkeypatch):

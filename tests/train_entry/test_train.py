@@ -144,3 +144,30 @@ def test_bf16_weight_cache_trains_the_same_numbers(gsm8k_packed, tmp_path, monke
         assert torch.equal(runs[True][1][name], w), f"{name} differs after 4 steps"
     with pytest.raises(ValueError, match="bf16_weight_cache: needs bf16 autocast in one process"):
         train(cfg(gsm8k_packed, tmp_path / "fp32", bf16_weight_cache=True, max_steps=1, dtype="fp32"), log=lambda *_: None)
+
+
+def test_one_document_batches_train_like_the_masked_path(gsm8k_packed, tmp_path, monkeypatch):
+    """The embedded GSM8K rows are one (cut) document each, so the trainer passes no segment ids and the model runs
+    its causal kernels; forcing the document mask gives the same losses and the same weights."""
+    import train_entry.data as data
+    from train_entry.model import HybridLM
+
+    seen: list[bool] = []
+    forward = HybridLM.forward
+
+    def recording(self, ids, seg=None, *a, **kw):
+        seen.append(seg is None)
+        return forward(self, ids, seg, *a, **kw)
+
+    monkeypatch.setattr(HybridLM, "forward", recording)
+    kw = {"max_steps": 4, "eval_every": 0, "ckpt_every": 4}
+    runs = {"causal": train(cfg(gsm8k_packed, tmp_path / "causal", **kw), log=lambda *_: None)}
+    assert seen and all(seen), "the one-document path was not taken"
+    monkeypatch.setattr(data, "one_document_rows", lambda seg: False)
+    seen.clear()
+    runs["masked"] = train(cfg(gsm8k_packed, tmp_path / "masked", **kw), log=lambda *_: None)
+    assert seen and not any(seen)
+    assert losses(tmp_path / "causal") == pytest.approx(losses(tmp_path / "masked"), rel=1e-5)
+    a, b = (torch.load(f"{r.checkpoint_dir}/model.pt", weights_only=True) for r in runs.values())
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-6, msg=k)

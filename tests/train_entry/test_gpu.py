@@ -120,11 +120,9 @@ def test_bf16_step_with_activation_checkpointing():
     assert torch.isfinite(loss) and loss.item() < first
 
 
-@pytest.mark.parametrize("impl", ["flex", "varlen"])
-def test_compiled_checkpointed_layers_match_eager_sdpa(impl):
-    """The benchmark's and trainer's fast path (torch.compile per layer + activation checkpointing + FlexAttention
-    or Flash varlen with packed documents) gives the loss and gradients of the plain SDPA model, at two lengths and
-    two document counts (the second one recompiles with dynamic shapes)."""
+def sdpa_and_compiled(impl: str) -> tuple[HybridLM, HybridLM]:
+    """An eager SDPA model and its twin with `impl`, compiled per layer with activation checkpointing (training's
+    fast path), same weights."""
     from train_entry.distributed import apply_activation_checkpointing, apply_compile
 
     torch.manual_seed(0)
@@ -133,6 +131,15 @@ def test_compiled_checkpointed_layers_match_eager_sdpa(impl):
     fast.load_state_dict(ref.state_dict())
     apply_activation_checkpointing(fast)
     apply_compile(fast)
+    return ref, fast
+
+
+@pytest.mark.parametrize("impl", ["flex", "varlen"])
+def test_compiled_checkpointed_layers_match_eager_sdpa(impl):
+    """The benchmark's and trainer's fast path (torch.compile per layer + activation checkpointing + FlexAttention
+    or Flash varlen with packed documents) gives the loss and gradients of the plain SDPA model, at two lengths and
+    two document counts (the second one recompiles with dynamic shapes)."""
+    ref, fast = sdpa_and_compiled(impl)
     for L in (1024, 1536):
         ids = torch.randint(0, 512, (1, L), device="cuda")
         seg = torch.ones_like(ids)
@@ -152,14 +159,8 @@ def test_one_document_rows_without_ids_match_masked_sdpa(impl):
     document ids: SDPA's causal kernel on the global layers (cuDNN first on Hopper), a band without ids on the local
     ones. Compiled + checkpointed under bf16, as close to fp32 masked SDPA as SDPA itself is under bf16."""
     from train_entry.data import make_batch
-    from train_entry.distributed import apply_activation_checkpointing, apply_compile
 
-    torch.manual_seed(0)
-    ref = HybridLM(cfg(attn_impl="sdpa")).cuda()
-    fast = HybridLM(cfg(attn_impl=impl)).cuda()
-    fast.load_state_dict(ref.state_dict())
-    apply_activation_checkpointing(fast)
-    apply_compile(fast)
+    ref, fast = sdpa_and_compiled(impl)
     ids = torch.randint(0, 512, (2, 1024))
     seg = torch.ones_like(ids)
     seg[0, 900:] = 0

@@ -149,7 +149,7 @@ def test_bf16_weight_cache_trains_the_same_numbers(gsm8k_packed, tmp_path, monke
 def test_one_document_batches_train_like_the_masked_path(gsm8k_packed, tmp_path, monkeypatch):
     """The embedded GSM8K rows are one (cut) document each, so the trainer passes no segment ids and the model runs
     its causal kernels; forcing the document mask gives the same losses and the same weights."""
-    import train_entry.data as data
+    from train_entry import data
     from train_entry.model import HybridLM
 
     seen: list[bool] = []

@@ -111,16 +111,17 @@ def test_document_starts_cover_rows_segments_and_padding():
     assert varlen_documents(seg).dtype == torch.int32
 
 
-@pytest.mark.parametrize("native_gqa", [True, False])
-def test_varlen_path_matches_sdpa_in_loss_and_gradients(monkeypatch, native_gqa):
-    monkeypatch.setattr(M, "_flash_varlen", _checked(flash_varlen_reference))
-    monkeypatch.setattr(M, "_varlen_native_gqa", lambda: native_gqa)
+def sdpa_and_varlen() -> tuple[HybridLM, HybridLM]:
     torch.manual_seed(0)
     ref = HybridLM(tiny(attn_impl="sdpa"))
     var = HybridLM(tiny(attn_impl="varlen"))
     var.load_state_dict(ref.state_dict())
-    ids = torch.randint(0, 300, (2, 48))
-    seg = torch.tensor([[1] * 30 + [2] * 14 + [0] * 4, [3] * 48])  # documents longer than the window (12)
+    return ref, var
+
+
+def assert_varlen_equals_sdpa(ids, seg) -> None:
+    """The varlen model and its SDPA twin give the same mean loss and every gradient on (ids, seg)."""
+    ref, var = sdpa_and_varlen()
     tgt = torch.roll(ids, -1, 1)
     losses = []
     for m in (ref, var):
@@ -129,6 +130,14 @@ def test_varlen_path_matches_sdpa_in_loss_and_gradients(monkeypatch, native_gqa)
     torch.testing.assert_close(losses[1], losses[0], rtol=1e-5, atol=1e-5)
     for (name, a), b in zip(ref.named_parameters(), var.parameters()):
         torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("native_gqa", [True, False])
+def test_varlen_path_matches_sdpa_in_loss_and_gradients(monkeypatch, native_gqa):
+    monkeypatch.setattr(M, "_flash_varlen", _checked(flash_varlen_reference))
+    monkeypatch.setattr(M, "_varlen_native_gqa", lambda: native_gqa)
+    seg = torch.tensor([[1] * 30 + [2] * 14 + [0] * 4, [3] * 48])  # documents longer than the window (12)
+    assert_varlen_equals_sdpa(torch.randint(0, 300, (2, 48)), seg)
     assert _checked.windows == {(11, 0), (-1, 0)}, "local layers get (window − 1, 0), the global layer (−1, 0)"
 
 
@@ -142,19 +151,7 @@ def test_one_document_rows_need_no_host_sync(monkeypatch):
         raise AssertionError("varlen_documents (a host sync) ran for rows known to be one document each")
 
     monkeypatch.setattr(M, "varlen_documents", no_sync)
-    torch.manual_seed(0)
-    ref = HybridLM(tiny(attn_impl="sdpa"))
-    var = HybridLM(tiny(attn_impl="varlen"))
-    var.load_state_dict(ref.state_dict())
-    ids = torch.randint(0, 300, (2, 48))
-    tgt = torch.roll(ids, -1, 1)
-    losses = []
-    for m in (ref, var):
-        losses.append(m(ids, targets_BL=tgt) / tgt.numel())
-        losses[-1].backward()
-    torch.testing.assert_close(losses[1], losses[0], rtol=1e-5, atol=1e-5)
-    for (name, a), b in zip(ref.named_parameters(), var.parameters()):
-        torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-6, msg=name)
+    assert_varlen_equals_sdpa(torch.randint(0, 300, (2, 48)), None)
     assert _checked.windows == {(11, 0)}, "the global layer runs SDPA's causal kernel, not varlen"
     assert _checked.cu == [0, 48, 96]
 
@@ -164,10 +161,7 @@ def test_a_wrong_window_convention_would_be_caught(monkeypatch):
     shifted = lambda q, k, v, m, s: flash_varlen_reference(q, k, v, VarlenMask(
         m.cu_seqlens, m.max_len, (m.window[0] + 1 if m.window[0] >= 0 else -1, 0), m.native_gqa), s)  # fmt: skip
     monkeypatch.setattr(M, "_flash_varlen", shifted)
-    torch.manual_seed(0)
-    ref = HybridLM(tiny(attn_impl="sdpa"))
-    var = HybridLM(tiny(attn_impl="varlen"))
-    var.load_state_dict(ref.state_dict())
+    ref, var = sdpa_and_varlen()
     ids = torch.randint(0, 300, (1, 40))
     with torch.no_grad():
         assert not torch.allclose(var(ids), ref(ids), atol=1e-4)

@@ -171,3 +171,22 @@ def test_one_document_batches_train_like_the_masked_path(gsm8k_packed, tmp_path,
     a, b = (torch.load(f"{r.checkpoint_dir}/model.pt", weights_only=True) for r in runs.values())
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
+def test_packed_rows_keep_their_document_mask(tmp_path, examples, monkeypatch):
+    """Rows of 512 tokens hold several GSM8K conversations each: the trainer passes their segment ids."""
+    from tests.train_entry.packed import gsm8k_chats, write_packed
+    from train_entry.model import HybridLM
+
+    packed = write_packed(tmp_path / "packed512", gsm8k_chats(examples, 60), seq_len=512)
+    seen: list[bool] = []
+    forward = HybridLM.forward
+
+    def recording(self, ids, seg=None, *a, **kw):
+        seen.append(seg is not None and bool((seg[:, 1:] != seg[:, :-1]).any()))  # ids given, with a boundary
+        return forward(self, ids, seg, *a, **kw)
+
+    monkeypatch.setattr(HybridLM, "forward", recording)
+    train(cfg(packed, tmp_path / "run", max_steps=2, micro_batch_size=2, eval_every=0, ckpt_every=2),
+          log=lambda *_: None)  # fmt: skip
+    assert len(seen) >= 2 and all(seen), seen  # two steps (and the final eval)

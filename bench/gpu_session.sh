@@ -9,6 +9,7 @@
 #   goal    train_bench at 4K: ours hybrid and HF (micro-batch 1), then hybrid with micro-batch 2 and --profile;
 #           one document per row, so ours run SDPA's causal kernel (cuDNN first on Hopper), as the trainer does
 #   docmask the 4K hybrid row with --doc-mask (FlexAttention's document mask: how sessions 1–4 measured), to compare
+#   flash   the 4K hybrid row with --no-cudnn (SDPA's Flash for the causal layers), to weigh cuDNN's part
 #   b4      the 4K hybrid row with micro-batch 4 (larger matmuls, a quarter of the accumulation passes; ~90 GiB
 #           estimated from the 38 GiB of micro-batch 1: H200 only)
 #   cache   train_bench at 4K: hybrid with --bf16-cache (bf16 weight copies once per optimizer step)
@@ -74,6 +75,8 @@ for stage in "${@:-goal docmask tests attn cache}"; do
         ;;
       docmask) run docmask 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --doc-mask --no-write \
         --jsonl "$rows" ;;
+      flash) run flash 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --no-cudnn --no-write \
+        --jsonl "$rows" ;;
       b4) run b4 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --batch 4 --no-write --jsonl "$rows" ;;
       cache) run cache 180 $PY bench/train_bench.py --seqs 4096 --variants hybrid --bf16-cache --no-write \
         --jsonl "$rows" ;;
@@ -85,13 +88,13 @@ for stage in "${@:-goal docmask tests attn cache}"; do
         run full 590 $PY bench/train_bench.py --budget-s $(($(left) - 120)) --jsonl "$rows"
         cp bench/RESULTS.md "$OUT/RESULTS.md"
         ;;
-      *) echo "unknown stage $s (goal docmask b4 cache tests attn varlen full)" | tee -a "$OUT/summary.txt" ;;
+      *) echo "unknown stage $s (goal docmask flash b4 cache tests attn varlen full)" | tee -a "$OUT/summary.txt" ;;
     esac
   done
 done
 
 # The reply carries only the output's last 12,000 characters: the short tables last.
-for f in "$OUT"/goal_b1.log "$OUT"/goal_b2.log "$OUT"/docmask.log "$OUT"/b4.log "$OUT"/cache.log "$OUT"/varlen.log "$OUT"/full.log; do
+for f in "$OUT"/goal_b1.log "$OUT"/goal_b2.log "$OUT"/docmask.log "$OUT"/flash.log "$OUT"/b4.log "$OUT"/cache.log "$OUT"/varlen.log "$OUT"/full.log; do
   [[ -f $f ]] && { echo "--- $(basename "$f")"; grep -E '^(profile|\| (model|ours|HF))' "$f"; }
 done
 [[ -f $OUT/tests.log ]] && { echo "--- tests"; tail -5 "$OUT/tests.log"; }

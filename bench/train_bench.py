@@ -108,7 +108,7 @@ def planned_row(variant: str, seq: int, args) -> dict:
     ours = variant != "hf"
     return {"variant": variant, "seq": seq, "ac": seq >= args.ac_from, "batch": args.batch, "micro": micro,
             "attn": args.attn if ours else "sdpa", "cache": args.bf16_cache and ours,
-            "doc_mask": args.doc_mask and ours}  # fmt: skip
+            "doc_mask": args.doc_mask and ours, "no_cudnn": args.no_cudnn}  # fmt: skip
 
 
 def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device) -> dict:
@@ -221,6 +221,7 @@ def report(rows: list[dict], cfg: ModelConfig, device: torch.device) -> str:
         name = NAMES[r["variant"]] + (f" · {r['attn']}" if r["variant"] != "hf" and r["attn"] != "auto" else "")
         name += " · bf16 cache" if r.get("cache") else ""
         name += " · doc mask" if r.get("doc_mask") else ""
+        name += " · no cuDNN" if r.get("no_cudnn") else ""
         out.append([name, f"{seq:,}", f"{r['micro']} × {r['batch']} × {seq:,}", "yes" if r["ac"] else "no",
                     f"{r['tok_s']:,.0f}" if ok else r["error"], mfu,
                     f"{r['mem_gb']:.1f}" if ok and r.get("mem_gb") is not None else "-",
@@ -251,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="ours: bf16 weight copies once per optimizer step (train_entry.weight_cache; CUDA)")
     p.add_argument("--doc-mask", action="store_true",
                    help="ours: pass all-ones document ids (the document-mask kernels) instead of none (causal kernels)")
+    p.add_argument("--no-cudnn", action="store_true",
+                   help="torch.backends.cuda.enable_cudnn_sdp(False): ours' causal layers run Flash, not cuDNN first")
     p.add_argument("--budget-s", type=float, default=float("inf"), help="start no row after this many seconds")
     p.add_argument("--jsonl", type=Path, help="append each row here as it finishes")
     p.add_argument("--profile", action="store_true", help="after each row, print where one step's time goes")
@@ -259,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     cuda = torch.cuda.is_available() and not args.smoke
     device = torch.device("cuda" if cuda else "cpu")
+    if args.no_cudnn:
+        torch.backends.cuda.enable_cudnn_sdp(False)  # train_entry.model._cudnn_first respects it (HF's sdpa too)
     if not cuda and not args.smoke:
         print("no CUDA device: running the CPU smoke mode (tiny shape); bench/RESULTS.md keeps the GPU table")
         args.smoke = True

@@ -58,3 +58,16 @@ def test_train_bench_smoke_rows(tmp_path, capsys, keep_threads):
     assert "tok_s" not in varlen and "NotImplementedError" in varlen["error"], varlen
     printed = capsys.readouterr().out
     assert "ours hybrid LLLG · varlen · doc mask" in printed and "NotImplementedError" in printed
+
+
+def test_train_bench_no_cudnn_switches_cudnn_attention_off(tmp_path, capsys, keep_threads, monkeypatch):
+    """`--no-cudnn` turns cuDNN attention off for the whole run (the model's `Causal` then leaves SDPA's order alone)
+    and the row says so."""
+    calls: list[bool] = []
+    monkeypatch.setattr(torch.backends.cuda, "enable_cudnn_sdp", calls.append)  # no global change in this process
+    args = ["--smoke", "--no-write", "--seqs", "64", "--steps", "1", "--warmup", "0", "--variants", "hybrid"]
+    assert train_bench.main([*args, "--no-cudnn", "--jsonl", str(tmp_path / "rows.jsonl")]) == 0
+    assert calls == [False]
+    row = json.loads((tmp_path / "rows.jsonl").read_text())
+    assert row["no_cudnn"] and "tok_s" in row
+    assert "ours hybrid LLLG · no cuDNN" in capsys.readouterr().out

@@ -2,7 +2,7 @@
 # One prepared call on a lent GPU for the trainer (issue #9): a task gets 15 minutes of device time in all, so the
 # stages run in the order given, each capped by what is left of BUDGET_S, and every log lands in $OUT at once.
 #
-#   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh goal docmask tests attn cache  # the default stages
+#   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh goal docmask flash tests attn cache  # the default
 #   OUT=/tmp/out BUDGET_S=540 bash bench/gpu_session.sh full                        # the whole train_bench table
 #
 # Stages
@@ -65,7 +65,7 @@ PYEOF
 } >"$OUT/summary.txt" 2>&1
 
 rows="$OUT/rows.jsonl"
-for stage in "${@:-goal docmask tests attn cache}"; do
+for stage in "${@:-goal docmask flash tests attn cache}"; do
   for s in $stage; do
     case $s in
       goal)

@@ -155,7 +155,7 @@ def train_edu_classifier(out: str | Path = DEFAULT_MODEL, root: Path | None = No
     tmp.replace(out)
     metrics = evaluate(load_edu_model(str(out)), heldout)
     metrics.update(train=len(train), data_root=str(root), params=TRAIN_PARAMS, quantized=quantize)
-    from datamill.store import atomic_write_text
+    from datamill.atomic import atomic_write_text
 
     atomic_write_text(out.with_name(out.name + ".json"), json.dumps(metrics, indent=1, default=str))
     return metrics

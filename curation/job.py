@@ -17,9 +17,10 @@ from curation.config import CurateConfig, resolve_input
 from curation.executors import make_executor
 from curation.pipeline import RunPaths, filter_stage, gather_stage, minhash_stages, write_stage
 from curation.sink import REJECTED_SUFFIX
+from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.readers import Quarantine
-from datamill.store import Store, atomic_write_text, config_hash
+from datamill.store import Store, config_hash
 
 EXECUTION_FIELDS = {"executor", "tasks", "workers", "slurm", "work_dir"}  # do not change the output → not in the run id
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datamill.store import atomic_write_text
+from datamill.atomic import atomic_write_text
 
 
 @dataclass

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from datamill import catalog
+from datamill.atomic import atomic_write_bytes
 from schemas import PreferencePair, SFTSample, WebDocument
 from schemas.records import Record, records_to_arrow
 
@@ -119,7 +120,7 @@ class Store:
             d.mkdir(parents=True, exist_ok=True)
             for stale in d.glob("*.tmp-*"):  # leftovers of a killed writer; never registered
                 stale.unlink(missing_ok=True)
-            _atomic_write_bytes(d / "_run.json", json.dumps(meta, sort_keys=True, default=str, indent=1).encode())
+            atomic_write_bytes(d / "_run.json", json.dumps(meta, sort_keys=True, default=str, indent=1).encode())
         except OSError as e:
             raise explain_os_error(f"run directory {d}", e) from e
         with self.connect() as con:
@@ -208,22 +209,6 @@ def _fsync_dir(d: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write a report/manifest atomically (temp name + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(path, text.encode())
 
 
 def now_iso() -> str:

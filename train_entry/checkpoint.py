@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from datamill.store import atomic_write_text
+from datamill.atomic import atomic_write_text
 
 
 @dataclass

@@ -231,7 +231,7 @@ def _truncate_log(path: Path, step: int) -> None:
     """Drop log lines past the checkpoint we resume from (steps a killed run did after its last checkpoint)."""
     if not path.exists():
         return
-    from datamill.store import atomic_write_text
+    from datamill.atomic import atomic_write_text
 
     keep = []
     for ln in path.read_text().splitlines():

@@ -12,10 +12,11 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from datamill.atomic import atomic_write_text
 from datamill.export.chat import dataset_card
 from datamill.export.packed import read_packed, write_packed
 from datamill.export.spill import Spill
-from datamill.store import WRITE_ERRNOS, Store, atomic_write_text, explain_os_error
+from datamill.store import WRITE_ERRNOS, Store, explain_os_error
 from datamill.tokens import DEFAULT_TOKENIZER, load_tokenizer
 
 __all__ = ["ExportReport", "export", "read_packed"]

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.mixing.manifest import (
     MANIFEST_VERSION,
@@ -26,7 +27,7 @@ from datamill.mixing.manifest import (
     summarize,
 )
 from datamill.mixing.mixer import build
-from datamill.store import Store, atomic_write_text, now_iso
+from datamill.store import Store, now_iso
 from schemas.mixture import MixtureSpec
 
 __all__ = ["MixResult", "MixShortfall", "build_manifest", "load_manifest", "load_spec", "run_mix"]

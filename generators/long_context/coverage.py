@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from datamill.store import atomic_write_text
+from datamill.atomic import atomic_write_text
 
 
 def compute_coverage(metadatas: list[tuple[str, dict]], lengths: list[str], depth_buckets: list[str],

@@ -7,8 +7,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from datamill.atomic import atomic_write_text
 from datamill.readers import iter_jsonl_errors
-from datamill.store import atomic_write_text
 from generators.long_context.config import NiahConfig, length_bucket
 from generators.long_context.generator import LongContextGenerator, Spec
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.jobs import JobReport, run_sharded
-from datamill.store import Store, atomic_write_text
+from datamill.store import Store
 from generators.engine.base import SamplingParams, prompt_id
 from generators.engine.factory import make_engine
 from generators.reasoning.checks import Response, ResponseChecker

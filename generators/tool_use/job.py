@@ -15,10 +15,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.demo_data import EXAMPLES, shared_data
 from datamill.jobs import JobReport, run_sharded
-from datamill.store import Store, atomic_write_text
+from datamill.store import Store
 from datamill.tokens import count_chat_tokens
 from generators.engine.base import SamplingParams
 from generators.engine.factory import make_engine

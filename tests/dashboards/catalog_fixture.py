@@ -13,7 +13,8 @@ from pathlib import Path
 
 import lxml.html
 
-from datamill.store import Store, atomic_write_text
+from datamill.atomic import atomic_write_text
+from datamill.store import Store
 from schemas import Message, SFTSample, ToolCall, WebDocument
 from schemas.sft import Lineage, Verdict
 

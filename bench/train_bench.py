@@ -15,10 +15,10 @@ Rows: ours hybrid (LLLG, window 4096, FlexAttention on CUDA; `--attn varlen`: to
 all-global (same shape, pattern G), HF Exaone4ForCausalLM with sdpa and its own loss (full logits). bf16 autocast
 over fp32 weights for all three on CUDA; activation checkpointing (both models) from 16K on. MFU = model
 FLOPs/token (train_entry.model.flops_per_token: 6·N + causal/windowed attention) × tokens/s ÷ the GPU's dense bf16
-peak. A variant that runs
-out of memory says so in its row. On GPU, rows run in priority order (the goals' rows first) and no row starts
-after `--budget-s` seconds; `--jsonl` appends each row as it finishes, so a run cut short keeps what it measured.
-`--profile` prints where one step's device time goes (matmul, attention, compiled and eager elementwise, AdamW).
+peak. A variant that runs out of memory says so in its row. On GPU, rows run in priority order (the goals' rows
+first) and no row starts after `--budget-s` seconds; `--jsonl` appends each row as it finishes, so a run cut short
+keeps what it measured. `--profile` prints where one step's device time goes (matmul, attention, compiled and
+eager elementwise, AdamW).
 """
 
 from __future__ import annotations

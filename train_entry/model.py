@@ -384,9 +384,10 @@ class HybridLM(nn.Module):
         here so FSDP still holds the unsharded head weight). `segment_ids_BL=None`: each row is one document (the
         causal kernels, no document mask); padding after it changes no real token's output, since causal attention
         never looks forward (`train_entry.data.one_document_rows` decides that for a packed batch)."""
-        if position_ids_BL is None:
-            one_doc = torch.ones_like(input_ids_BL) if segment_ids_BL is None else segment_ids_BL
-            position_ids_BL = positions_from_segments(one_doc)
+        if position_ids_BL is None and segment_ids_BL is None:
+            position_ids_BL = torch.arange(input_ids_BL.shape[1], device=input_ids_BL.device).expand_as(input_ids_BL)
+        elif position_ids_BL is None:
+            position_ids_BL = positions_from_segments(segment_ids_BL)
         impl = self.attn_impl(input_ids_BL.device)
         masks = build_masks(segment_ids_BL, self.cfg, impl, like_BL=input_ids_BL)
         x = self.model.embed_tokens(input_ids_BL)

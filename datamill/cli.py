@@ -10,9 +10,10 @@ import pkgutil
 import sys
 
 from datamill import commands
+from datamill.errors import DatamillError
 
 # Errors that mean "bad input or environment": one line on stderr, exit 2, no traceback.
-CLEAN_ERRORS: tuple[type[BaseException], ...] = (FileNotFoundError, ValueError, PermissionError, OSError, KeyError)
+CLEAN_ERRORS: tuple[type[BaseException], ...] = (DatamillError, FileNotFoundError, ValueError, PermissionError, OSError, KeyError)
 
 
 def build_parser() -> argparse.ArgumentParser:

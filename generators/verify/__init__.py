@@ -3,12 +3,13 @@
 from generators.verify.code_verifier import CodeVerifier
 from generators.verify.logic_verifier import LogicVerifier
 from generators.verify.math_verifier import MathVerifier, check_math
-from generators.verify.sandbox import SandboxLimits, SandboxResult, run_python
+from generators.verify.sandbox import SandboxError, SandboxLimits, SandboxResult, run_python
 
 __all__ = [
     "CodeVerifier",
     "LogicVerifier",
     "MathVerifier",
+    "SandboxError",
     "SandboxLimits",
     "SandboxResult",
     "check_math",

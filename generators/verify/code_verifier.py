@@ -7,7 +7,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from generators.verify.response import last_code_block
-from generators.verify.sandbox import DEFAULT_LIMITS, SandboxLimits, SandboxResult, run_python
+from generators.verify.sandbox import DEFAULT_LIMITS, SandboxLimits, SandboxResult, run_python, self_test
 from schemas import Verdict
 
 NAME = "code_sandbox"
@@ -21,8 +21,6 @@ def build_program(code: str, tests: list[str], nonce: str) -> str:
 
 
 def classify(result: SandboxResult, nonce: str) -> tuple[bool, str]:
-    if result.status == "sandbox_error":
-        return False, "sandbox_error"
     if result.status in ("timeout", "output_limit"):
         return False, result.status
     if result.status == "ok" and nonce in result.stdout:
@@ -67,6 +65,7 @@ class CodeVerifier:
             return Verdict(verifier=NAME, passed=False, reason="syntax_error", details={"error": str(e)})
         if not tests:
             return Verdict(verifier=NAME, passed=False, reason="no_tests")
+        self_test(self.limits)  # raises SandboxError (the job stops) instead of failing every sample
         nonce = "DATAMILL_TESTS_DONE_" + secrets.token_hex(8)
         res = run_python(build_program(code, tests, nonce), self.limits)
         ok, reason = classify(res, nonce)

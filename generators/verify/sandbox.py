@@ -19,8 +19,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from datamill.errors import DatamillError
+
 INIT = str(Path(__file__).with_name("sandbox_init.py"))
-REPO = str(Path(__file__).resolve().parents[2])  # hidden inside the sandbox wherever the checkout lives
+
+
+class SandboxError(DatamillError, RuntimeError):
+    """The sandbox itself could not run a program (our machinery, not the program): never a sample's verdict.
+    Jobs stop on it, leaving the part undone, so a re-run from a working setup redoes it."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class SandboxLimits:
 
 @dataclass
 class SandboxResult:
-    status: str  # "ok" | "error" | "timeout" | "output_limit" | "killed" | "sandbox_error"
+    status: str  # "ok" | "error" | "timeout" | "output_limit" | "killed"
     returncode: int | None
     stdout: str
     stderr: str
@@ -57,36 +63,83 @@ DEFAULT_LIMITS = SandboxLimits()
 
 
 def run_python(source: str, limits: SandboxLimits = DEFAULT_LIMITS) -> SandboxResult:
-    """Run `source` as a program; never raises for anything the program does."""
+    """Run `source` as a program; never raises for anything the program does. Raises SandboxError when the
+    sandbox could not be built (reported by the launcher on its own pipe, which the program cannot write)."""
     tmp = tempfile.mkdtemp(prefix="datamill-sbx-")
+    status_r, status_w = os.pipe()
     try:
         prog = os.path.join(tmp, "program.py")
         Path(prog).write_text(source, encoding="utf-8")
         cfg = {
             "program": prog,
+            "status_fd": status_w,
             "cpu_s": limits.cpu_s,
             "mem_mb": limits.mem_mb,
             "fsize_mb": limits.fsize_mb,
             "nproc": limits.nproc,
             "nofile": limits.nofile,
             "isolate": limits.isolate,
-            "hide": [REPO, sys.prefix],
         }
         os.chmod(tmp, 0o755)  # rlimits-only fallback runs in this dir as the same user
-        return _watch(
-            subprocess.Popen(
+        try:
+            proc = subprocess.Popen(
                 [_base_python(), "-I", "-S", INIT, json.dumps(cfg)],
                 cwd=tmp,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                pass_fds=(status_w,),
                 env={},
-            ),
-            limits,
-        )
+            )
+        except OSError as e:
+            raise SandboxError(f"sandbox: cannot start the launcher {_base_python()}: {e}") from e
+        os.close(status_w)
+        status_w = -1
+        result = _watch(proc, limits)
+        notes = _read_all(status_r).splitlines()
+        errors = [n[len("ERROR ") :] for n in notes if n.startswith("ERROR ")]
+        if errors:
+            raise SandboxError(f"sandbox could not be built: {errors[0]}")
+        result.isolation = "rlimits_only" if any(n.startswith("NOTE ") for n in notes) else "namespaces"
+        return result
     finally:
+        for fd in (status_r, status_w):
+            if fd >= 0:
+                os.close(fd)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_all(fd: int) -> str:
+    os.set_blocking(fd, False)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:  # a process of the sandbox still holds the write end: what is there is all
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out.decode("utf-8", "replace")
+
+
+_PROBE = "import sys\nprint('sandbox-probe', sys.version_info[0])\n"
+_PROBED: dict[SandboxLimits, str] = {}
+
+
+def self_test(limits: SandboxLimits = DEFAULT_LIMITS) -> str:
+    """Run a trivial program under `limits` once per process; raise SandboxError unless it passes.
+
+    A checkout, virtualenv or interpreter the sandbox cannot see shows up here (every program would fail to start
+    the same way), before any sample is judged. Returns the isolation level."""
+    if limits not in _PROBED:
+        r = run_python(_PROBE, limits)
+        if r.status != "ok" or "sandbox-probe 3" not in r.stdout:
+            tail = (r.stderr.strip().splitlines() or [f"status {r.status}, exit code {r.returncode}"])[-1]
+            raise SandboxError(f"sandbox cannot run a trivial program ({r.status}, exit {r.returncode}): {tail}")
+        _PROBED[limits] = r.isolation
+    return _PROBED[limits]
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -137,16 +190,11 @@ def _watch(proc: subprocess.Popen, limits: SandboxLimits) -> SandboxResult:
     proc.stdout.close()
     proc.stderr.close()
     stdout, stderr = (bytes(b).decode("utf-8", "replace") for b in bufs.values())
-    isolation = "rlimits_only" if "SANDBOX_NOTE" in stderr else "namespaces"
     if status is None:
-        if rc == 125 and "SANDBOX_ERROR" in stderr:
-            status = "sandbox_error"
-        elif rc in (128 + signal.SIGXCPU, -signal.SIGXCPU):
+        if rc in (128 + signal.SIGXCPU, -signal.SIGXCPU):
             status = "timeout"  # CPU rlimit
         elif rc >= 128 or rc < 0:
             status = "killed"
         else:
             status = "ok" if rc == 0 else "error"
-    return SandboxResult(
-        status, rc, stdout, stderr, time.monotonic() - t0, isolation, {"output_bytes": total}
-    )
+    return SandboxResult(status, rc, stdout, stderr, time.monotonic() - t0, details={"output_bytes": total})

@@ -1,44 +1,59 @@
 """Runs INSIDE the sandbox launcher process (started by `sandbox.py` with the base interpreter, `-I -S`).
 
-Stdlib only. As root: new network + mount + PID namespaces; the namespace's init (this process, forked)
-hides the host (every top-level directory except the system ones in KEEP, plus /tmp, /dev/shm and the
-paths the parent names — the repository and the virtualenv — become empty tmpfs; /proc is re-mounted), binds
-the interpreter read-only, then
-forks the program as uid/gid 65534 (nobody) under rlimits. When init exits, the kernel kills every process
-left in the PID namespace (fork bombs included). Not root: rlimits + new session only (reported to the parent
-on stderr as a line starting with SANDBOX_NOTE).
+Stdlib only. As root: new network + mount + PID namespaces; the namespace's init (this process, forked) builds
+a fresh root file system on a tmpfs that holds only what the program needs, read-only — the interpreter's install
+prefix (at its own path, so its RUNPATH still resolves), the system library directories, /dev's null/zero/random
+nodes, a new /proc — plus a writable /tmp/work; then pivot_root()s into it and detaches the host's tree. Nothing
+of the host is reachable afterwards: not the checkout or the virtualenv (wherever they live: /tmp, /dev/shm,
+/home, a path with spaces), not /etc, not top-level files. The program runs as uid/gid 65534 (nobody) under
+rlimits. When init exits, the kernel kills every process left in the PID namespace (fork bombs included).
+Not root: rlimits + new session only.
 
-argv: JSON {"program": path, "cpu_s", "mem_mb", "fsize_mb", "nproc", "nofile", "hide": [paths]}
+The launcher reports to the parent on its own pipe (`status_fd`, closed when the program is exec'd, so the
+program cannot write to it): `NOTE <why>` when it falls back to rlimits only, `ERROR <what>` when the sandbox
+itself could not be built (the parent raises; it is never a verdict on the program).
+
+argv: JSON {"program": path, "status_fd": int, "cpu_s", "mem_mb", "fsize_mb", "nproc", "nofile", "isolate"}
 """
 
 import ctypes
 import json
 import os
+import platform
 import resource
 import signal
 import sys
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x40000000, 0x20000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 NOBODY = 65534
-PY_MOUNT = "/tmp/.py"  # where the interpreter is bound inside the sandbox
-# An allowlist, not a denylist: a checkout may live anywhere (/work, /check, /srv, /builds …), so every
-# top-level directory that is not part of the OS is hidden.
-KEEP = frozenset({"usr", "etc", "dev", "proc", "sys", "tmp", "bin", "sbin", "lib", "lib32", "lib64", "libx32"})
-HIDE_ALSO = ("/dev/shm",)
+WORK = "/tmp/work"
+# pivot_root has no glibc wrapper: call it by number (asm/unistd_64.h; asm-generic/unistd.h for arm64)
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+# What an interpreter needs besides its own prefix: the dynamic loader and shared libraries.
+LIB_DIRS = ("lib", "lib32", "lib64", "libx32", "usr/lib", "usr/lib32", "usr/lib64", "usr/libx32")
+DEV_NODES = ("null", "zero", "full", "random", "urandom")
 
 libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _check(rc: int, what: str) -> None:
     if rc != 0:
-        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
 def _mount(src, dst, fstype, flags, data=None):
     enc = lambda s: s.encode() if isinstance(s, str) else s
     _check(libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {dst}")
+
+
+def _bind_ro(src: str, dst: str) -> None:
+    _mount(src, dst, None, MS_BIND | MS_REC)
+    _mount(src, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def _limits(cfg: dict) -> None:
@@ -57,77 +72,99 @@ def _exit_like(status: int) -> None:
     os._exit(os.WEXITSTATUS(status))
 
 
+def _report(cfg: dict, line: str) -> None:
+    try:
+        os.write(int(cfg["status_fd"]), (line.replace("\n", " ") + "\n").encode())
+    except OSError:
+        pass
+
+
 def _run_isolated(cfg: dict) -> None:
     with open(cfg["program"], "rb") as f:
         prog_src = f.read()
-    prefix = sys.base_prefix
-    exe_rel = os.path.relpath(os.path.realpath(sys.executable), prefix)
     _check(libc.unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID), "unshare")
     pid = os.fork()  # the child is pid 1 of the new PID namespace
     if pid:
         _, status = os.waitpid(pid, 0)
         _exit_like(status)
     try:
-        _init_namespace(cfg, prog_src, prefix, exe_rel)
+        _init_namespace(cfg, prog_src)
     except BaseException as e:  # noqa: BLE001 — never fall back to the host view from inside the namespace
-        sys.stderr.write(f"SANDBOX_ERROR {type(e).__name__}: {e}\n")
+        _report(cfg, f"ERROR {type(e).__name__}: {e}")
         os._exit(125)
 
 
-def _hidden_dirs(extra) -> list:
-    """Top-level non-system directories (symlinks such as /bin → usr/bin are left alone), then `extra`."""
-    out = []
-    for name in sorted(os.listdir("/")):
-        path = "/" + name
-        if name not in KEEP and not os.path.islink(path) and os.path.isdir(path):
-            out.append(path)
-    out += [p for p in (*HIDE_ALSO, *extra) if os.path.isdir(p) and not any(_under(p, h) for h in out)]
-    return out
+def _mirror(host: str, new_root: str) -> None:
+    """Make host path `host` exist in the new root as on the host: the same symlink, or a read-only bind."""
+    dst = new_root + host
+    if os.path.islink(host):
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if not os.path.lexists(dst):
+            os.symlink(os.readlink(host), dst)
+    elif os.path.isdir(host) and not os.path.ismount(dst):
+        os.makedirs(dst, exist_ok=True)
+        _bind_ro(host, dst)
 
 
-def _under(path: str, top: str) -> bool:
-    return path == top or path.startswith(top.rstrip("/") + "/")
+def _build_root(new_root: str, prefix: str, work_mb: int) -> None:
+    """A tmpfs at new_root holding only the interpreter, the system libraries, /dev nodes and the work dir."""
+    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for d in LIB_DIRS:
+        _mirror("/" + d, new_root)
+    _mirror(prefix, new_root)
+    dev = new_root + "/dev"
+    os.makedirs(dev, exist_ok=True)
+    for node in DEV_NODES:
+        if os.path.exists("/dev/" + node):
+            open(os.path.join(dev, node), "w").close()
+            _mount("/dev/" + node, os.path.join(dev, node), None, MS_BIND)
+    os.makedirs(new_root + "/proc", exist_ok=True)
+    os.makedirs(new_root + WORK, exist_ok=True)
+    _mount("tmpfs", new_root + WORK, "tmpfs", MS_NOSUID | MS_NODEV, f"size={work_mb}m,mode=0700")
 
 
-def _init_namespace(cfg: dict, prog_src: bytes, prefix: str, exe_rel: str) -> None:
+def _pivot(new_root: str) -> None:
+    """pivot_root(new, new) then detach the old root stacked under it (pivot_root(2), "pivot_root(".", ".")")."""
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(f"pivot_root: no syscall number known for {platform.machine()}")
+    os.chdir(new_root)
+    _check(libc.syscall(number, b".", b"."), "pivot_root")
+    _check(libc.umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir("/")
+
+
+def _init_namespace(cfg: dict, prog_src: bytes) -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.umask(0o022)  # the directories made for the new root must be traversable by uid nobody
+    prefix = sys.base_prefix
+    exe = os.path.realpath(sys.executable)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    hide = _hidden_dirs([os.path.realpath(p) for p in cfg.get("hide", ())])
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
-    # Bind the interpreter before hiding: it may live under a hidden directory (/root/.pyenv, /opt).
-    os.makedirs(PY_MOUNT)
-    _mount(prefix, PY_MOUNT, None, MS_BIND | MS_REC)
-    _mount(prefix, PY_MOUNT, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
-    for d in hide:
-        _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    try:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
-    except OSError:
-        pass  # host /proc stays visible (pids only; their files are not readable by nobody)
-    work = "/tmp/work"
-    os.makedirs(work, mode=0o700)
-    with open(os.path.join(work, "program.py"), "wb") as f:
+    new_root = os.path.dirname(os.path.realpath(cfg["program"]))  # the parent's private temp dir: a mount point
+    _build_root(new_root, prefix, work_mb=4 * int(cfg["fsize_mb"]))
+    if not exe.startswith(prefix.rstrip("/") + "/"):
+        _mirror(os.path.dirname(exe), new_root)
+    _pivot(new_root)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mount("none", "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    with open(os.path.join(WORK, "program.py"), "wb") as f:
         f.write(prog_src)
-    os.chown(work, NOBODY, NOBODY)
+    os.chown(WORK, NOBODY, NOBODY)
     child = os.fork()
     if child == 0:
-        os.chdir(work)
+        os.chdir(WORK)
         _limits(cfg)
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by setuid, so set it after
-        exe = os.path.join(PY_MOUNT, exe_rel)
-        os.execve(
-            exe, [exe, "-I", "-S", "program.py"], {"HOME": work, "PATH": "/usr/bin:/bin", "TMPDIR": work}
-        )
+        os.execve(exe, [exe, "-I", "-S", "program.py"], {"HOME": WORK, "PATH": "/usr/bin:/bin", "TMPDIR": WORK})
     _, status = os.waitpid(child, 0)
     _exit_like(status)  # pid 1 exits → the kernel kills whatever the program left behind
 
 
 def _run_rlimits_only(cfg: dict, why: str) -> None:
-    sys.stderr.write(f"SANDBOX_NOTE {why}: rlimits + own session only (no namespaces, same uid)\n")
-    sys.stderr.flush()
+    _report(cfg, f"NOTE {why}: rlimits + own session only (no namespaces, same uid)")
     work = os.path.dirname(cfg["program"])
     os.chdir(work)
     _limits(cfg)
@@ -136,6 +173,7 @@ def _run_rlimits_only(cfg: dict, why: str) -> None:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
+    os.set_inheritable(int(cfg["status_fd"]), False)  # closed at the program's execve: the program can't write it
     if os.geteuid() == 0 and cfg.get("isolate", True):
         try:
             _run_isolated(cfg)

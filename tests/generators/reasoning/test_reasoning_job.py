@@ -189,3 +189,23 @@ def test_rl_prefilter_drops_queries_solved_8_of_8():
         8,
     )
     assert stats[hard.id]["difficulty"] == "easy"
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="the namespace sandbox (which can break) needs root")
+def test_a_broken_sandbox_stops_the_code_job_and_a_rerun_redoes_the_part(tmp_path, store, monkeypatch):
+    """Issue #20 item 1: a sandbox failure became 205 'reference_failed' rows and done parts; now it stops the job
+    with the cause and leaves the part undone, so the re-run from a working sandbox writes the real verdicts."""
+    from generators.verify import SandboxError
+    from generators.verify import sandbox as sandbox_mod
+
+    code = _cfg(tmp_path, domain="code", dataset="sft_code_t", sources=[{"name": "mbpp", "limit": 3}])
+    broken = tmp_path / "sandbox_init.py"
+    broken.write_text(Path(sandbox_mod.INIT).read_text().replace("    _mirror(prefix, new_root)\n", ""))
+    with monkeypatch.context() as m:
+        m.setattr(sandbox_mod, "INIT", str(broken))
+        m.setattr(sandbox_mod, "_PROBED", {})
+        with pytest.raises(SandboxError, match="sandbox could not be built"):
+            run("code", str(code), store)
+    assert store.done_parts("sft_code_t", "t1") == set()
+    assert run("code", str(code), store).rows_written == 3
+    assert [(r.passed, r.verdicts[0].reason) for r in _rows(store, "sft_code_t")] == [(True, "")] * 3

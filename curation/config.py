@@ -93,8 +93,14 @@ class SlurmConfig(BaseModel):
     cpus_per_task: int = 1
     mem_per_cpu_gb: int = 2
     qos: str | None = None
+    """#SBATCH --qos; None → no --qos line (the cluster's default QOS)."""
     sbatch_args: dict[str, str] = Field(default_factory=dict)
     """Extra #SBATCH options, e.g. {account: myproj}."""
+    wait: bool = False
+    """Wait for the jobs (squeue) and print the report; False → return after submitting, and a later
+    `datamill curate` of the same config collects the report (curation/slurm_run.py)."""
+    poll_seconds: float = Field(default=60.0, gt=0)
+    """With `wait`: seconds between squeue checks."""
 
 
 class CurateConfig(BaseModel):

@@ -22,7 +22,9 @@ def make_executor(cfg: CurateConfig, steps: list, tasks: int, logging_dir: str, 
     from datatrove.executor.slurm import SlurmPipelineExecutor
 
     s = cfg.slurm
+    # qos=None: datatrove then writes no --qos line and the cluster's default QOS applies (many clusters have
+    # no QOS called "normal", and sbatch rejects an unknown one)
     return SlurmPipelineExecutor(steps, tasks=tasks, time=s.time, partition=s.partition, cpus_per_task=s.cpus_per_task,
-                                 mem_per_cpu_gb=s.mem_per_cpu_gb, qos=s.qos or "normal", job_name=f"curate-{name}",
+                                 mem_per_cpu_gb=s.mem_per_cpu_gb, qos=s.qos, job_name=f"curate-{name}",
                                  logging_dir=logging_dir, sbatch_args=s.sbatch_args or None, depends=depends,
                                  skip_completed=True)

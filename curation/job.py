@@ -16,7 +16,9 @@ from pathlib import Path
 from curation.config import CurateConfig, resolve_input
 from curation.executors import make_executor
 from curation.pipeline import RunPaths, filter_stage, gather_stage, minhash_stages, write_stage
+from curation.readers import check_parquet_text_key
 from curation.sink import REJECTED_SUFFIX
+from curation.slurm_run import run_on_slurm
 from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.readers import Quarantine
@@ -34,7 +36,8 @@ class CurateReport:
     quarantined: dict[str, int] = field(default_factory=dict)  # reason → count
     languages: dict[str, dict[str, int]] = field(default_factory=dict)  # lang → {"kept": n, "dropped": n}
     quarantine_path: str = ""
-    submitted: bool = False  # slurm: jobs were submitted, nothing ran here yet
+    submitted: bool = False  # slurm: jobs are submitted or still running; a later run collects the report
+    status: str = ""  # slurm: job ids and per-stage progress while `submitted`
     timings: dict[str, float] = field(default_factory=dict)  # stage → wall seconds in this call
 
     @property
@@ -52,7 +55,7 @@ class CurateReport:
 
     def summary(self) -> str:
         if self.submitted:
-            return f"{self.dataset}/{self.run_id}: submitted to Slurm; re-run the same command when done to collect"
+            return f"{self.dataset}/{self.run_id}: {self.status}"
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.dropped.items())) or "none"
         quar = ", ".join(f"{k}={v}" for k, v in sorted(self.quarantined.items())) or "none"
         langs = ", ".join(f"{k} {self.languages[k].get('kept', 0)}/{self.languages[k].get('kept', 0) + self.languages[k].get('dropped', 0)}"
@@ -124,6 +127,7 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
     if len(missing) == len(cfg.inputs):
         raise FileNotFoundError(f"no input exists: {missing}")
     _check_task_count(store, cfg, run_id)
+    _check_parquet_inputs(cfg)
     conf = cfg.model_dump(mode="json")
     store.begin_run(cfg.dataset, run_id, "web", conf, execution_keys=EXECUTION_FIELDS)
     store.begin_run(cfg.dataset + REJECTED_SUFFIX, run_id, "web", conf, parents=[cfg.dataset],
@@ -135,13 +139,13 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
 
     stages = [("filter", filter_stage(present, root, run_id, paths, edu_model, decontam_index), cfg.tasks, None),
               ("gather", gather_stage(cfg, root, run_id, paths), 1, 1)]
-    if cfg.executor == "slurm":  # one dependent job chain; the report is collected by a later re-run
-        ex = None
-        for name, steps, tasks, workers in stages + [(n, s, t, None) for n, s, t in minhash_stages(cfg, paths)] + \
-                [("write", write_stage(cfg, root, run_id, paths), cfg.dedup.shards, None)]:
-            ex = make_executor(cfg, steps, tasks, paths.logs(name), name, depends=ex, workers=workers)
-        ex.run()
-        return CurateReport(cfg.dataset, run_id, submitted=True)
+    if cfg.executor == "slurm":  # one dependent job chain; collected here (wait) or by a later run
+        chain = stages + ([(n, s, t, None) for n, s, t in minhash_stages(cfg, paths)] if cfg.dedup.minhash else []) \
+            + [("write", write_stage(cfg, root, run_id, paths), cfg.dedup.shards, None)]
+        done, status = run_on_slurm(cfg, chain, {name: paths.logs(name) for name, *_ in chain}, paths.work)
+        if not done:
+            return CurateReport(cfg.dataset, run_id, submitted=True, status=status)
+        return _finish(store, cfg, run_id, missing, paths, {})
     timings: dict[str, float] = {}
 
     def run_stage(name, steps, tasks, workers):
@@ -157,11 +161,25 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
             run_stage(name, steps, tasks, cfg.dedup.workers)
     write_cfg = cfg if use_minhash else cfg.model_copy(update={"dedup": cfg.dedup.model_copy(update={"minhash": False})})
     run_stage("write", write_stage(write_cfg, root, run_id, paths), cfg.dedup.shards, cfg.dedup.workers)
+    return _finish(store, cfg, run_id, missing, paths, timings)
+
+
+def _finish(store: Store, cfg: CurateConfig, run_id: str, missing: list[str], paths: RunPaths,
+            timings: dict[str, float]) -> CurateReport:
     report = collect_report(store, cfg.dataset, run_id, missing, paths)
     report.timings = timings
     store.finish_run(cfg.dataset, run_id)
     store.finish_run(cfg.dataset + REJECTED_SUFFIX, run_id)
     return report
+
+
+def _check_parquet_inputs(cfg: CurateConfig) -> None:
+    """A wrong text_key is one config error naming the file and its columns (not one quarantine line per row)."""
+    for inp in cfg.inputs:
+        if inp.format == "parquet":
+            p = resolve_input(inp.path)
+            folder, glob = (str(p.parent), p.name) if p.is_file() else (str(p), inp.glob)
+            check_parquet_text_key(folder, glob, inp.text_key)
 
 
 def _check_task_count(store: Store, cfg: CurateConfig, run_id: str) -> None:

@@ -4,7 +4,8 @@ JSONL: byte offset of the line, in the decompressed stream for .gz; Parquet: row
 
 Unlike datatrove's own readers, nothing bad is dropped silently: unreadable files and records (truncated or
 corrupt WARC/gzip, binary or non-UTF-8 content, empty files, oversized documents, malformed JSON lines) are
-written to a quarantine JSONL with file:offset and reason, and the task goes on.
+written to a quarantine JSONL with file:offset and reason, and the task goes on. Pages that are not UTF-8 are
+decoded with their declared charset, else the one charset-normalizer detects.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class QuarantineLog:
 
 
 def decode_html(data: bytes, declared: str | None = None) -> str | None:
-    """UTF-8, else the charset the HTTP header or a <meta> tag declares; None when neither decodes cleanly."""
+    """UTF-8, else the charset the HTTP header or a <meta> tag declares, else the one charset-normalizer detects;
+    None only when nothing decodes (charset-normalizer finds no encoding under its default 20% "mess" ratio)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -56,7 +58,23 @@ def decode_html(data: bytes, declared: str | None = None) -> str | None:
                 return data.decode(cs)
             except (UnicodeDecodeError, LookupError):
                 continue
-    return None
+    return detect_and_decode(data)
+
+
+def detect_and_decode(data: bytes) -> str | None:
+    """Pages without a (working) declared charset: latin-1, cp1252, EUC-KR… are common on the web. Only reached
+    for bytes that are not UTF-8, so the detector's cost is paid by few pages."""
+    from charset_normalizer import from_bytes
+
+    results = from_bytes(data)
+    best = results.best()
+    if best is None:
+        return None
+    # short pages often tie (same chaos and coherence) between single-byte code pages; windows-1252 is the
+    # HTML Standard's fallback encoding for undeclared pages in most locales (html.spec.whatwg.org, "determining
+    # the character encoding", step 9), so it wins a tie
+    tied = [r for r in results if (r.chaos, r.coherence) == (best.chaos, best.coherence)]
+    return str(next((r for r in tied if r.encoding == "cp1252"), best))
 
 
 def looks_binary(data: bytes) -> bool:
@@ -128,7 +146,7 @@ class HtmlFileReader(CurationReader):
             return self.bad(filepath, 0, "binary_content")
         html = decode_html(data)
         if html is None:
-            return self.bad(filepath, 0, "not_utf8", "not UTF-8 and no usable declared charset")
+            return self.bad(filepath, 0, "undecodable", "not UTF-8, no usable declared charset, none detected")
         yield self.make_doc(html, filepath, 0)
 
 
@@ -157,7 +175,12 @@ class WarcRecordReader(CurationReader):
                     doc = self.record_to_doc(record, data, filepath, offset)
                     if doc is not None:
                         yield doc
-            except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
+            except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError, TypeError,
+                    KeyError, IndexError) as e:
+                # warcio has no single error type for a broken record: a response without WARC-Target-URI
+                # raises AttributeError (recordloader.load_http_headers: None.startswith), bad numbers
+                # ValueError. The stream position after a bad record is unknown, so the rest of this file is
+                # given up (records before it were read) and the task goes on with the next file.
                 self.bad(filepath, offset, "corrupt_warc" if n else "not_a_warc", f"{type(e).__name__}: {str(e).strip()[:200]}")
 
     def record_to_doc(self, record, data: bytes, filepath: str, offset: int) -> Document | None:
@@ -183,7 +206,7 @@ class WarcRecordReader(CurationReader):
         m = _HEADER_CHARSET.search(ctype)
         html = decode_html(data, m.group(1) if m else None)
         if html is None:
-            self.bad(filepath, offset, "not_utf8", url)
+            self.bad(filepath, offset, "undecodable", url)
             return None
         date = record.rec_headers.get_header("WARC-Date") or ""
         return self.make_doc(html, filepath, offset, url=url, is_html=record.rec_type != "conversion",
@@ -212,7 +235,8 @@ class JsonlRecordReader(CurationReader):
                     if doc is not None:
                         yield doc
             except (OSError, EOFError, zlib.error) as e:
-                self.bad(filepath, offset, "bad_gzip", str(e))
+                # one line per file: a gzip that fails before its first line is bad_gzip, not also empty_file
+                return self.bad(filepath, offset, "bad_gzip", str(e))
         if offset == 0:
             self.bad(filepath, 0, "empty_file")
 
@@ -252,6 +276,9 @@ class ParquetRecordReader(JsonlRecordReader):
         with self.data_folder.open(filepath, "rb") as f:
             try:
                 pf = pq.ParquetFile(f)
+                columns = pf.schema_arrow.names
+                if self.text_key_ not in columns:  # a config mistake, not a bad row: one line for the file
+                    return self.bad(filepath, 0, "missing_text_column", missing_column_message(self.text_key_, columns))
                 for batch in pf.iter_batches(batch_size=1024):
                     for row in batch.to_pylist():
                         doc = self.line_to_doc(json.dumps(row, default=str).encode(), filepath, row_no)
@@ -260,3 +287,28 @@ class ParquetRecordReader(JsonlRecordReader):
                             yield doc
             except Exception as e:  # noqa: BLE001 — pyarrow raises several types for corrupt files
                 self.bad(filepath, row_no, "unreadable_parquet", f"{type(e).__name__}: {e}")
+
+
+def missing_column_message(text_key: str, columns: list[str]) -> str:
+    return f"text_key {text_key!r} is not a column; columns: {', '.join(columns) or '(none)'}"
+
+
+def check_parquet_text_key(folder: str, glob: str | None, text_key: str) -> None:
+    """Raise ConfigError naming the first readable Parquet file without the `text_key` column (run before the job,
+    so a wrong key is one config error instead of one quarantine line per row); unreadable files are left to the
+    reader's quarantine."""
+    import pyarrow.parquet as pq
+    from datatrove.io import get_datafolder
+
+    from datamill.config import ConfigError
+
+    df = get_datafolder(folder)
+    for path in df.list_files(glob_pattern=glob, recursive=True):
+        try:
+            with df.open(path, "rb") as f:
+                columns = pq.ParquetFile(f).schema_arrow.names
+        except Exception:  # noqa: BLE001 — corrupt file: quarantined (unreadable_parquet) when read
+            columns = None
+        if columns is not None and text_key not in columns:
+            raise ConfigError(f"{df.resolve_paths(path)}: {missing_column_message(text_key, columns)} "
+                              f"(set text_key in the input's config)")

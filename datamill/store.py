@@ -7,7 +7,6 @@ transaction: a half-written shard is never visible, and a shard is "done" only o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import xxhash
 
 from datamill import catalog
 from datamill.atomic import atomic_write_bytes
+from datamill.ids import config_hash
 from schemas import PreferencePair, SFTSample, WebDocument
 from schemas.records import Record, records_to_arrow
 
@@ -46,10 +46,6 @@ def file_checksum(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return "xxh3_128:" + h.hexdigest()
-
-
-def config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def kind_of(table_or_schema: pa.Table | pa.Schema) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from datamill.ids import sample_id
 from datamill.jobs import JobReport
 from datamill.tokens import count_chat_tokens
 from filters.degeneration import DegenerationFilter
@@ -21,7 +22,6 @@ from generators.knowledge.checks import (
     first_completion,
     first_failure,
     response_verdicts,
-    sample_id,
     support_overlap,
     to_verdict,
 )

@@ -93,9 +93,10 @@ def import_xquad(items: list[XQuADItem], report, dataset: str, run_id: str, doma
                  tokenizer_path: str | None = None) -> list[SFTSample]:
     """Checks on real data: the gold answer is in its paragraph, and the sample is in its stated language.
     A failing item is still written (passed=false) so the catalog shows what was dropped and why."""
+    from datamill.ids import sample_id
     from datamill.tokens import count_chat_tokens
     from filters.language_consistency import LanguageConsistencyFilter
-    from generators.knowledge.checks import first_failure, sample_id, to_verdict
+    from generators.knowledge.checks import first_failure, to_verdict
 
     lang_filter = LanguageConsistencyFilter()
     out = []

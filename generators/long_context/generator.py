@@ -6,11 +6,11 @@ summarize / longform need an engine; `build_prompt` / `parse` are pure and the e
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from datamill.ids import sample_id
 from generators.long_context.config import length_bucket
 from generators.long_context.haystack import Context, HaystackBuilder, SentenceStream
 from generators.long_context.needles import (
@@ -23,6 +23,8 @@ from generators.long_context.needles import (
 )
 from generators.long_context.sources import data_root, load_documents, load_facts, word_pool
 from schemas import Message, SFTSample, Verdict
+
+ADHOC_RUN = "adhoc"  # the run id of samples built outside a job (tests, the NIAH grid)
 
 # metadata keys (the dashboard and coverage report read these)
 M_CONTEXT_TOKENS, M_LENGTH_BUCKET, M_NEEDLES, M_DEPTH_BUCKETS, M_SOURCES = (
@@ -127,7 +129,7 @@ class LongContextGenerator:
         ex = {i for i, d in enumerate(s.docs) if d.name in exclude}
         return HaystackBuilder(s).build(spec.length, [n.text for n in needles], [n.depth for n in needles], rng, ex)
 
-    def build(self, spec: Spec, dataset: str = "long_context") -> SFTSample:
+    def build(self, spec: Spec, dataset: str = "long_context", run_id: str = ADHOC_RUN) -> SFTSample:
         """A needle-task sample (no model needed)."""
         self.stream(spec.language)
         rng = self.rng(spec)
@@ -138,7 +140,7 @@ class LongContextGenerator:
                     Message(role="user", content=content), Message(role="assistant", content=answer)]
         verdict = Verdict(verifier="needle_answer", passed=all(v in answer for v in expected_values(needles)),
                           reason="", details={"expected": expected_values(needles)})
-        return self._sample(spec, dataset, messages, ctx, needles, [verdict], mode="non_reasoning")
+        return self._sample(spec, dataset, run_id, messages, ctx, needles, [verdict], mode="non_reasoning")
 
     def build_prompt(self, spec: Spec, words: int) -> tuple[list[Message], Context]:
         """summarize / longform: the long text plus the instruction (pure; the engine call is elsewhere)."""
@@ -159,13 +161,13 @@ class LongContextGenerator:
         return body, ""
 
     def sample_from_response(self, spec: Spec, prompt: list[Message], ctx: Context, answer: str, model: str,
-                             dataset: str = "long_context") -> SFTSample:
+                             dataset: str = "long_context", run_id: str = ADHOC_RUN) -> SFTSample:
         messages = prompt + [Message(role="assistant", content=answer)]
-        s = self._sample(spec, dataset, messages, ctx, [], [], mode="non_reasoning")
+        s = self._sample(spec, dataset, run_id, messages, ctx, [], [], mode="non_reasoning")
         s.lineage.model = model
         return s
 
-    def _sample(self, spec, dataset, messages, ctx: Context, needles, verdicts, mode) -> SFTSample:
+    def _sample(self, spec, dataset, run_id, messages, ctx: Context, needles, verdicts, mode) -> SFTSample:
         mi = next(i for i, m in enumerate(messages) if m.role == "user")
         meta_needles = [{"kind": n.kind, "key": n.key, "value": n.value, "depth": p.actual_depth,
                          "target_depth": p.depth, "char_start": p.char_start, "char_end": p.char_end,
@@ -173,7 +175,7 @@ class LongContextGenerator:
                          "query": n.query} for n, p in zip(needles, ctx.needles)]
         buckets = sorted({depth_bucket(m["depth"], self.n_buckets) for m in meta_needles if m["query"]},
                          key=lambda b: float(b.split("-")[0]))
-        sid = hashlib.sha256(f"{dataset}|{self.seed}|{spec.key()}".encode()).hexdigest()[:24]
+        sid = sample_id(dataset, run_id, self.seed, spec.key())
         meta = {M_CONTEXT_TOKENS: ctx.num_tokens, M_LENGTH_BUCKET: length_bucket(spec.length),
                 M_NEEDLES: meta_needles, M_DEPTH_BUCKETS: buckets, M_SOURCES: ctx.sources,
                 "task": spec.task, "repeated_sources": ctx.cycles > 1, "source_cycles": ctx.cycles,

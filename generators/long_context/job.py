@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from datamill.config import load_config
+from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
-from datamill.store import Store, config_hash
+from datamill.store import Store
 from datamill.tokens import load_tokenizer
 from generators.engine.base import SamplingParams
 from generators.long_context.config import ENGINE_TASKS, LongContextConfig, length_bucket
@@ -51,7 +52,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
 
     cfg = load_config(config_path, LongContextConfig)
     config = cfg.model_dump(mode="json")
-    run_id = cfg.run_id or f"cfg-{config_hash(config)[:10]}"
+    run_id = cfg.run_id or run_id_for(config)
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     wanted = [t for t in cfg.tasks if t in ENGINE_TASKS]
     if wanted and engine is None:
@@ -70,7 +71,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
                 longform.append(spec)
                 continue
             try:
-                out.append(gen.build(spec, cfg.dataset))
+                out.append(gen.build(spec, cfg.dataset, run_id))
             except LookupError as e:  # e.g. no real facts for Korean
                 report.add_drop(str(e).strip("'"))
             except ValueError as e:
@@ -80,7 +81,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
                 report.add_drop("inexact_length")
                 report.errors.append(f"{spec.key()}: {e}")
         if longform:
-            out += _engine_samples(gen, engine, cfg, longform, report)
+            out += _engine_samples(gen, engine, cfg, longform, report, run_id)
         return out
 
     report = run_sharded(store, cfg.dataset, run_id, "sft", config, specs, process, chunk_size=cfg.chunk_size)
@@ -90,7 +91,8 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     return report
 
 
-def _engine_samples(gen, engine, cfg: LongContextConfig, specs: list[Spec], report: JobReport) -> list[SFTSample]:
+def _engine_samples(gen, engine, cfg: LongContextConfig, specs: list[Spec], report: JobReport,
+                    run_id: str) -> list[SFTSample]:
     """The one engine call: summaries / long-form answers over long inputs; truncated or short ones dropped."""
     prompts = [gen.build_prompt(s, cfg.summary_words) for s in specs]
     params = SamplingParams(temperature=0.7, max_tokens=max(1024, 3 * cfg.summary_words), seed=cfg.seed,
@@ -105,7 +107,7 @@ def _engine_samples(gen, engine, cfg: LongContextConfig, specs: list[Spec], repo
         if answer is None:
             report.add_drop(reason)
             continue
-        samples.append(gen.sample_from_response(spec, prompt, ctx, answer, engine.model_name, cfg.dataset))
+        samples.append(gen.sample_from_response(spec, prompt, ctx, answer, engine.model_name, cfg.dataset, run_id))
     return samples
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
+from datamill.ids import sample_id
 from datamill.jobs import JobReport
 from datamill.store import Store
 from datamill.tokens import count_chat_tokens
@@ -20,7 +21,6 @@ from generators.knowledge.checks import (
     first_completion,
     first_failure,
     response_verdicts,
-    sample_id,
     to_verdict,
 )
 from generators.knowledge.generator import split_reasoning

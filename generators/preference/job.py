@@ -7,12 +7,11 @@ with the configured engine, verify them (generators.verify), store them as `<dat
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 
 from datamill.config import load_config
 from datamill.export.reader import iter_records
+from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from filters.language_consistency import LanguageConsistencyFilter
@@ -43,8 +42,7 @@ def catalog_responses(store: Store, cfg: PreferenceConfig, run_ids: dict[str, st
 def make_pairs(store: Store, cfg: PreferenceConfig, responses: list[SFTSample]) -> JobReport:
     pre = JobReport(cfg.dataset, "")
     groups = list(group_by_query(responses, pre).items())
-    key = json.dumps({"config": cfg.model_dump(mode="json"), "inputs": [r.id for r in responses]}, sort_keys=True)
-    run_id = "cfg-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+    run_id = run_id_for({"config": cfg.model_dump(mode="json"), "inputs": [r.id for r in responses]})
     lang = LanguageConsistencyFilter()
 
     def process(chunk, report):
@@ -78,11 +76,11 @@ def engine_responses(store: Store, cfg: PreferenceConfig) -> tuple[JobReport, li
 
     queries = load_queries(cfg.seed_file, cfg.max_queries)
     dataset = f"{cfg.dataset}-responses"
-    run_id = "cfg-" + hashlib.sha256(json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:10]
+    run_id = run_id_for(cfg.model_dump(mode="json"))
     with MathVerifier() as verifier:
         def process(chunk, report):
             return generate_responses(engine, list(chunk), cfg.n_responses, cfg.seed, cfg.temperature,
-                                      cfg.max_tokens, cfg.reasoning, verifier)
+                                      cfg.max_tokens, cfg.reasoning, verifier, dataset, run_id)
 
         report = run_sharded(store, dataset, run_id, "sft", cfg.model_dump(mode="json"), queries, process,
                              chunk_size=cfg.chunk_size)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
+from datamill.ids import sample_id
 from datamill.jobs import JobReport
 from datamill.tokens import count_chat_tokens, count_tokens
 from filters.language_consistency import SCRIPTS, LanguageConsistencyFilter
@@ -61,7 +60,7 @@ def build_pair(qid: str, group: list[SFTSample], cfg: PreferenceConfig, run_id: 
     by_id = {r.id: (r, sp) for r, sp in zip(group, splits)}
     c_rec, (prompt, c_resp) = by_id[chosen.id]
     _, (_, r_resp) = by_id[rejected.id]
-    pid = hashlib.sha256(f"{cfg.dataset}|{run_id}|{qid}|{chosen.id}|{rejected.id}".encode()).hexdigest()[:24]
+    pid = sample_id(cfg.dataset, run_id, qid, chosen.id, rejected.id)
     tokens = count_chat_tokens(prompt + c_resp) + count_chat_tokens(prompt + r_resp)
     return PreferencePair(
         id=pid, query_id=qid, domain=c_rec.domain, language=c_rec.language, prompt=prompt, chosen=c_resp,

@@ -39,8 +39,9 @@ class ReasoningJobConfig(BaseModel):
     """Which verifier runs; must match the `datamill generate` kind."""
     dataset: str
     """Catalog dataset name, e.g. sft_math."""
-    run_id: str = "v1"
-    """Run id inside the dataset; re-running the same id resumes (done shards are skipped)."""
+    run_id: str | None = None
+    """Run id inside the dataset (default `cfg-<config hash>`, datamill.ids); re-running the same id resumes (done
+    shards are skipped) and sample ids are scoped by it, so a new run id never collides with an old run."""
     engine: EngineConfig = Field(default_factory=EngineConfig)
     """The model. backend none = no model: only the datasets' reference solutions are verified and written."""
     sources: list[SeedSourceConfig] = Field(min_length=1)

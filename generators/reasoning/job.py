@@ -14,6 +14,7 @@ from collections import Counter
 
 from datamill.atomic import atomic_write_text
 from datamill.config import load_config
+from datamill.ids import sample_id, with_run_id
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from generators.engine.base import SamplingParams, prompt_id
@@ -26,6 +27,7 @@ from generators.verify import SandboxLimits
 from schemas import Lineage, Message, SFTSample, Verdict
 from schemas.seed import SeedProblem
 
+EXECUTION_KEYS = ("limits.math_workers", "limits.code_workers")  # how fast, not what: not in the run id
 RL_ALL_CORRECT = 8  # EXAONE 4.0 RL pre-filter: queries the model answers 8/8 correctly are dropped from RL
 
 
@@ -73,7 +75,7 @@ class ReasoningGenerator:
     """One chunk of seed problems → verified SFTSamples (the engine call is the only model contact)."""
 
     def __init__(self, cfg: ReasoningJobConfig, engine, tokenizer):
-        self.cfg, self.engine, self.tokenizer = cfg, engine, tokenizer
+        self.cfg, self.engine, self.tokenizer = with_run_id(cfg, EXECUTION_KEYS), engine, tokenizer
         lim = cfg.limits
         self.checker = ResponseChecker(
             cfg.domain,
@@ -171,7 +173,7 @@ class ReasoningGenerator:
         tag = "ref" if ref else f"{r.source}:{r.index}"
         params = {} if ref else self.params(r.mode).key()
         return SFTSample(
-            id=f"{r.seed.id}:{r.mode}:{tag}",
+            id=sample_id(self.cfg.dataset, self.cfg.run_id, r.seed.id, r.mode, tag),
             dataset=self.cfg.dataset,
             domain=self.cfg.domain,
             language=r.seed.language,
@@ -192,6 +194,7 @@ class ReasoningGenerator:
                 "query_id": r.seed.id,
                 **stats,
                 "response_source": "reference" if ref else r.source,
+                "response_index": r.index,
                 "finish_reason": r.finish_reason,
                 "ground_truth": r.seed.ground_truth[:500],
                 "correct": verdicts[0].passed,
@@ -203,7 +206,7 @@ class ReasoningGenerator:
 def run(kind: str, config_path: str, store: Store) -> JobReport:
     from datamill.tokens import load_tokenizer
 
-    cfg = load_config(config_path, ReasoningJobConfig)
+    cfg = with_run_id(load_config(config_path, ReasoningJobConfig), EXECUTION_KEYS)
     if cfg.domain != kind:
         raise ValueError(f"{config_path}: domain is {cfg.domain!r} but `generate {kind}` was asked")
     problems, seed_errors = load_problems(cfg)

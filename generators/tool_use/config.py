@@ -27,8 +27,9 @@ class ToolUseJobConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dataset: str = "sft_tool_use"
     """Catalog dataset name."""
-    run_id: str = "v1"
-    """Run id inside the dataset; re-running the same id resumes (done shards are skipped)."""
+    run_id: str | None = None
+    """Run id inside the dataset (default `cfg-<config hash>`, datamill.ids); re-running the same id resumes (done
+    shards are skipped) and sample ids are scoped by it, so a new run id never collides with an old run."""
     engine: EngineConfig = Field(default_factory=EngineConfig)
     """The agent model. backend none = no model: the tasks' reference plans are executed instead (model 'reference')."""
     user_simulator: Literal["engine", "scripted"] = "engine"

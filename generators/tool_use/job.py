@@ -18,6 +18,7 @@ from pathlib import Path
 from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.demo_data import EXAMPLES, shared_data
+from datamill.ids import sample_id, with_run_id
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from datamill.tokens import count_chat_tokens
@@ -48,7 +49,7 @@ class ToolUseGenerator:
     """One chunk of work items → SFTSamples. Items: ("traj", task_id, mode, k) or ("bfcl", BfclEntry)."""
 
     def __init__(self, cfg: ToolUseJobConfig, tasks: list[Task], engine=None, user_engine=None):
-        self.cfg, self.engine, self.user_engine = cfg, engine, user_engine
+        self.cfg, self.engine, self.user_engine = with_run_id(cfg), engine, user_engine
         self.tasks = {t.id: t for t in tasks}
         self.verifier = TrajectoryVerifier()
         self.reasons: Counter = Counter()
@@ -82,9 +83,8 @@ class ToolUseGenerator:
                 out.append(self.trajectory_sample(t, k, runner.sampling))
         for item in chunk:
             if item[0] == "bfcl":
-                out.append(
-                    seed_sample(item[1], self.cfg.dataset, lambda m, tl: self.tokens(m, tl, reasoning=False))
-                )
+                tokens = lambda m, tl: self.tokens(m, tl, reasoning=False)
+                out.append(seed_sample(item[1], self.cfg.dataset, self.cfg.run_id, tokens))
         for s in out:
             for v in s.verdicts:
                 if not v.passed:
@@ -118,7 +118,7 @@ class ToolUseGenerator:
         if not passed and not ref:
             meta["raw_outputs"] = t.raw_outputs  # for audit: exactly what the model said
         return SFTSample(
-            id=f"tool_use:{t.task.id}:{t.mode}:{'ref' if ref else f'{model}:{k}'}",
+            id=sample_id(self.cfg.dataset, self.cfg.run_id, "tool_use", t.task.id, t.mode, "ref" if ref else f"{model}:{k}"),
             dataset=self.cfg.dataset,
             domain="tool_use",
             language="en",
@@ -154,7 +154,7 @@ def load_bfcl_entries(cfg: ToolUseJobConfig) -> tuple[list[BfclEntry], list[str]
 def run(kind: str, config_path: str, store: Store) -> JobReport:
     if kind != "tool-use":
         raise ValueError(f"generators.tool_use.job handles kind 'tool-use', not {kind!r}")
-    cfg = load_config(config_path, ToolUseJobConfig)
+    cfg = with_run_id(load_config(config_path, ToolUseJobConfig))
     tasks = load_tasks(cfg.environments)
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     if engine is None:

@@ -63,12 +63,12 @@ def test_engine_tasks_use_the_model_and_drop_truncated(tmp_path):
     engine = CannedEngine([good], model_name="canned-summariser")
     specs = [Spec("en", 512, "summarize", -1.0, 0, "-"), Spec("en", 512, "longform", -1.0, 0, "-")]
     rep = JobReport("long_context", "r")
-    samples = _engine_samples(gen, engine, cfg, specs, rep)
+    samples = _engine_samples(gen, engine, cfg, specs, rep, "r")
     assert len(samples) == 2 and samples[0].messages[-1].content == good.strip()
     assert samples[0].metadata["context_tokens"] == 512 and samples[0].lineage.model == "canned-summariser"
     assert "Summarise the text above" in samples[0].messages[0].content
     rep2 = JobReport("d", "r")
-    assert _engine_samples(gen, CannedEngine(["Too short."]), cfg, specs[:1], rep2) == []
+    assert _engine_samples(gen, CannedEngine(["Too short."]), cfg, specs[:1], rep2, "r") == []
     assert rep2.dropped == {"too_short": 1}
     assert gen.parse("<think>x</think>" + good, "length", 10) == (None, "truncated")
     assert gen.parse("<think>plan</think> ok " * 1, "stop", 10) == (None, "too_short")

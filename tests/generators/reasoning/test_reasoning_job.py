@@ -91,7 +91,7 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
     assert len(model_rows) == 2 * 2 * 4 and len(rows) == len(model_rows) + 2 * 2  # + reference in both modes
     by_idx = {}
     for r in model_rows:
-        by_idx.setdefault(r.id.rsplit(":", 1)[1], []).append(r)
+        by_idx.setdefault(str(r.metadata["response_index"]), []).append(r)
     assert all(r.passed for r in by_idx["0"])
     assert {r.verdicts[0].reason for r in by_idx["1"]} == {"wrong_answer"}
     assert {r.verdicts[0].reason for r in by_idx["2"]} == {"no_answer"}

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from datamill.config import ConfigError
+from datamill.ids import run_id_for, sample_id
 from datamill.jobs import JobReport
 from datamill.store import RunConflict
 from generators.tool_use.config import ToolUseJobConfig
@@ -88,7 +89,10 @@ def test_model_run_that_succeeds_passes(make_engine):
     [s] = ToolUseGenerator(cfg, [task], eng, eng).process(
         [("traj", task.id, "reasoning", 0)], JobReport("d", "r")
     )
-    assert s.passed and s.id == "tool_use:shop.order_status.1:reasoning:canned-agent:0"
+    gen = ToolUseGenerator(cfg, [task], eng, eng)
+    assert s.passed and s.id == sample_id("sft_tool_use", gen.cfg.run_id, "tool_use", task.id, "reasoning",
+                                          "canned-agent:0")
+    assert gen.cfg.run_id == run_id_for(cfg.model_dump(mode="json"))
     assert s.metadata["parallel_steps"] == 1 and s.lineage.params["reasoning"] is True
 
 

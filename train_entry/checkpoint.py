@@ -57,8 +57,9 @@ def _fsync_tree(d: Path) -> None:
 
 
 def save_checkpoint(ckpt_root: Path, state: TrainState, model_sd: dict, optim_sd: dict, keep: int = 2,
-                    model_config: dict | None = None) -> Path:
-    """Write one checkpoint atomically and prune all but the newest `keep`."""
+                    model_config: dict | None = None, data: dict | None = None) -> Path:
+    """Write one checkpoint atomically and prune all but the newest `keep`. `data` names what it was trained on
+    (the packed export's manifest_sha256 and seq_len): a resume onto other data is refused (`check_resume`)."""
     ckpt_root.mkdir(parents=True, exist_ok=True)
     final = ckpt_root / f"step-{state.step:06d}"
     tmp = ckpt_root / (final.name + ".tmp")
@@ -69,6 +70,7 @@ def save_checkpoint(ckpt_root: Path, state: TrainState, model_sd: dict, optim_sd
     torch.save(rng_state(), tmp / "rng.pt")
     (tmp / "state.json").write_text(json.dumps(asdict(state)))
     (tmp / "model_config.json").write_text(json.dumps(model_config or {}, sort_keys=True))
+    (tmp / "data.json").write_text(json.dumps(data or {}, sort_keys=True))
     _fsync_tree(tmp)
     if final.exists():
         shutil.rmtree(final)
@@ -92,14 +94,18 @@ def latest_checkpoint(ckpt_root: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def check_model_config(path: Path, model_config: dict) -> None:
-    """Refuse to resume a checkpoint of another architecture (clear error instead of a state-dict mismatch)."""
-    f = path / "model_config.json"
-    saved = json.loads(f.read_text()) if f.exists() else {}
-    diff = {k: (saved[k], v) for k, v in model_config.items() if k in saved and saved[k] != v}
-    if diff:
-        raise ValueError(f"{f}: checkpoint has another model ({', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())}); "
-                         "use another out_dir or --no-resume")  # fmt: skip
+def check_resume(path: Path, model_config: dict, data: dict) -> None:
+    """Refuse to resume a checkpoint of another architecture (clear error instead of a state-dict mismatch) or one
+    trained on other data (another export, another seq_len: the data cursor would point into different rows)."""
+    for name, now, what in (("model_config.json", model_config, "another model"),
+                            ("data.json", data, "other data (resuming would continue on another export)")):
+        f = path / name
+        saved = json.loads(f.read_text()) if f.exists() else {}  # checkpoints older than data.json: nothing to check
+        diff = {k: (saved[k], v) for k, v in now.items() if k in saved and saved[k] != v}
+        if diff:
+            raise ValueError(f"{f}: checkpoint was trained with {what}: "
+                             f"{', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())}; "
+                             "use another out_dir or --no-resume")
 
 
 def load_checkpoint(path: Path) -> tuple[TrainState, dict, dict, dict]:

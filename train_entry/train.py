@@ -20,7 +20,7 @@ import torch
 from train_entry import distributed as D
 from train_entry.checkpoint import (
     TrainState,
-    check_model_config,
+    check_resume,
     latest_checkpoint,
     load_checkpoint,
     save_checkpoint,
@@ -88,8 +88,9 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
     state, resumed_from = TrainState(), None
     last = latest_checkpoint(ckpt_root) if resume else None
     arch = {k: v for k, v in asdict(mcfg).items() if k != "attn_impl"}
+    data_id = {"manifest_sha256": reader.meta.manifest_sha256, "seq_len": reader.meta.seq_len}
     if last is not None:
-        check_model_config(last, arch)
+        check_resume(last, arch, data_id)
         state, model_sd, optim_sd, rng = load_checkpoint(last)
         D.load_states(model, opt, model_sd, optim_sd, info)
         set_rng_state(rng)
@@ -150,7 +151,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
             rec["eval_loss"] = eval_loss
         _log_step(rec, log_path, info, cfg, log)
         if state.step % cfg.ckpt_every == 0 or state.step == cfg.max_steps:
-            _checkpoint(model, opt, state, ckpt_root, info, cfg.keep_ckpts, arch)
+            _checkpoint(model, opt, state, ckpt_root, info, cfg.keep_ckpts, arch, data_id)
 
     hf_dir = None
     if cfg.export_hf:
@@ -188,10 +189,11 @@ def _item(x) -> float:
     return float(x.full_tensor() if hasattr(x, "full_tensor") else x)
 
 
-def _checkpoint(model, opt, state: TrainState, root: Path, info: D.DistInfo, keep: int, arch: dict) -> None:
+def _checkpoint(model, opt, state: TrainState, root: Path, info: D.DistInfo, keep: int, arch: dict,
+                data_id: dict) -> None:
     model_sd, optim_sd = D.model_state(model, info), D.optim_state(model, opt, info)
     if info.main:
-        save_checkpoint(root, state, model_sd, optim_sd, keep, arch)
+        save_checkpoint(root, state, model_sd, optim_sd, keep, arch, data_id)
     D.barrier(info)
 
 

@@ -108,10 +108,28 @@ def test_cli_train_and_clean_errors(gsm8k_packed, tmp_path, capsys):
 def test_resume_refuses_another_architecture(gsm8k_packed, tmp_path):
     train(cfg(gsm8k_packed, tmp_path / "r", max_steps=2, export_hf=False), log=lambda *_: None)
     other = cfg(gsm8k_packed, tmp_path / "r", max_steps=4, model={"preset": "tiny", "overrides": {"layer_pattern": "G"}})
-    with pytest.raises(ValueError, match=r"model_config.json: checkpoint has another model \(layer_pattern: 'LLLG' → 'G'\)"):
+    with pytest.raises(ValueError, match=r"model_config.json: checkpoint was trained with another model: layer_pattern: 'LLLG' → 'G'"):
         train(other, log=lambda *_: None)
     s = train(other, resume=False, log=lambda *_: None, export_hf=False)  # --no-resume starts over
     assert s.resumed_from is None and s.steps == 4
+
+
+def test_resume_refuses_other_data(gsm8k_packed, tmp_path, examples):
+    """Issue #20 item 9: a resume checked only the architecture, so `train --data <another export>` went on from the
+    old cursor over different rows. Another manifest or another seq_len is refused, naming what changed."""
+    from tests.train_entry.packed import gsm8k_chats, write_packed
+
+    train(cfg(gsm8k_packed, tmp_path / "r", max_steps=2, ckpt_every=2, export_hf=False), log=lambda *_: None)
+    longer = write_packed(tmp_path / "p256", gsm8k_chats(examples), seq_len=256)
+    with pytest.raises(ValueError, match=r"data.json: checkpoint was trained with other data .*: seq_len: 128 → 256"):
+        train(cfg(longer, tmp_path / "r", max_steps=4), log=lambda *_: None)
+    other = write_packed(tmp_path / "other", gsm8k_chats(examples, 100), seq_len=128)
+    meta = json.loads((other / "meta.json").read_text())
+    (other / "meta.json").write_text(json.dumps({**meta, "manifest_sha256": "1" * 64}))
+    with pytest.raises(ValueError, match=r"manifest_sha256: '0{64}' → '1{64}'; use another out_dir or --no-resume"):
+        train(cfg(other, tmp_path / "r", max_steps=4), log=lambda *_: None)
+    same = train(cfg(gsm8k_packed, tmp_path / "r", max_steps=4, export_hf=False), log=lambda *_: None)
+    assert same.resumed_from == 2  # the same export still resumes
 
 
 def test_bf16_weight_cache_trains_the_same_numbers(gsm8k_packed, tmp_path, monkeypatch):

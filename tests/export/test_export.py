@@ -175,3 +175,38 @@ def test_bigger_mix_and_export_on_shared_gsm8k(shared, tmp_path):
     assert abs(mix.totals["reasoning_ratio"] / 1.5 - 1) <= 0.01
     rep = export(mix.manifest_path, store, tmp_path / "out", seq_len=1024, progress=False)
     assert rep.packed["efficiency"] >= 0.98 and rep.packed["non_pad_tokens"] == mix.totals["tokens"]
+
+
+@pytest.mark.parametrize("seq_len", [0, -5, 1])
+def test_a_bad_seq_len_is_refused_before_anything_is_written(mixed, tmp_path, capsys, seq_len):
+    """Issue #20 item 11: `--seq-len 0/-5` failed after writing half an export."""
+    from datamill.cli import main
+
+    store, manifest, _ = mixed
+    out = tmp_path / "o"
+    rc = main(["--store", str(store.root), "export", str(manifest), "--out", str(out), "--seq-len", str(seq_len)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err == f"datamill export: error: --seq-len must be a whole number of tokens ≥ 2 (got {seq_len})"
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_a_second_export_into_the_same_folder_replaces_the_first_whole(mixed, tmp_path):
+    """Issue #20 item 11: exporting into a non-empty folder mixed old files with new ones."""
+    store, manifest, _ = mixed
+    out = tmp_path / "o"
+    export(manifest, store, out, seq_len=256, progress=False)
+    assert (out / "packed" / "tokens.bin").exists() and (out / "chat.jsonl").exists()
+    export(manifest, store, out, formats=("chat",), progress=False)
+    assert not (out / "packed").exists(), "the first export's packed arrays stayed beside the second's chat files"
+    assert json.loads((out / "export_report.json").read_text())["packed"] == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"], "staging folders were left behind"
+
+
+def test_a_folder_holding_other_files_is_refused_and_left_alone(mixed, tmp_path):
+    store, manifest, _ = mixed
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"holds files that are not an earlier export \(notes.txt\)"):
+        export(manifest, store, out, seq_len=256, progress=False)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"] and (out / "notes.txt").read_text() == "mine"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from datamill.mixing.budget import OTHER, allocate_cells, fill, repeat_plan
-from datamill.mixing.select import Candidates, fetch_candidates
+from datamill.mixing.select import Candidates, check_select_values, fetch_candidates
 from schemas.mixture import MixtureComponent, MixtureSpec
 
 MODES = ("reasoning", "non_reasoning")
@@ -118,6 +118,7 @@ def mode_tokens(results: list[ComponentResult]) -> dict[str, int]:
 
 def build(spec: MixtureSpec, con, progress=None) -> list[ComponentResult]:
     """Select every component's samples (deterministic in spec + catalog)."""
+    check_select_values(con, spec)
     comps = list(spec.components)
     results = []
     for comp in comps:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from datamill.errors import DatamillError
 from schemas.mixture import MixtureComponent, MixtureSpec, SampleFilter
 
 # each dataset's latest complete run (datasets table), for MixtureSpec.latest_run_only
@@ -66,6 +67,30 @@ def where_clause(sel: SampleFilter) -> tuple[str, list]:
         parts.append(f"coalesce(a.decision, 'none') IN ({', '.join('?' * len(sel.audit))})")
         params.extend(sel.audit)
     return (" AND ".join(parts) or "true"), params
+
+
+CATEGORICAL = ("dataset", "run_id", "kind", "domain", "language", "mode")
+
+
+class UnknownSelectValue(DatamillError, ValueError):
+    """A component selects a value that no sample in the catalog has (a typo, or data not generated yet)."""
+
+
+def check_select_values(con, spec: MixtureSpec) -> None:
+    """Refuse a spec naming values the catalog does not hold (e.g. `domain: [mathh]`): such a component would select
+    nothing and the mixture would be silently empty. The message lists the values that exist."""
+    wanted = {col: {v for c in spec.components for v in getattr(c.select, col)} for col in CATEGORICAL}
+    problems = []
+    for col, values in wanted.items():
+        if not values:
+            continue
+        known = {r[0] for r in con.sql(f'SELECT DISTINCT "{col}" FROM samples WHERE "{col}" IS NOT NULL').fetchall()}
+        for value in sorted(values - known):
+            users = [c.name for c in spec.components if value in getattr(c.select, col)]
+            problems.append(f"{col} {value!r} (component{'s' if len(users) > 1 else ''} {', '.join(users)}) matches no "
+                            f"sample; known {col} values: {', '.join(sorted(known)) or 'none (the catalog is empty)'}")
+    if problems:
+        raise UnknownSelectValue(f"mixture {spec.name!r}: " + "; ".join(problems))
 
 
 def fetch_candidates(con, spec: MixtureSpec, comp: MixtureComponent) -> Candidates:

@@ -56,15 +56,32 @@ def test_language_share_met(real_store, tmp_path):
 
 
 def test_unfillable_component_is_reported_with_numbers(real_store, tmp_path):
-    spec = {**BASE, "name": "short", "components": BASE["components"] + [
-        {"name": "code", "select": {"domain": ["code"]}, "token_budget": 5000}]}
+    spec = {**BASE, "name": "short", "components": BASE["components"] + [  # both values exist, never together
+        {"name": "ko_math", "select": {"domain": ["math"], "language": ["ko"]}, "token_budget": 5000}]}
     r = run_mix(write_spec(tmp_path, **spec), real_store, tmp_path / "s", progress=False)
-    code = next(c for c in r.components if c["name"] == "code")
+    code = next(c for c in r.components if c["name"] == "ko_math")
     assert code["status"] == "short" and code["available_tokens"] == 0
-    assert any("'code': asked 5000 tokens, selected 0" in w for w in r.warnings)
-    assert "WARNING: component 'code'" in (tmp_path / "s" / "report.txt").read_text()
+    assert any("'ko_math': asked 5000 tokens, selected 0" in w for w in r.warnings)
+    assert "WARNING: component 'ko_math'" in (tmp_path / "s" / "report.txt").read_text()
     with pytest.raises(MixShortfall, match="asked 5000 tokens, selected 0"):
         run_mix(write_spec(tmp_path, **{**spec, "on_shortfall": "error"}), real_store, tmp_path / "e", progress=False)
+
+
+def test_an_unknown_select_value_is_an_error_listing_the_known_ones(real_store, tmp_path, capsys):
+    """Issue #20 item 12: `domain: [mathh]` exited 0 with an empty manifest."""
+    from datamill.cli import main
+
+    spec = {**BASE, "name": "typo", "components": [
+        {"name": "math", "select": {"domain": ["mathh"]}, "token_budget": 1000},
+        {"name": "ko", "select": {"language": ["kr"]}, "token_budget": 1000}]}
+    rc = main(["--store", str(real_store.root), "mix", str(write_spec(tmp_path, **spec)), "--out", str(tmp_path / "t")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    with real_store.connect(read_only=True) as con:
+        domains = sorted(r[0] for r in con.execute("SELECT DISTINCT domain FROM samples").fetchall())
+    assert f"domain 'mathh' (component math) matches no sample; known domain values: {', '.join(domains)}" in err
+    assert "language 'kr' (component ko) matches no sample; known language values: " in err and "ko" in err
+    assert not (tmp_path / "t" / "manifest.json").exists()
 
 
 def test_ratio_has_priority_when_reasoning_is_short(real_store, tmp_path):

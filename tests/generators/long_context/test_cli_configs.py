@@ -25,7 +25,7 @@ def test_shipped_configs_validate():
 def test_bad_length_names_the_field(tmp_path):
     p = tmp_path / "bad.yaml"
     p.write_text("lengths: [4K, lots]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"bad.yaml: lengths: .*bad length 'lots'"):
+    with pytest.raises(ConfigError, match=r"bad.yaml:\d+: lengths: .*bad length 'lots'"):
         load_config(p, LongContextConfig)
 
 

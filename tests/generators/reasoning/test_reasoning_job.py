@@ -124,7 +124,7 @@ def test_broken_ground_truth_is_reported(tmp_path, store, examples, capsys):
 
 
 def test_config_errors_name_the_file(tmp_path, store):
-    with pytest.raises(ConfigError, match="job.yaml: n_responses"):
+    with pytest.raises(ConfigError, match=r"job.yaml:\d+: n_responses"):
         run("math", str(_cfg(tmp_path, n_responses=0)), store)
     with pytest.raises(ValueError, match="domain is 'math' but `generate code`"):
         run("code", str(_cfg(tmp_path)), store)

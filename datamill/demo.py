@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from datamill.demo_data import NO_SHARED
 from datamill.store import Store
 from datamill.tokens import REPO_ROOT
 
@@ -77,7 +78,22 @@ GENERATORS = [("math", "math.yaml"), ("code", "code.yaml"), ("logic", "logic.yam
 
 
 def run_demo(out_dir: str | Path = "demo_out", train_steps: int | None = None, tiny_model_problems: int = 8) -> dict:
-    """Run the whole flow; returns the summary dict (also written to <out>/summary.json)."""
+    """Run the whole flow; returns the summary dict (also written to <out>/summary.json).
+
+    The embedded sample only, whether or not ../shared/data is beside the checkout: the same output (and the counts
+    in README / USER_GUIDE) on every machine. Workers inherit the setting; it is restored afterwards."""
+    saved = os.environ.get("DATAMILL_SHARED_DATA")
+    os.environ["DATAMILL_SHARED_DATA"] = NO_SHARED
+    try:
+        return _run_demo(out_dir, train_steps, tiny_model_problems)
+    finally:
+        if saved is None:
+            os.environ.pop("DATAMILL_SHARED_DATA", None)
+        else:
+            os.environ["DATAMILL_SHARED_DATA"] = saved
+
+
+def _run_demo(out_dir: str | Path, train_steps: int | None, tiny_model_problems: int) -> dict:
     import importlib
     import json
 

@@ -11,9 +11,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO_ROOT / "examples" / "data"
 
 
+NO_SHARED = "none"  # DATAMILL_SHARED_DATA=none: use the embedded sample only (the demo sets it)
+
+
 def shared_data() -> Path | None:
-    """../shared/data beside the checkout (or $DATAMILL_SHARED_DATA), when present."""
+    """../shared/data beside the checkout (or $DATAMILL_SHARED_DATA), when present; None when that is "none"."""
     env = os.environ.get("DATAMILL_SHARED_DATA")
+    if env == NO_SHARED:
+        return None
     p = Path(env) if env else REPO_ROOT.parent / "shared" / "data"
     return p if p.is_dir() else None
 

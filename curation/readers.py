@@ -51,6 +51,12 @@ def decode_html(data: bytes, declared: str | None = None) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    # a UTF-8 page with a few broken sequences (a teaser cut inside a character) is still UTF-8: its valid
+    # multi-byte characters far outnumber the errors, while in a latin-1/cp1252 page every non-ASCII byte is one
+    if bad <= 8 and sum(1 for c in text if c > "\x7f") - bad >= 20 * bad:
+        return text
     m = _META_CHARSET.search(data[:8192])
     for cs in (declared, m.group(1).decode("ascii") if m else None):
         if cs and cs.lower().replace("_", "-") not in ("utf-8", "utf8"):

@@ -30,8 +30,7 @@ from generators.tool_use.envs import ENVIRONMENTS
 from generators.tool_use.library import BfclEntry, bfcl_files, env_tool_problems, load_bfcl
 from generators.tool_use.rollout import Trajectory, TrajectoryRunner
 from generators.tool_use.tasks import Task
-from generators.tool_use.tasks_shop import shop_tasks
-from generators.tool_use.tasks_travel import travel_tasks
+from generators.tool_use.tasks.sets import shop_tasks, travel_tasks
 from generators.tool_use.verify import TrajectoryVerifier
 from schemas import Lineage, SFTSample
 

@@ -6,8 +6,8 @@ import json
 
 from generators.tool_use.rollout import TrajectoryRunner
 from generators.tool_use.tasks import agent_text
-from generators.tool_use.tasks_shop import buy_item, out_of_stock
-from generators.tool_use.tasks_shop_orders import order_status
+from generators.tool_use.tasks.shop import buy_item, out_of_stock
+from generators.tool_use.tasks.shop_orders import order_status
 from generators.tool_use.verify import TrajectoryVerifier
 
 

@@ -4,6 +4,10 @@ The reference plan is a scripted agent (steps of reasoning, text and tool calls)
 what the job runs when no model is configured: the environment really executes every call, so results and
 errors are real, and the reference agent reads them from the conversation (arguments and replies may be
 functions of earlier tool results). A reference that stops matching the environment fails its own checks.
+
+This package: the task types and the reference runners here; templates per environment in `shop.py`,
+`shop_orders.py`, `travel.py`, `travel_long.py` (each imports this file, never the other way round); the task sets
+the job runs in `sets.py`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from generators.tool_use.envs.travel import TravelEnvironment
 from generators.tool_use.tasks import RefStep, Results, Task
-from generators.tool_use.tasks_travel import SYSTEM, no_overlaps
+from generators.tool_use.tasks.travel import SYSTEM, no_overlaps
 
 
 def _fits(flight: dict, events: list[dict]) -> bool:

@@ -1,4 +1,4 @@
-"""Shop tasks: buy (multi-turn, parallel lookups), out-of-stock recovery; order management in tasks_shop_orders.py.
+"""Shop tasks: buy (multi-turn, parallel lookups), out-of-stock recovery; order management in shop_orders.py.
 
 Each template takes a variant (user, product, order) and returns a Task whose goal check reads the final
 database. Reference replies are computed from the tool results the reference agent actually received.
@@ -211,9 +211,3 @@ def out_of_stock(v: int) -> Task:
 
 
 TEMPLATES = {buy_item: 3, out_of_stock: 3}
-
-
-def shop_tasks() -> list[Task]:
-    from generators.tool_use.tasks_shop_orders import TEMPLATES as ORDER_TEMPLATES
-
-    return [make(v) for make, n in {**TEMPLATES, **ORDER_TEMPLATES}.items() for v in range(n)]

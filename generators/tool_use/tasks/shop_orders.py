@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from generators.tool_use.envs.shop import ShopEnvironment
 from generators.tool_use.tasks import RefStep, Task
-from generators.tool_use.tasks_shop import PRODUCT, SYSTEM, describe_order, money, order_items, stock_of
+from generators.tool_use.tasks.shop import PRODUCT, SYSTEM, describe_order, money, order_items, stock_of
 
 
 def cancel_order(v: int) -> Task:

@@ -290,9 +290,3 @@ def full_flight(v: int) -> Task:
 
 
 TEMPLATES = {trip: 2, calendar_conflict: 2, full_flight: 1}
-
-
-def travel_tasks() -> list[Task]:
-    from generators.tool_use.tasks_travel_long import TEMPLATES as LONG
-
-    return [make(v) for make, n in {**TEMPLATES, **LONG}.items() for v in range(n)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import sys
 
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 1
+    # the model engine logs endpoint outages, dropped samples and, when done, its per-endpoint table
+    engine_log, shown = logging.getLogger("generators.engine"), logging.StreamHandler(sys.stderr)
+    level = engine_log.level
+    engine_log.addHandler(shown)
+    engine_log.setLevel(logging.INFO)
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
@@ -48,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     except CLEAN_ERRORS as e:
         print(f"datamill {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        fleets = sys.modules.get("generators.engine.fleet")  # loaded only if the command called model servers
+        if fleets is not None:
+            fleets.log_tables()
+        engine_log.removeHandler(shown)
+        engine_log.setLevel(level)
 
 
 if __name__ == "__main__":

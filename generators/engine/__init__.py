@@ -1,7 +1,8 @@
 """One place calls models: `make_engine(EngineConfig)` → an Engine with a completion cache.
 
 Backends (issue: LLM engine): transformers (CPU/GPU), vLLM offline (optional extra), OpenAI-compatible
-server, and `canned` (replays given outputs; tests and demos that must not pretend to have a model).
+servers (one or a fleet: `fleet.py`), and `canned` (replays given outputs; tests and demos that must not pretend
+to have a model). Every completion is committed to the cache as it arrives; errors are `errors.EngineError`.
 """
 
 from generators.engine.base import Completion, Engine, EngineConfig, SamplingParams, prompt_id

@@ -5,6 +5,7 @@ Local directories only (`local_files_only=True`): there is no network to fetch a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from generators.engine.base import Completion, Engine, EngineConfig, Prompt, SamplingParams
@@ -60,9 +61,19 @@ class TransformersEngine(Engine):
         self.device = device
 
     def _generate(self, prompts: list[Prompt | str], params: SamplingParams) -> list[list[Completion]]:
+        return [comps for _, comps in self._batches(prompts, params)]
+
+    def _stream(self, wanted, params):
+        """Hands each batch's completions over as soon as the batch is done (the cache commits them)."""
+        for t, comps in self._batches([p for p, _ in wanted], params):
+            for j in wanted[t][1]:
+                yield t, j, comps[j]
+
+    def _batches(
+        self, prompts: list[Prompt | str], params: SamplingParams
+    ) -> Iterator[tuple[int, list[Completion]]]:
         import torch
 
-        out: list[list[Completion]] = []
         bs = max(1, self.config.batch_size)
         eos = self.tokenizer.eos_token_id
         special = {t for t in (self.tokenizer.pad_token, self.tokenizer.bos_token) if t}
@@ -105,5 +116,4 @@ class TransformersEngine(Engine):
                             meta={"completion_tokens": len(ids)},
                         )
                     )
-                out.append(comps)
-        return out
+                yield b + i, comps

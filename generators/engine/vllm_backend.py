@@ -1,22 +1,26 @@
-"""VLLMEngine: vLLM offline inference (`vllm.LLM`), n samples per prompt via SamplingParams(n=...).
+"""VLLMEngine: vLLM offline inference (`vllm.LLM`): the n samples of a prompt are one request
+(SamplingParams(n=...)), and prefix caching is on, so they share the prompt's KV blocks (as do prompts that
+share a system or few-shot prefix). Several GPUs: `tensor_parallel_size` splits one model; for data parallel
+run `vllm serve --data-parallel-size N` (or one server per GPU) and use backend `openai` (docs/USER_GUIDE.md 7).
 
-vLLM is an optional extra (GPU only; it cannot run on the CPU machines): imported inside, with a clear error.
+vLLM is an optional extra (GPU only; it cannot run on the CPU machines): imported inside, with a one-line error.
 """
 
 from __future__ import annotations
 
 from generators.engine.base import Completion, Engine, EngineConfig, Prompt, SamplingParams
+from generators.engine.errors import BackendMissing
 from generators.engine.transformers_backend import cut_at_stop, generation_prompt, local_model_dir
 
 
 def _import_vllm():
     try:
         import vllm
-    except ImportError as e:
-        raise RuntimeError(
+    except ImportError:
+        raise BackendMissing(
             "engine.backend 'vllm' needs the optional vllm package (GPU machines: pip install vllm); "
             "on CPU use backend 'transformers' or an OpenAI-compatible server ('openai')"
-        ) from e
+        ) from None
     return vllm
 
 
@@ -31,6 +35,7 @@ class VLLMEngine(Engine):
             model=str(path),
             tensor_parallel_size=config.tensor_parallel_size,
             dtype=config.dtype,
+            enable_prefix_caching=config.prefix_caching,
             trust_remote_code=False,
         )
 

@@ -65,8 +65,39 @@ def test_vllm_missing_is_a_clear_error(tiny_dir):
         pytest.skip("vllm is installed here")
     except ImportError:
         pass
-    with pytest.raises(RuntimeError, match="optional vllm package"):
+    from generators.engine.errors import BackendMissing
+
+    with pytest.raises(BackendMissing, match="optional vllm package") as e:
         make_engine(EngineConfig(backend="vllm", model=str(tiny_dir)))
+    assert "\n" not in str(e.value) and e.value.__cause__ is None  # one line, no chained ImportError
+
+
+def test_vllm_backend_asks_n_in_one_request_with_prefix_caching(tmp_path, monkeypatch):
+    """Against a fake `vllm` module (vLLM cannot run here): what our backend hands to vllm.LLM / generate."""
+    import types
+
+    calls = {}
+
+    class FakeLLM:
+        def __init__(self, **kw):
+            calls["llm"] = kw
+
+        def generate(self, prompts, sp):
+            calls.setdefault("generate", []).append((list(prompts), sp))
+            out = types.SimpleNamespace
+            return [out(outputs=[out(text=f"s{j}</think>\n\nok", finish_reason="stop", token_ids=[1, 2])
+                                 for j in range(sp.n)]) for _ in prompts]
+
+    fake = types.ModuleType("vllm")
+    fake.LLM, fake.SamplingParams = FakeLLM, lambda **kw: types.SimpleNamespace(**kw)
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    (tmp_path / "m").mkdir()
+    eng = make_engine(EngineConfig(backend="vllm", model=str(tmp_path / "m"), tensor_parallel_size=2))
+    out = eng.generate([PROMPT, PROMPT[0].content], SamplingParams(n=4, seed=9))
+    assert calls["llm"]["enable_prefix_caching"] is True and calls["llm"]["tensor_parallel_size"] == 2
+    [(sent, sp)] = calls["generate"]  # one call: both prompts, four samples each in one request
+    assert len(sent) == 2 and sp.n == 4 and sp.seed == 9
+    assert [[c.index for c in o] for o in out] == [[0, 1, 2, 3]] * 2 and out[0][0].text.startswith("<think>\ns0")
 
 
 class _Server(BaseHTTPRequestHandler):

@@ -2,7 +2,7 @@
 come — chat/preference/text lines as JSON bytes, tokens and loss mask as flat arrays — then the outputs are
 written in manifest order from the spill. Memory holds one batch of records and a few numbers per manifest
 entry, whatever the mixture's size; the outputs are the same as encoding the whole manifest at once
-(tests/export/test_export.py checks it). A sample repeated by epochs is spilled once and read per repeat.
+(tests/datamill/export/test_export.py checks it). A sample repeated by epochs is spilled once and read per repeat.
 """
 
 from __future__ import annotations

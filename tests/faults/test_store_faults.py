@@ -85,7 +85,7 @@ def test_export_to_a_full_disk_names_it_leaves_nothing_half_written_and_reruns(t
 
     from datamill.export import export
     from datamill.mixing import run_mix
-    from tests.mixing.realstore import build_real_store
+    from tests.datamill.mixing.realstore import build_real_store
 
     store = build_real_store(Store(tmp_path / "store"), examples, gsm8k_n=120)
     spec = {"name": "x", "reasoning_ratio": None, "components": [{"name": "all", "token_budget": 10**7}]}

@@ -18,7 +18,7 @@ from train_entry.train import train
 def exported(tmp_path_factory, examples):
     from datamill.export import export
     from datamill.mixing import run_mix
-    from tests.mixing.realstore import build_real_store
+    from tests.datamill.mixing.realstore import build_real_store
 
     root = tmp_path_factory.mktemp("mixture")
     store = build_real_store(Store(root / "store"), examples, gsm8k_n=120, wrong=False)

@@ -10,7 +10,7 @@ from generators.preference.config import RewardWeights
 from generators.preference.job import run
 from generators.preference.responses import build_prompt, load_queries
 from generators.preference.reward import Scored, score_group, select_pair
-from tests.mixing.realstore import gsm8k_samples
+from tests.datamill.mixing.realstore import gsm8k_samples
 
 
 def test_hybrid_reward_and_stage1_selection():

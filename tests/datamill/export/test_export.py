@@ -12,7 +12,7 @@ from datamill.mixing import run_mix
 from datamill.store import Store
 from datamill.tokens import load_tokenizer
 from schemas import render_exaone_chat
-from tests.mixing.realstore import build_real_store, gsm8k_samples, tool_samples
+from tests.datamill.mixing.realstore import build_real_store, gsm8k_samples, tool_samples
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 import pytest
 
 from datamill.store import Store
-from tests.mixing.realstore import build_real_store
+from tests.datamill.mixing.realstore import build_real_store
 
 
 @pytest.fixture(scope="package")

@@ -6,7 +6,7 @@ import yaml
 
 from datamill.mixing import MixShortfall, load_manifest, run_mix
 from datamill.store import Store
-from tests.mixing.realstore import gsm8k_samples
+from tests.datamill.mixing.realstore import gsm8k_samples
 
 
 def write_spec(tmp_path: Path, **spec) -> Path:

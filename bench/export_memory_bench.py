@@ -51,8 +51,8 @@ def in_memory_export(manifest_path: Path, store_root: Path, out: Path, seq_len: 
     """The plain way: every record in a list, then chat rows, tokenize and pack in one go."""
     from datamill.export.chat import export_row, jsonl_line
     from datamill.export.packed import pack, tokenize, write_packed
-    from datamill.export.reader import iter_records
     from datamill.mixing.manifest import load_manifest
+    from datamill.records import iter_records
     from datamill.store import Store
     from datamill.tokens import load_tokenizer
 

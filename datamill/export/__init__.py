@@ -19,6 +19,8 @@ from datamill.errors import DatamillError
 from datamill.export.chat import dataset_card
 from datamill.export.packed import read_packed, write_packed
 from datamill.export.spill import Spill
+from datamill.mixing.manifest import load_manifest
+from datamill.records import iter_shard_records
 from datamill.store import WRITE_ERRNOS, Store, explain_os_error
 from datamill.tokens import DEFAULT_TOKENIZER, load_tokenizer
 
@@ -99,9 +101,6 @@ def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | 
     export is written into a sibling staging folder and swapped in at the end: `out` holds either the earlier
     export or this one, never a mix, and a killed or failed export leaves it as it was."""
     from tqdm import tqdm
-
-    from datamill.export.reader import iter_shard_records
-    from datamill.mixing.manifest import load_manifest  # here: mixing imports export.packing
 
     store = store if isinstance(store, Store) else Store(store)
     manifest_path = Path(manifest_path)

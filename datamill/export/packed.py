@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from datamill.atomic import atomic_write_text
-from datamill.export.packing import best_fit_decreasing
+from datamill.packing import best_fit_decreasing
 from datamill.tokens import encode_flat
 from schemas import SFTSample, WebDocument, render_exaone_chat
 

@@ -7,8 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from datamill.export.packing import best_fit_decreasing
 from datamill.mixing.mixer import ComponentResult, mode_tokens
+from datamill.packing import best_fit_decreasing
 from schemas.mixture import MixtureSpec
 
 MANIFEST_VERSION = 1

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 
 from datamill.config import load_config
-from datamill.export.reader import iter_records
 from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
+from datamill.records import iter_records
 from datamill.store import Store
 from filters.language_consistency import LanguageConsistencyFilter
 from generators.preference.config import PreferenceConfig

@@ -6,9 +6,9 @@ import yaml
 
 from datamill.export import export, read_packed
 from datamill.export.packed import chat_pieces, pack, tokenize
-from datamill.export.packing import best_fit_decreasing
-from datamill.export.reader import ManifestOutOfDate
 from datamill.mixing import run_mix
+from datamill.packing import best_fit_decreasing
+from datamill.records import ManifestOutOfDate
 from datamill.store import Store
 from datamill.tokens import load_tokenizer
 from schemas import render_exaone_chat
@@ -88,8 +88,8 @@ def test_packed_export_format_and_efficiency(mixed):
 
 def test_streamed_export_equals_encoding_the_whole_manifest_at_once(mixed, monkeypatch):
     from datamill.export import spill
-    from datamill.export.reader import iter_records
     from datamill.mixing.manifest import load_manifest
+    from datamill.records import iter_records
     from schemas import SFTSample
 
     store, _, root = mixed

@@ -73,8 +73,10 @@ def write_config(src: Path, dst: Path, **overrides) -> Path:
     return dst
 
 
-GENERATORS = [("math", "math.yaml"), ("code", "code.yaml"), ("logic", "logic.yaml"), ("knowledge", "knowledge.yaml"),
-              ("multilingual", "multilingual.yaml"), ("long-context", "long_context.yaml"), ("tool-use", "tool_use.yaml")]
+# (kind of generators.GENERATORS, its demo config in configs/), run in this order
+GENERATE_STEPS = [("math", "math.yaml"), ("code", "code.yaml"), ("logic", "logic.yaml"),
+                  ("knowledge", "knowledge.yaml"), ("multilingual", "multilingual.yaml"),
+                  ("long-context", "long_context.yaml"), ("tool-use", "tool_use.yaml")]
 
 
 def run_demo(out_dir: str | Path = "demo_out", train_steps: int | None = None, tiny_model_problems: int = 8) -> dict:
@@ -94,20 +96,19 @@ def run_demo(out_dir: str | Path = "demo_out", train_steps: int | None = None, t
 
 
 def _run_demo(out_dir: str | Path, train_steps: int | None, tiny_model_problems: int) -> dict:
-    import importlib
     import json
 
     from curation.job import run_curate
-    from datamill.commands.generate import KINDS
     from datamill.export import export
     from datamill.integrity import check
     from datamill.mixing import run_mix
+    from generators import GENERATORS
     from train_entry.train import train
 
     out = Path(out_dir).resolve()
     store = Store(out / "store")
     os.chdir(REPO_ROOT)  # the demo configs name examples/data relative to the repository
-    step = Step(6 + len(GENERATORS))
+    step = Step(6 + len(GENERATE_STEPS))
     print("datamill demo — embedded real sample (examples/data) → curated web → SFT sets → mixture → export → "
           "tiny hybrid model.\nNo LLM is configured: generators use the datasets' reference solutions and gold "
           "answers (lineage.model = 'reference'), and skip what truly needs a model; the tiny model trained at the "
@@ -116,9 +117,8 @@ def _run_demo(out_dir: str | Path, train_steps: int | None, tiny_model_problems:
     curate = step("curate web pages (trafilatura → LID → quality → edu → PII → dedup → decontamination)",
                   run_curate, str(CONFIGS / "curate_demo.yaml"), store, stderr_to=out / "logs" / "curate.log")
     _show(curate)
-    for kind, cfg in GENERATORS:
-        module, fn = KINDS[kind].split(":")
-        _show(step(f"generate {kind}", getattr(importlib.import_module(module), fn), kind, str(CONFIGS / cfg), store))
+    for kind, cfg in GENERATE_STEPS:
+        _show(step(f"generate {kind}", GENERATORS[kind], kind, str(CONFIGS / cfg), store))
     mix = step("mixture (token budgets, reasoning:non-reasoning 1.5:1)", run_mix,
                CONFIGS / "mixtures" / "demo.yaml", store, out / "mixture", progress=False)
     print("\n".join("      " + line for line in mix.table.splitlines()))
@@ -135,14 +135,11 @@ def _run_demo(out_dir: str | Path, train_steps: int | None, tiny_model_problems:
            "engine.cache_dir": str(out / "cache"), "sources": [{"name": "gsm8k", "data": "examples",
                                                                   "limit": tiny_model_problems}],
            "n_responses": 2, "include_reference": False, "sampling.max_tokens": 64})
-    module, fn = KINDS["math"].split(":")
     _show(step("generate math with the tiny model just trained (engine: transformers backend)",
-               getattr(importlib.import_module(module), fn), "math", str(tiny_cfg), store))
-    pref_module, pref_fn = KINDS["preference"].split(":")
+               GENERATORS["math"], "math", str(tiny_cfg), store))
     _show(step("preference pairs (chosen = shortest verified-correct response, rejected = a failed one, e.g. the "
                "reference vs the tiny model's wrong answers)",
-               getattr(importlib.import_module(pref_module), pref_fn), "preference",
-               str(CONFIGS / "preference.yaml"), store))
+               GENERATORS["preference"], "preference", str(CONFIGS / "preference.yaml"), store))
     rep = check(store)
     table = domain_table(store)
     result = {

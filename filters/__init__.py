@@ -1,5 +1,6 @@
-"""Reusable filters — the one list of what exists. Imported lazily (`from filters import PIIRedactor` works)
-so that `import filters.lid` does not pull datatrove, spaCy or Kiwi.
+"""Reusable filters — the one list of what exists (`FILTERS`: class name → its module). Each class is imported on
+first use (`from filters import PIIRedactor` works), so that `import filters.lid` does not pull datatrove, spaCy or
+Kiwi. tests/filters/test_filters_registry.py checks that every filter class in this package is listed here.
 
 Web documents (datatrove steps; `filter()` returns True or (False, "snake_case_reason"), no I/O):
   LanguageRouterFilter   language_router.py   fastText lid.176 routing with per-language minimum scores
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 
-REGISTRY = {
+FILTERS = {
     "LanguageRouterFilter": "filters.language_router",
     "LanguageQualityFilter": "filters.quality",
     "EduScoreFilter": "filters.edu",
@@ -33,10 +34,10 @@ REGISTRY = {
     "TranslationFilter": "filters.translation",
 }
 
-__all__ = list(REGISTRY)
+__all__ = list(FILTERS)
 
 
 def __getattr__(name: str):
-    if name in REGISTRY:
-        return getattr(importlib.import_module(REGISTRY[name]), name)
+    if name in FILTERS:
+        return getattr(importlib.import_module(FILTERS[name]), name)
     raise AttributeError(f"module 'filters' has no attribute {name!r}")

@@ -1,27 +1,16 @@
-NAME = "generate"
-HELP = "Build an SFT / preference dataset into the store: math|code|logic|knowledge|multilingual|long-context|tool-use|preference."
-EXAMPLE = "datamill generate math configs/math.yaml"
+from generators import GENERATORS
 
-# kind → "module:function"; each function is run(kind, config_path, store) -> JobReport (or a list of them)
-KINDS = {
-    "math": "generators.reasoning.job:run",
-    "code": "generators.reasoning.job:run",
-    "logic": "generators.reasoning.job:run",
-    "knowledge": "generators.knowledge.job:run",
-    "multilingual": "generators.multilingual.job:run",
-    "long-context": "generators.long_context.job:run",
-    "tool-use": "generators.tool_use.job:run",
-    "preference": "generators.preference.job:run",
-}
+NAME = "generate"
+HELP = f"Build an SFT / preference dataset into the store: {'|'.join(GENERATORS)}."
+EXAMPLE = "datamill generate math configs/math.yaml"
 
 
 def add_arguments(p):
-    p.add_argument("kind", choices=sorted(KINDS))
+    p.add_argument("kind", choices=sorted(GENERATORS))
     p.add_argument("config", help="YAML config")
 
 
 def run(args) -> int:
-    import importlib
     import sys
     from pathlib import Path
 
@@ -30,8 +19,7 @@ def run(args) -> int:
     if not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such config file")
 
-    module, fn = KINDS[args.kind].split(":")
-    reports = getattr(importlib.import_module(module), fn)(args.kind, args.config, Store(args.store))
+    reports = GENERATORS[args.kind](args.kind, args.config, Store(args.store))
     reports = reports if isinstance(reports, list) else [reports]
     for r in reports:
         print(r.summary())

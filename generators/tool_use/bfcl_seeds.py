@@ -16,48 +16,44 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
-from generators.tool_use.calls import check_call
+from datamill.ids import sample_id
+from generators.tool_use.calls import check_call, value_is_valid
 from generators.tool_use.library import BfclEntry
 from schemas import Message, SFTSample, ToolCall, Verdict
 
 OMIT = object()
 
 
-def _valid(value: Any, schema: dict | None) -> bool:
-    return schema is None or Draft202012Validator(schema).is_valid(value)
-
-
-def pick_value(candidates: Any, schema: dict | None = None) -> Any:
+def pick_value(candidates: Any, schema: dict | None = None, language: str = "python") -> Any:
     """The first acceptable value that matches the argument's schema; else omission when BFCL allows it (""),
-    else the first value (the call then fails its schema check and is kept with the reason). OMIT = leave out."""
+    else the first value (the call then fails its schema check and is kept with the reason). OMIT = leave out.
+    `language` java/javascript: a variable reference (a bare identifier) matches any type, as in BFCL."""
     if not isinstance(candidates, list):  # a dict argument spelled as {key: [candidates]} (or a bare value)
-        return _resolve(candidates, schema)
-    options = [_resolve(c, schema) for c in candidates if c != "" and c is not None]
+        return _resolve(candidates, schema, language)
+    options = [_resolve(c, schema, language) for c in candidates if c != "" and c is not None]
     for v in options:
-        if _valid(v, schema):
+        if value_is_valid(v, schema, language):
             return v
     if "" in candidates or not options:
         return OMIT
     return options[0]
 
 
-def _resolve(value: Any, schema: dict | None) -> Any:
+def _resolve(value: Any, schema: dict | None, language: str) -> Any:
     """Dicts inside a chosen value are themselves {key: [candidates]} (BFCL's nested / list-of-dict answers)."""
     if isinstance(value, dict):
-        return _pick_dict(value, schema)
+        return _pick_dict(value, schema, language)
     if isinstance(value, list):
         item = (schema or {}).get("items") if isinstance(schema, dict) else None
-        return [_pick_dict(x, item) if isinstance(x, dict) else x for x in value]
+        return [_pick_dict(x, item, language) if isinstance(x, dict) else x for x in value]
     return value
 
 
-def _pick_dict(d: dict, schema: dict | None = None) -> dict:
+def _pick_dict(d: dict, schema: dict | None = None, language: str = "python") -> dict:
     props = (schema or {}).get("properties", {}) if isinstance(schema, dict) else {}
     out = {}
     for k, v in d.items():
-        val = pick_value(v, props.get(k))
+        val = pick_value(v, props.get(k), language)
         if val is not OMIT:
             out[k] = val
     return out
@@ -68,9 +64,8 @@ def ground_truth_calls(entry: BfclEntry) -> list[ToolCall]:
     calls = []
     for k, gt in enumerate(entry.ground_truth):
         for name, args in gt.items():
-            calls.append(
-                ToolCall(id=f"call_0_{k}", name=name, arguments=_pick_dict(args or {}, schemas.get(name)))
-            )
+            arguments = _pick_dict(args or {}, schemas.get(name), entry.language)
+            calls.append(ToolCall(id=f"call_0_{k}", name=name, arguments=arguments))
     return calls
 
 
@@ -85,7 +80,7 @@ def seed_verdicts(entry: BfclEntry, calls: list[ToolCall]) -> list[Verdict]:
             )
         ]
     tools = {t["name"]: t for t in entry.tools}
-    problems = [(c, p) for c in calls if (p := check_call(c, tools)) is not None]
+    problems = [(c, p) for c in calls if (p := check_call(c, tools, entry.language)) is not None]
     if problems:
         c, p = problems[0]
         return [
@@ -96,9 +91,10 @@ def seed_verdicts(entry: BfclEntry, calls: list[ToolCall]) -> list[Verdict]:
                 reason=p.reason,
                 details={
                     "call": c.name,
+                    "rule": p.rule,
                     "message": p.message,
                     "where": entry.where,
-                    "category": "unknown_tool" if p.reason == "unknown_tool" else "schema_violation",
+                    "category": "unknown_function" if p.reason == "unknown_function" else "schema_violation",
                 },
             ),
         ]
@@ -108,12 +104,12 @@ def seed_verdicts(entry: BfclEntry, calls: list[ToolCall]) -> list[Verdict]:
     ]
 
 
-def seed_sample(entry: BfclEntry, dataset: str, num_tokens_fn) -> SFTSample:
+def seed_sample(entry: BfclEntry, dataset: str, run_id: str, num_tokens_fn) -> SFTSample:
     """num_tokens_fn(messages, tools) → int (datamill.tokens.count_chat_tokens in the job)."""
     calls = ground_truth_calls(entry)
     messages = list(entry.messages) + [Message(role="assistant", content="", tool_calls=calls)]
     return SFTSample(
-        id=f"bfcl:{entry.id}",
+        id=sample_id(dataset, run_id, "bfcl", entry.id),
         dataset=dataset,
         domain="tool_use",
         language="en",

@@ -2,32 +2,69 @@
 
 Agent text (EXAONE 4.0): optional `<think>\\n…\\n</think>\\n\\n`, free text, then zero or more
 `<tool_call>{"name": …, "arguments": {…}}</tool_call>` (several = parallel calls in one step).
-Reasons (snake_case, used as verdict reasons): malformed_json, unknown_tool, missing_required_arg, wrong_type,
-bad_enum, unexpected_arg, schema_violation (any other JSON-Schema keyword, e.g. pattern or minimum).
+
+A rejected call gets a reason (a snake_case class, used as the verdict reason and in counts) and a rule that names
+what broke (details and the agent's error message):
+
+| reason                | rule                              | JSON-Schema keyword            |
+|-----------------------|-----------------------------------|--------------------------------|
+| malformed_json        | malformed_json                    | (parser)                       |
+| unknown_function      | unknown_function:<name>           | (no tool of that name)         |
+| unknown_type          | unknown_type:<T>                  | type (a name JSON Schema lacks)|
+| missing_required      | missing_required:<arg>            | required                       |
+| undeclared_argument   | undeclared_argument:<arg>         | additionalProperties           |
+| wrong_type            | wrong_type:<arg>:<expected>       | type                           |
+| not_in_enum           | not_in_enum:<arg>                 | enum, const                    |
+| schema_violation      | schema_violation:<arg>:<keyword>  | any other (minItems, pattern…) |
+
+<arg> is the argument's path inside the arguments (`items/0/quantity`). Checking is strict by default: an object
+that declares its properties rejects others (`additionalProperties: false` unless the schema says otherwise). For
+Java and JavaScript tools (BFCL's simple_java / simple_javascript; `language=`), arguments are code: a string
+given for a parameter of another type is a code expression standing for that value (a variable reference such
+as `listElement`, or `BitOperation.AND`), exactly as BFCL's own checker reads it (bfcl_eval ast_checker
+type_checker: a string where the declared type differs "is_variable"); any other wrong type is still rejected.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
 
+from generators.tool_use.library import JSON_TYPES, normalise_schema
 from schemas import ToolCall
 
 _THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
 _CALL = re.compile(r"<tool_call>(.*?)(</tool_call>|$)", re.DOTALL)
 _END = "[|endofturn|]"
 
-# JSON-Schema keyword that failed → our reason. Order matters when several fail: the first listed wins.
-KEYWORD_REASON = {
-    "required": "missing_required_arg",
+# Which reason wins when a call breaks several rules: the first listed, then the shallowest path, then the rule's
+# text (the verdict does not depend on the order of the arguments).
+REASONS = (
+    "unknown_function",
+    "unknown_type",
+    "missing_required",
+    "undeclared_argument",
+    "wrong_type",
+    "not_in_enum",
+    "schema_violation",
+)
+_KEYWORD_REASON = {
+    "unknown_type": "unknown_type",  # set by _type_keyword below
+    "required": "missing_required",
+    "additionalProperties": "undeclared_argument",
+    "unevaluatedProperties": "undeclared_argument",
     "type": "wrong_type",
-    "enum": "bad_enum",
-    "const": "bad_enum",
-    "additionalProperties": "unexpected_arg",
+    "enum": "not_in_enum",
+    "const": "not_in_enum",
 }
+SCRIPT_LANGUAGES = ("java", "javascript")  # arguments are code: a string may stand for any value
+_NO_PARAMETERS: dict = {"type": "object", "properties": {}}  # a tool without parameters takes no arguments
+_CACHE_SIZE = 4096  # compiled validators kept (BFCL's 800 shared entries hold ~1,000 distinct functions)
 
 
 @dataclass
@@ -36,6 +73,10 @@ class CallProblem:
     reason: str
     message: str
     raw: str = ""
+    rule: str = ""  # what broke, e.g. "undeclared_argument:verbose" (see the table above); default = reason
+
+    def __post_init__(self) -> None:
+        self.rule = self.rule or self.reason
 
 
 @dataclass
@@ -89,27 +130,123 @@ def parse_agent_output(text: str, step: int = 0) -> AgentStep:
     return AgentStep(reasoning=reasoning, content=content, calls=calls, malformed=malformed)
 
 
-def _validator(parameters: dict) -> Draft202012Validator:
-    return Draft202012Validator(parameters)
+def _type_keyword(variables: bool):
+    """JSON Schema `type` that gives an unknown type name its own verdict instead of jsonschema's UnknownType
+    exception, and (Java/JavaScript) lets a code expression (a string) stand for a value of any type."""
+
+    def type_(validator, types, instance, schema):
+        names = types if isinstance(types, list) else [types]
+        known = [t for t in names if t in JSON_TYPES]
+        if any(validator.is_type(instance, t) for t in known):
+            return
+        if variables and isinstance(instance, str):
+            return
+        unknown = [t for t in names if t not in JSON_TYPES]
+        if unknown:
+            yield ValidationError(
+                f"type {unknown[0]!r} is not a JSON Schema type: cannot check {instance!r}",
+                validator="unknown_type",
+                validator_value=str(unknown[0]),
+            )
+            return
+        yield ValidationError(f"{instance!r} is not of type {', '.join(repr(t) for t in names)}")
+
+    return type_
 
 
-def check_call(call: ToolCall, tools: dict[str, dict]) -> CallProblem | None:
-    """None when `call` names a known tool and its arguments match that tool's parameter schema."""
+_STRICT = validators.extend(Draft202012Validator, {"type": _type_keyword(False)})
+_SCRIPT = validators.extend(Draft202012Validator, {"type": _type_keyword(True)})
+_compiled: OrderedDict[tuple[int, str], tuple[dict, object]] = OrderedDict()
+
+
+def schema_validator(parameters: dict, language: str = "python"):
+    """The compiled, strict validator of one parameter schema, cached by the schema object itself (the tool
+    dicts of a job are built once and checked against thousands of calls; compiling is most of jsonschema's cost).
+    """
+    key = (id(parameters), language)
+    hit = _compiled.get(key)
+    if hit is not None and hit[0] is parameters:
+        return hit[1]
+    cls = _SCRIPT if language in SCRIPT_LANGUAGES else _STRICT
+    v = cls(normalise_schema(parameters, top=True))
+    _compiled[key] = (parameters, v)  # holding the schema keeps its id from being reused while cached
+    if len(_compiled) > _CACHE_SIZE:
+        _compiled.popitem(last=False)
+    return v
+
+
+def value_is_valid(value: object, schema: dict | None, language: str = "python") -> bool:
+    """Whether one argument value matches its (normalised) schema, with the same rules as check_call."""
+    if schema is None:
+        return True
+    return (_SCRIPT if language in SCRIPT_LANGUAGES else _STRICT)(schema).is_valid(value)
+
+
+def _where(path) -> str:
+    return "/".join(str(p) for p in path)
+
+
+def _join(where: str, name: object) -> str:
+    return f"{where}/{name}" if where else str(name)
+
+
+def _extra(instance: dict, schema: dict) -> str:
+    declared = schema.get("properties", {})
+    patterns = "|".join(schema.get("patternProperties", {}))
+    extras = [k for k in instance if k not in declared and not (patterns and re.search(patterns, k))]
+    return str(min(extras, key=str)) if extras else "?"
+
+
+def rule_of(e: ValidationError) -> tuple[str, str]:
+    """(reason, rule) of one jsonschema error; anyOf/oneOf are judged by their best-matching branch."""
+    if e.validator in ("anyOf", "oneOf") and e.context:
+        # the branch whose type the value has says what is wrong (a string outside a string enum → not_in_enum)
+        typed = [c for c in e.context if not (c.validator == "type" and not c.relative_path)]
+        wrong = {c.relative_schema_path[0] for c in e.context if c.validator == "type" and not c.relative_path}
+        typed = [c for c in typed if c.relative_schema_path[0] not in wrong]
+        return rule_of(best_match(typed or e.context))
+    where = _where(e.absolute_path)
+    reason = _KEYWORD_REASON.get(str(e.validator), "schema_violation")
+    if reason == "unknown_type":
+        return reason, f"unknown_type:{e.validator_value}"
+    if reason == "missing_required":
+        missing = next((r for r in e.validator_value if r not in e.instance), "?")
+        return reason, f"missing_required:{_join(where, missing)}"
+    if reason == "undeclared_argument":
+        return reason, f"undeclared_argument:{_join(where, _extra(e.instance, e.schema))}"
+    where = where or "arguments"
+    if reason == "wrong_type":
+        names = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+        return reason, f"wrong_type:{where}:{'|'.join(map(str, names))}"
+    if reason == "not_in_enum":
+        return reason, f"not_in_enum:{where}"
+    return reason, f"schema_violation:{where}:{e.validator}"
+
+
+def check_call(call: ToolCall, tools: dict[str, dict], language: str = "python") -> CallProblem | None:
+    """None when `call` names a known tool and its arguments match that tool's parameter schema (strict: see the
+    module docstring); else the problem, with the rule that broke. Never raises on a schema's type names."""
     spec = tools.get(call.name)
     if spec is None:
-        return CallProblem(0, "unknown_tool", f"no tool named {call.name!r}; known: {sorted(tools)[:20]}")
-    errors = list(_validator(spec.get("parameters") or {"type": "object"}).iter_errors(call.arguments))
+        return CallProblem(
+            0,
+            "unknown_function",
+            f"no tool named {call.name!r}; known: {sorted(tools)[:20]}",
+            rule=f"unknown_function:{call.name}",
+        )
+    validator = schema_validator(spec.get("parameters") or _NO_PARAMETERS, language)
+    errors = list(validator.iter_errors(call.arguments))
     if not errors:
         return None
-    order = list(KEYWORD_REASON)
-    errors.sort(
-        key=lambda e: (order.index(e.validator) if e.validator in order else len(order), list(e.path))
+    judged = sorted(
+        ((rule_of(e), e) for e in errors),
+        key=lambda x: (REASONS.index(x[0][0]), len(x[1].absolute_path), x[0][1]),
     )
-    e = errors[0]
-    where = "/".join(str(p) for p in e.absolute_path) or "arguments"
-    return CallProblem(0, KEYWORD_REASON.get(e.validator, "schema_violation"), f"{where}: {e.message}")
+    (reason, rule), e = judged[0]
+    where = _where(e.absolute_path) or "arguments"
+    return CallProblem(0, reason, f"{where}: {e.message}", rule=rule)
 
 
 def error_feedback(problem: CallProblem) -> dict:
     """What the environment answers to a call it could not run (the agent sees this as the tool result)."""
-    return {"error": problem.reason, "message": problem.message}
+    return {"error": problem.reason, "rule": problem.rule, "message": problem.message}

@@ -1,9 +1,9 @@
 """TrajectoryVerifier: every trajectory gets the same verdicts; a sample is exported only if all pass.
 
 - tool_call_format: each <tool_call> is JSON {"name", "arguments"}            → malformed_json
-- tool_call_schema: each call names a tool and matches its parameter schema    → unknown_tool, missing_required_arg,
-                                                                                 wrong_type, bad_enum, unexpected_arg,
-                                                                                 schema_violation
+- tool_call_schema: each call names a tool and matches its parameter schema    → unknown_function, unknown_type,
+  (strict: undeclared arguments are rejected; details name the rule,           missing_required, undeclared_argument,
+   e.g. "undeclared_argument:verbose", see calls.py)                           wrong_type, not_in_enum, schema_violation
 - execution: every environment error is recovered from                         → execution_error_unrecovered,
                                                                                  environment_internal_error
 - termination: ends with the agent's answer, within limits                      → step_limit, truncated_output,
@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import json
 
+from generators.tool_use.calls import REASONS, check_call
+from generators.tool_use.envs import ENVIRONMENTS
 from generators.tool_use.rollout import Trajectory
-from schemas import Verdict
+from schemas import ToolCall, Verdict
 
-SCHEMA_REASONS = (
-    "unknown_tool",
-    "missing_required_arg",
-    "wrong_type",
-    "bad_enum",
-    "unexpected_arg",
-    "schema_violation",
-)
+SCHEMA_REASONS = REASONS
+
+
+def _rule(t: Trajectory, ev: dict) -> str:
+    """The rule a rejected call broke (events keep the reason; the rule is re-derived from the same check)."""
+    tools = {s["name"]: s for s in ENVIRONMENTS[t.task.env].TOOLS}
+    problem = check_call(ToolCall(name=ev["name"], arguments=ev.get("arguments") or {}), tools)
+    return problem.rule if problem is not None else ev["status"]
 
 
 def _key(ev: dict) -> str:
@@ -72,13 +74,17 @@ class TrajectoryVerifier:
                 passed=True,
                 details={"calls": sum(e["name"] is not None for e in t.events)},
             )
+        violations = [
+            {**{k: e.get(k) for k in ("step", "name", "status", "message")}, "rule": _rule(t, e)} for e in bad[:5]
+        ]
         return Verdict(
             verifier="tool_call_schema",
             passed=False,
             reason=bad[0]["status"],
             details={
-                "category": "unknown_tool" if bad[0]["status"] == "unknown_tool" else "schema_violation",
-                "violations": [{k: e.get(k) for k in ("step", "name", "status", "message")} for e in bad[:5]],
+                "category": "unknown_function" if bad[0]["status"] == "unknown_function" else "schema_violation",
+                "rule": violations[0]["rule"],
+                "violations": violations,
             },
         )
 

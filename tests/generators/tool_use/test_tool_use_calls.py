@@ -6,6 +6,7 @@ import pytest
 
 from generators.tool_use.calls import check_call, parse_agent_output
 from generators.tool_use.envs.shop import TOOLS
+from generators.tool_use.library import normalise_tool
 from schemas import ToolCall
 
 SHOP = {t["name"]: t for t in TOOLS}
@@ -46,21 +47,108 @@ def test_malformed_calls_are_reported_not_raised(raw, why):
     assert [p.reason for p in step.malformed] == ["malformed_json"] and why in step.malformed[0].message
 
 
-@pytest.mark.parametrize("name, args, reason", [
+@pytest.mark.parametrize("name, args, rule", [
     ("get_order", {"order_id": "o_5001"}, None),
-    ("drop_table", {}, "unknown_tool"),
-    ("cancel_order", {"order_id": "o_5001"}, "missing_required_arg"),
-    ("get_order", {"order_id": 5001}, "wrong_type"),
-    ("place_order", {"user_id": "u_1", "items": [{"product_id": "p_1", "quantity": 1.5}]}, "wrong_type"),
-    ("cancel_order", {"order_id": "o_5001", "reason": "bored"}, "bad_enum"),
-    ("get_order", {"order_id": "o_5001", "verbose": True}, "unexpected_arg"),
-    ("place_order", {"user_id": "u_1", "items": []}, "schema_violation"),  # minItems
+    ("drop_table", {}, "unknown_function:drop_table"),
+    ("cancel_order", {"order_id": "o_5001"}, "missing_required:reason"),
+    ("get_order", {"order_id": 5001}, "wrong_type:order_id:string"),
+    ("place_order", {"user_id": "u_1", "items": [{"product_id": "p_1", "quantity": 1.5}]},
+     "wrong_type:items/0/quantity:integer"),
+    ("cancel_order", {"order_id": "o_5001", "reason": "bored"}, "not_in_enum:reason"),
+    ("get_order", {"order_id": "o_5001", "verbose": True}, "undeclared_argument:verbose"),
+    ("place_order", {"user_id": "u_1", "items": []}, "schema_violation:items:minItems"),
 ])  # fmt: skip
-def test_check_call_reasons(name, args, reason):
+def test_check_call_rules(name, args, rule):
     problem = check_call(ToolCall(name=name, arguments=args), SHOP)
-    assert (problem.reason if problem else None) == reason
+    assert (problem.rule if problem else None) == rule
+    if problem:  # the reason is the rule's class, and the message says where
+        assert problem.reason == rule.split(":")[0] and problem.message
 
 
 def test_missing_required_wins_over_other_errors():
     problem = check_call(ToolCall(name="cancel_order", arguments={"reason": "bored"}), SHOP)
-    assert problem.reason == "missing_required_arg" and "order_id" in problem.message
+    assert problem.rule == "missing_required:order_id" and "order_id" in problem.message
+
+
+def bfcl_tool(properties: dict, required: list | None = None, name: str = "f") -> dict[str, dict]:
+    fn = {"name": name, "parameters": {"type": "dict", "properties": properties, "required": required or []}}
+    return {name: normalise_tool(fn)}
+
+
+def test_undeclared_argument_rejected_on_bfcl_schema_that_says_nothing():
+    # BFCL schemas never say additionalProperties; plain jsonschema would accept the extra argument
+    tools = bfcl_tool({"city": {"type": "string"}}, ["city"])
+    assert check_call(ToolCall(name="f", arguments={"city": "Seoul"}), tools) is None
+    p = check_call(ToolCall(name="f", arguments={"city": "Seoul", "units": "metric"}), tools)
+    assert p.rule == "undeclared_argument:units"
+
+
+def test_schema_that_allows_extra_arguments_keeps_them():
+    fn = {"name": "f", "parameters": {"type": "object", "properties": {"a": {"type": "string"}},
+                                       "additionalProperties": {"type": "integer"}}}  # fmt: skip
+    tools = {"f": normalise_tool(fn)}
+    assert check_call(ToolCall(name="f", arguments={"a": "x", "b": 2}), tools) is None
+    assert check_call(ToolCall(name="f", arguments={"a": "x", "b": "2"}), tools).rule == "wrong_type:b:integer"
+
+
+def test_free_form_map_keeps_its_keys_but_declared_nested_objects_are_strict():
+    tools = bfcl_tool({"params": {"type": "HashMap", "description": "any keys"},
+                       "opts": {"type": "dict", "properties": {"depth": {"type": "long"}}}})  # fmt: skip
+    assert check_call(ToolCall(name="f", arguments={"params": {"limit": 50, "x": "y"}}), tools) is None
+    p = check_call(ToolCall(name="f", arguments={"opts": {"depth": 2, "color": "red"}}), tools)
+    assert p.rule == "undeclared_argument:opts/color"
+
+
+@pytest.mark.parametrize("bfcl_type, good, bad, expected", [
+    ("String", "abc", 3, "string"), ("Boolean", True, 1, "boolean"), ("long", 7, 7.5, "integer"),
+    ("double", 2.5, "x y", "number"), ("char", "c", 1, "string"), ("HashMap", {"k": 1}, [1], "object"),
+    ("ArrayList", [1, 2], {"a": 1}, "array"), ("Array", [], 5, "array"), ("tuple", [1, "a"], "a b", "array"),
+    ("Bigint", 10**20, 1.5, "integer"), ("float", 3, True, "number"), ("dict", {}, "no", "object"),
+])  # fmt: skip
+def test_bfcl_python_java_javascript_type_names(bfcl_type, good, bad, expected):
+    tools = bfcl_tool({"a": {"type": bfcl_type}}, ["a"])
+    assert check_call(ToolCall(name="f", arguments={"a": good}), tools) is None
+    assert check_call(ToolCall(name="f", arguments={"a": bad}), tools).rule == f"wrong_type:a:{expected}"
+
+
+def test_any_and_missing_type_accept_every_value():
+    tools = bfcl_tool({"a": {"type": "any"}, "b": {"type": ""}})
+    assert check_call(ToolCall(name="f", arguments={"a": [1, {"x": None}], "b": 3}), tools) is None
+
+
+def test_unknown_type_is_a_verdict_not_an_exception():
+    tools = bfcl_tool({"m": {"type": "matrix"}, "n": {"type": "integer"}})
+    p = check_call(ToolCall(name="f", arguments={"m": [[1, 0], [0, 1]]}), tools)
+    assert (p.reason, p.rule) == ("unknown_type", "unknown_type:matrix") and "m:" in p.message
+    assert check_call(ToolCall(name="f", arguments={"n": 1}), tools) is None  # not passed: nothing to judge
+
+
+def test_enum_on_an_array_applies_to_its_items():
+    # BFCL live_multiple get_sensor_readings_latest: "metrics": {"type": "array", "items": {...}, "enum": [...]}
+    tools = bfcl_tool({"metrics": {"type": "array", "items": {"type": "string"}, "enum": ["temperature", "co2"]}})
+    assert check_call(ToolCall(name="f", arguments={"metrics": ["temperature", "co2"]}), tools) is None
+    p = check_call(ToolCall(name="f", arguments={"metrics": ["temperature", "pressure"]}), tools)
+    assert p.rule == "not_in_enum:metrics/1"
+
+
+def test_java_and_javascript_arguments_may_be_code_expressions():
+    # BFCL simple_javascript_2: "processFunction" (a variable) for a function-typed argument; simple_java_35:
+    # "user:online:both" for an Array: BFCL's checker reads a string for a non-string type as code
+    tools = bfcl_tool({"status": {"type": "array", "items": {"type": "String"}}, "flag": {"type": "Boolean"},
+                       "name": {"type": "String"}})  # fmt: skip
+    ref = ToolCall(name="f", arguments={"status": "statusList", "flag": "this.props.enabled"})
+    assert check_call(ref, tools, language="javascript") is None
+    assert check_call(ref, tools, language="java") is None
+    assert check_call(ref, tools).rule == "wrong_type:flag:boolean"  # Python/JSON: a string is a string
+    wrong = ToolCall(name="f", arguments={"status": ["ok"], "flag": True, "name": 42})  # not a code string
+    assert check_call(wrong, tools, language="javascript").rule == "wrong_type:name:string"
+    extra = ToolCall(name="f", arguments={"status": "s", "verbose": "v"})
+    assert check_call(extra, tools, language="javascript").rule == "undeclared_argument:verbose"
+
+
+def test_anyof_is_judged_by_its_best_branch():
+    fn = {"name": "f", "parameters": {"type": "object", "properties": {
+        "when": {"anyOf": [{"type": "string", "enum": ["now", "later"]}, {"type": "integer"}]}}}}  # fmt: skip
+    tools = {"f": normalise_tool(fn)}
+    assert check_call(ToolCall(name="f", arguments={"when": 5}), tools) is None
+    assert check_call(ToolCall(name="f", arguments={"when": "soon"}), tools).rule == "not_in_enum:when"

@@ -12,6 +12,7 @@ from generators.tool_use.library import (
     normalise_schema,
     normalise_tool,
     schema_problem,
+    unknown_types,
 )
 
 
@@ -35,13 +36,34 @@ def test_schema_problems_are_explained():
         is None
     )
     bad = schema_problem(
-        {"name": "f", "parameters": {"type": "object", "properties": {"a": {"type": "str1ng"}}}}
+        {"name": "f", "parameters": {"type": "object", "properties": {"a": {"minimum": "zero"}}}}
     )
-    assert "invalid JSON Schema at properties/a/type" in bad
+    assert "invalid JSON Schema at properties/a/minimum" in bad
     assert "not in properties" in schema_problem(
         {"name": "f", "parameters": {"type": "object", "required": ["z"]}}
     )
     assert "type object" in schema_problem({"name": "f", "parameters": {"type": "array"}})
+
+
+def test_unknown_type_name_is_kept_not_a_schema_problem():
+    tool = normalise_tool({"name": "f", "parameters": {"type": "dict", "properties": {"a": {"type": "str1ng"}}}})
+    assert schema_problem(tool) is None and unknown_types(tool["parameters"]) == {"str1ng"}
+    assert tool["parameters"]["properties"]["a"] == {"type": "str1ng"}  # as written: calls get unknown_type
+
+
+def test_strict_normalisation():
+    s = normalise_schema({"type": "dict", "properties": {
+        "free": {"type": "dict", "properties": {}}, "map": {"type": "HashMap"},
+        "opts": {"type": "dict", "properties": {"k": {"type": "String"}}},
+        "tags": {"type": "array", "items": {"type": "string"}, "enum": ["a", "b"]},
+        "pair": {"type": "array", "enum": [[1, 2], [3, 4]]}}}, top=True)  # fmt: skip
+    p = s["properties"]
+    assert s["additionalProperties"] is False and p["opts"]["additionalProperties"] is False
+    assert "additionalProperties" not in p["free"] and p["map"] == {"type": "object"}  # free-form maps
+    assert p["tags"] == {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}
+    assert p["pair"]["enum"] == [[1, 2], [3, 4]]  # an enum of arrays is about the whole array
+    assert normalise_schema({"type": "object"}, top=True)["additionalProperties"] is False  # no arguments at all
+    assert normalise_schema(s, top=True) == s  # idempotent: check_call normalises what it is given
 
 
 def test_our_environment_schemas_are_valid():
@@ -88,13 +110,13 @@ def test_bad_lines_and_invalid_schemas_reported_with_file_and_line(tmp_path):
     )
     errors: list[str] = []
     entries = load_bfcl(bfcl_files([tmp_path])[0], errors)
-    assert [e.id for e in entries] == ["g"] and entries[0].category == "test_cat"
-    assert [e.split(": ")[0] for e in errors] == [f"{f}:2", f"{f}:3", f"{f}:4"]
-    assert (
-        "malformed_json" in errors[0]
-        and "not in properties" in errors[1]
-        and "properties/a/type" in errors[2]
-    )
+    # an unknown type name never skips an entry: "w" loads, and its calls get unknown_type:matrix
+    assert [e.id for e in entries] == ["g", "w"] and entries[0].category == "test_cat"
+    assert [e.split(": ")[0] for e in errors] == [f"{f}:2", f"{f}:3"]
+    assert "malformed_json" in errors[0] and "not in properties" in errors[1]
+    entries[1].ground_truth = [{"f": {"a": [[[1, 0], [0, 1]]]}}]
+    v = seed_verdicts(entries[1], ground_truth_calls(entries[1]))[-1]
+    assert (v.passed, v.reason, v.details["rule"]) == (False, "unknown_type", "unknown_type:matrix")
 
 
 def test_pick_value_rules():
@@ -118,9 +140,13 @@ def test_seed_checked_against_schema(examples):
     assert seed_verdicts(entry, ground_truth_calls(entry))[-1].passed
     entry.ground_truth = [{"spotify.play": {"artist": ["Taylor Swift"], "duration": ["twenty"]}}]
     v = seed_verdicts(entry, ground_truth_calls(entry))[-1]
-    assert (v.passed, v.reason) == (False, "wrong_type")
+    assert (v.passed, v.reason, v.details["rule"]) == (False, "wrong_type", "wrong_type:duration:integer")
+    entry.ground_truth = [{"spotify.play": {"artist": ["Taylor Swift"], "duration": [20], "shuffle": [True]}}]
+    v = seed_verdicts(entry, ground_truth_calls(entry))[-1]
+    assert (v.reason, v.details["rule"]) == ("undeclared_argument", "undeclared_argument:shuffle")
     entry.ground_truth = [{"spotify.pause": {}}]
-    assert seed_verdicts(entry, ground_truth_calls(entry))[-1].reason == "unknown_tool"
+    v = seed_verdicts(entry, ground_truth_calls(entry))[-1]
+    assert (v.reason, v.details["rule"]) == ("unknown_function", "unknown_function:spotify.pause")
     entry.ground_truth = []
     assert seed_verdicts(entry, [])[0].reason == "no_ground_truth"
 
@@ -130,4 +156,34 @@ def test_all_shared_bfcl_sets(shared):
     entries = [e for f in bfcl_files([shared]) for e in load_bfcl(f, errors)]
     assert len(entries) == 800 and errors == []
     bad = {e.id: v.reason for e in entries for v in seed_verdicts(e, ground_truth_calls(e)) if not v.passed}
-    assert bad == {}  # with schema-aware picking every ground-truth call matches its normalised schema
+    assert bad == {}  # with schema-aware picking every ground-truth call matches its normalised (strict) schema
+
+
+def test_java_and_javascript_gold_calls_all_pass(examples):
+    # bfcl-eval's simple_java (100) and simple_javascript (50), embedded: String, Boolean, HashMap, ArrayList,
+    # Array, long, char, double, any, "" types, and variable references (listElement, processFunction)
+    errors: list[str] = []
+    folder = examples / "tools/bfcl_java_js"
+    entries = [e for f in sorted(folder.glob("BFCL_*.json")) for e in load_bfcl(f, errors)]
+    assert errors == [] and len(entries) == 150
+    assert {e.language for e in entries} == {"java", "javascript"}
+    types = {t for e in entries for tool in e.tools for t in _type_names(tool["parameters"])}
+    assert {"string", "boolean", "object", "array", "integer", "number"} >= types  # every name mapped
+    bad = {e.id: v.details for e in entries for v in seed_verdicts(e, ground_truth_calls(e)) if not v.passed}
+    assert bad == {}
+    js1 = next(e for e in entries if e.id == "simple_javascript_1")
+    assert ground_truth_calls(js1)[0].arguments["listElement"] == "listElement"  # a variable reference
+
+
+def _type_names(schema) -> set[str]:
+    if isinstance(schema, list):
+        return set().union(*map(_type_names, schema)) if schema else set()
+    if not isinstance(schema, dict):
+        return set()
+    out = {schema["type"]} if isinstance(schema.get("type"), str) else set()
+    for k, v in schema.items():
+        if k == "properties":
+            out |= set().union(*map(_type_names, v.values())) if v else set()
+        elif k not in ("enum", "default") and isinstance(v, (dict, list)):
+            out |= _type_names(v)
+    return out

@@ -19,6 +19,10 @@ def failed(traj) -> dict[str, str]:
     return {v.verifier: v.reason for v in TrajectoryVerifier().verify(traj) if not v.passed}
 
 
+def schema_rule(traj) -> str:
+    return next(v for v in TrajectoryVerifier().verify(traj) if v.verifier == "tool_call_schema").details["rule"]
+
+
 def run_one(engine, task, mode="non_reasoning", max_steps=12):
     return TrajectoryRunner(engine, engine, max_steps=max_steps).run([(task, mode)])[0]
 
@@ -47,8 +51,10 @@ def test_valid_calls_meet_the_goal(make_engine):
 def test_unknown_tool(make_engine):
     eng = make_engine([call("delete_all_orders", {}), agent_text(None, "Done.", [])])
     t = run_one(eng, order_status(0))
-    assert failed(t)["tool_call_schema"] == "unknown_tool"
-    assert json.loads(t.messages[2].content)["error"] == "unknown_tool"  # the agent was told
+    assert failed(t)["tool_call_schema"] == "unknown_function"
+    assert schema_rule(t) == "unknown_function:delete_all_orders"
+    told = json.loads(t.messages[2].content)  # the agent was told, with the rule
+    assert (told["error"], told["rule"]) == ("unknown_function", "unknown_function:delete_all_orders")
 
 
 def test_wrong_argument_type(make_engine):
@@ -58,6 +64,7 @@ def test_wrong_argument_type(make_engine):
     )
     t = run_one(eng, buy_item(0))
     assert failed(t)["tool_call_schema"] == "wrong_type"
+    assert schema_rule(t) == "wrong_type:items/0/quantity:integer"
     assert t.env.one("SELECT count(*) AS n FROM orders")["n"] == 7  # never executed
 
 
@@ -65,7 +72,7 @@ def test_missing_required_arg(make_engine):
     eng = make_engine([call("cancel_order", {"order_id": "o_5002"}), agent_text(None, "Sorry.", [])])
     t = run_one(eng, order_status(0))
     f = failed(t)
-    assert f["tool_call_schema"] == "missing_required_arg"
+    assert f["tool_call_schema"] == "missing_required" and schema_rule(t) == "missing_required:reason"
     assert (
         t.env.one("SELECT status FROM orders WHERE order_id = 'o_5002'")["status"] == "placed"
     )  # not executed
@@ -75,7 +82,15 @@ def test_bad_enum(make_engine):
     eng = make_engine(
         [call("cancel_order", {"order_id": "o_5002", "reason": "because"}), agent_text(None, "Ok.", [])]
     )
-    assert failed(run_one(eng, order_status(0)))["tool_call_schema"] == "bad_enum"
+    t = run_one(eng, order_status(0))
+    assert failed(t)["tool_call_schema"] == "not_in_enum" and schema_rule(t) == "not_in_enum:reason"
+
+
+def test_undeclared_argument(make_engine):
+    eng = make_engine([call("get_order", {"order_id": "o_5001", "include_history": True}), agent_text(None, "Ok.", [])])
+    t = run_one(eng, order_status(0))
+    assert failed(t)["tool_call_schema"] == "undeclared_argument"
+    assert schema_rule(t) == "undeclared_argument:include_history"
 
 
 def test_malformed_json(make_engine):

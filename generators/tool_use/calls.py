@@ -228,12 +228,8 @@ def check_call(call: ToolCall, tools: dict[str, dict], language: str = "python")
     module docstring); else the problem, with the rule that broke. Never raises on a schema's type names."""
     spec = tools.get(call.name)
     if spec is None:
-        return CallProblem(
-            0,
-            "unknown_function",
-            f"no tool named {call.name!r}; known: {sorted(tools)[:20]}",
-            rule=f"unknown_function:{call.name}",
-        )
+        rule = f"unknown_function:{call.name}"
+        return CallProblem(0, "unknown_function", f"no tool named {call.name!r}; known: {list(tools)[:20]}", "", rule)
     validator = schema_validator(spec.get("parameters") or _NO_PARAMETERS, language)
     errors = list(validator.iter_errors(call.arguments))
     if not errors:

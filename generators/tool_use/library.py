@@ -185,6 +185,7 @@ class BfclEntry:
     tools: list[dict]  # normalised
     ground_truth: list[dict] = field(default_factory=list)  # [{fn_name: {arg: [acceptable values]}}]
     language: str = "python"  # the calls' language: java / javascript arguments may be variable references
+    raw_tools: list[dict] = field(default_factory=list)  # the functions as BFCL wrote them (for comparisons)
 
 
 def bfcl_language(category: str) -> str:
@@ -237,7 +238,7 @@ def load_bfcl(path: Path, errors: list[str], limit: int | None = None) -> list[B
             errors.append(f"{where}: {row['id']}: {bad[0]}")
             continue
         out.append(BfclEntry(row["id"], where, category, messages, tools, answers.get(row["id"], []),
-                             bfcl_language(category)))
+                             bfcl_language(category), row["function"]))
         if limit and len(out) >= limit:
             break
     return out

@@ -1,90 +1,67 @@
 """The one API to record and read audit decisions (accept / reject / flag) on catalog samples.
 
-A decision is durable before it touches the catalog: it is first appended (and fsynced) to this process's
-journal file under <store>/_audits/, then replayed into the catalog `audits` table when the DuckDB write
-lock is free. DuckDB lets one process write at a time, so while a long batch job holds the lock a reviewer's
-click is still saved (journal), and the next flush — by any reviewer, the dashboard, `datamill audit --flush`
-or a mixture build — moves it into the catalog. Replay is idempotent: each journal entry has a uuid, and the
-uuids already applied are kept in the catalog table `audit_journal_applied`, written in the same transaction
-as the audit rows. One journal file per process means concurrent writers never interleave lines; a torn last
-line (killed mid-write) is skipped and reported.
+A decision is durable before it touches the catalog: it is appended (and fsynced) to the audit log
+(datamill/audit_log.py: one append-only file per process under <store>/_audits/, never deleted), then
+applied to the catalog `audits` table when the DuckDB write lock is free. DuckDB lets one process write at a
+time, so while a long batch job holds the lock a reviewer's click is still saved, and the next flush — by any
+reviewer, the dashboard, `datamill audit --flush` or a mixture build — moves it in. The catalog is a cache of
+the log: datamill/audit_replay.py rebuilds `audits` from it row for row (`datamill index`) and says where
+they disagree (`datamill check`).
+
+Applying is idempotent: the entry ids applied are kept in `audit_journal_applied` and each entry's audit_id
+is fixed by the log, both written in the transaction that inserts the rows; `audit_log_offsets` remembers
+how far each file was applied, so a flush reads only what is new. Within one process every flush takes one
+lock (Streamlit sessions are threads: two flushes side by side conflicted inside DuckDB); across processes
+DuckDB's file lock orders them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
-import os
-import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from datamill import catalog
+from datamill import audit_log, catalog
+from datamill.audit_log import DECISIONS, LOG_DIR
+from datamill.catalog_gate import catalog_connection  # dashboards import it from here
 from datamill.store import Store
 
-DECISIONS = ("accept", "reject", "flag")
-JOURNAL_DIR = "_audits"
-APPLIED_DDL = "CREATE TABLE IF NOT EXISTS audit_journal_applied (entry_id VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
-
-
-@contextlib.contextmanager
-def catalog_connection(path: str | Path, read_only: bool = False, timeout_s: float = 30.0):
-    """datamill.catalog.connect, also waiting out a connection of this same process opened with the other
-    mode: DuckDB refuses read-only and read-write connections to one file side by side in one process, which
-    happens in a Streamlit server when one session reads while another records a decision."""
-    deadline = time.monotonic() + timeout_s
-    delay = 0.01
-    while True:
-        stack = contextlib.ExitStack()
-        try:
-            con = stack.enter_context(catalog.connect(path, read_only=read_only,
-                                                      timeout_s=max(0.0, deadline - time.monotonic())))
-            break
-        except duckdb.ConnectionException as e:
-            stack.close()
-            if "different configuration" not in str(e) or time.monotonic() > deadline:
-                raise catalog.CatalogBusy(f"catalog {path} is busy in this process: {e}") from e
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-    with stack:
-        yield con
+JOURNAL_DIR = LOG_DIR  # the folder's older name, kept for callers
+TABLES_DDL = """
+CREATE TABLE IF NOT EXISTS audit_journal_applied (entry_id VARCHAR PRIMARY KEY, applied_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS audit_log_offsets (file VARCHAR PRIMARY KEY, bytes BIGINT);
+"""
+WRITE_LOCK = threading.Lock()  # one writer of the audit tables per process at a time
+SEEN_OFFSETS: dict[Path, dict[str, int]] = {}  # last offsets read from the catalog: pending while it is busy
 
 
 @dataclass
 class AuditResult:
     entry_id: str
-    applied: bool  # True: in the catalog now; False: journaled, applied at the next flush
+    applied: bool  # True: in the catalog now; False: in the log, applied at the next flush
+    error: str = ""  # why the catalog was not updated when it was not merely busy (the decision is saved)
 
 
 @dataclass
 class FlushReport:
     applied: int = 0  # entries moved into the catalog by this flush
-    pending: int = 0  # entries still only in the journal (catalog was busy)
-    bad_lines: list[str] | None = None  # "file:line: why" for unreadable journal lines
+    pending: int | None = 0  # entries still only in the log (catalog busy; None: not known in this process)
+    bad_lines: list[str] | None = None  # "file:line: why" for unreadable log lines
+    busy: bool = False  # the catalog could not be had within the timeout
 
 
-_JOURNALS: dict[tuple[Path, int], Path] = {}
-_LOCK = threading.Lock()  # a Streamlit server runs sessions in threads that share this process's journal
-
-
-def _journal_path(root: Path) -> Path:
-    # one file per process (host + pid + random): appends from different processes never interleave
-    key = (root.resolve(), os.getpid())
-    if key not in _JOURNALS:
-        _JOURNALS[key] = root / JOURNAL_DIR / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-    return _JOURNALS[key]
+def as_store(store: Store | str | Path) -> Store:
+    return store if isinstance(store, Store) else Store(store)
 
 
 def record_audit(store: Store | str | Path, sample_id: str, decision: str, reason: str = "", reviewer: str = "",
                  timeout_s: float = 5.0) -> AuditResult:
-    """Save one decision durably (journal, fsync), then try to apply it to the catalog within timeout_s."""
-    store = store if isinstance(store, Store) else Store(store)
+    """Save one decision durably (log, fsync), then try to apply it to the catalog within timeout_s."""
+    store = as_store(store)
     decision = decision.strip().lower()
     if decision not in DECISIONS:
         raise ValueError(f"audit decision must be one of {DECISIONS}, got {decision!r}")
@@ -92,124 +69,135 @@ def record_audit(store: Store | str | Path, sample_id: str, decision: str, reaso
         raise ValueError("audit needs a sample_id")
     if not reviewer or not reviewer.strip():
         raise ValueError("audit needs a reviewer name")
-    entry = {"entry_id": uuid.uuid4().hex, "sample_id": str(sample_id), "decision": decision,
-             "reason": reason.strip(), "reviewer": reviewer.strip(),
-             "ts": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")}
-    path = _journal_path(store.root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _LOCK:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, (json.dumps(entry, ensure_ascii=False) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    report = flush(store, timeout_s=timeout_s)
-    return AuditResult(entry["entry_id"], applied=report.pending == 0)
+    entry = audit_log.new_entry(str(sample_id), decision, reason.strip(), reviewer.strip())
+    audit_log.append(store.root, [entry])
+    try:
+        report = flush(store, timeout_s=timeout_s)
+    except (duckdb.Error, OSError) as e:  # saved in the log all the same: say why the catalog lags, never a traceback
+        return AuditResult(entry["entry_id"], applied=False, error=f"{type(e).__name__}: {e}")
+    return AuditResult(entry["entry_id"], applied=not report.busy)
 
 
 def read_journal(store: Store | str | Path) -> tuple[list[dict], list[str]]:
-    """All journal entries (oldest file first) and the 'file:line: why' of lines that could not be read."""
-    root = (store.root if isinstance(store, Store) else Path(store)) / JOURNAL_DIR
-    entries, bad = [], []
-    for f in sorted(root.glob("*.jsonl")) if root.is_dir() else []:
-        with open(f, encoding="utf-8", errors="replace") as fh:
-            for i, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    e = json.loads(line)
-                    if e.get("decision") not in DECISIONS or not e.get("entry_id") or not e.get("sample_id"):
-                        raise ValueError("missing entry_id/sample_id or unknown decision")
-                    entries.append(e)
-                except (json.JSONDecodeError, ValueError, AttributeError) as err:
-                    bad.append(f"{f}:{i}: {err}")
+    """Every entry of the audit log (file order) and the 'file:line: why' of lines that could not be read."""
+    entries, bad, _ = audit_log.read(as_store(store).root)
     return entries, bad
 
 
-def _applied_ids(con) -> set[str]:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'audit_journal_applied'").fetchone()[0]
-    if not exists:
-        return set()
-    return {r[0] for r in con.execute("SELECT entry_id FROM audit_journal_applied").fetchall()}
+def apply_entries(con, entries: list[dict]) -> int:
+    """Insert the entries not yet in the catalog (by entry id, or by audit_id for adopted rows); in a transaction."""
+    import pyarrow as pa
 
-
-def pending_entries(store: Store | str | Path, timeout_s: float = 2.0) -> list[dict]:
-    """Journal entries not yet in the catalog (all of them when the catalog cannot be read right now)."""
-    store = store if isinstance(store, Store) else Store(store)
-    entries, _ = read_journal(store)
-    if not entries:
-        return []
+    seen, rows = set(), []
+    for e in entries:
+        if e["entry_id"] not in seen:
+            seen.add(e["entry_id"])
+            rows.append(e)
+    if not rows:
+        return 0
+    new = pa.table({"entry_id": [e["entry_id"] for e in rows], "audit_id": [audit_log.audit_id(e) for e in rows],
+                    "sample_id": [e["sample_id"] for e in rows], "decision": [e["decision"] for e in rows],
+                    "reason": [e.get("reason") for e in rows], "reviewer": [e.get("reviewer") for e in rows],
+                    "ts": [e["ts"] for e in rows]})
+    con.register("audit_log_new", new)
     try:
-        with catalog_connection(store.catalog_path, read_only=True, timeout_s=timeout_s) as con:
-            applied = _applied_ids(con)
-    except (catalog.CatalogBusy, FileNotFoundError):
-        applied = set()
-    return [e for e in entries if e["entry_id"] not in applied]
+        con.execute("""CREATE OR REPLACE TEMP TABLE audit_log_todo AS SELECT * FROM audit_log_new n
+                       WHERE n.entry_id NOT IN (SELECT entry_id FROM audit_journal_applied)
+                         AND n.audit_id NOT IN (SELECT audit_id FROM audits WHERE audit_id IS NOT NULL)""")
+        con.execute("""INSERT INTO audits (audit_id, sample_id, decision, reason, reviewer, ts)
+                       SELECT audit_id, sample_id, decision, reason, reviewer, ts::TIMESTAMP FROM audit_log_todo""")
+        con.execute("INSERT INTO audit_journal_applied SELECT entry_id, now() FROM audit_log_todo")
+        n = con.execute("SELECT count(*) FROM audit_log_todo").fetchone()[0]
+        con.execute("DROP TABLE audit_log_todo")
+        return n
+    finally:
+        con.unregister("audit_log_new")
+
+
+def save_offsets(con, ends: dict[str, int]) -> None:
+    for name, end in ends.items():
+        con.execute("INSERT INTO audit_log_offsets VALUES (?, ?) ON CONFLICT (file) DO UPDATE "
+                    "SET bytes = greatest(bytes, excluded.bytes)", [name, end])
+
+
+@contextlib.contextmanager
+def transaction(con):
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already ended it; keep the first error
+            con.execute("ROLLBACK")
+        raise
 
 
 def flush(store: Store | str | Path, timeout_s: float = 5.0) -> FlushReport:
-    """Replay journal entries not yet applied into `audits` in one transaction; busy catalog → pending."""
-    store = store if isinstance(store, Store) else Store(store)
-    entries, bad = read_journal(store)
-    rep = FlushReport(bad_lines=bad)
-    if not entries:
-        return rep
+    """Apply log entries not yet in the catalog, in one transaction; a busy catalog leaves them pending."""
+    store = as_store(store)
+    deadline = time.monotonic() + timeout_s
+    if not WRITE_LOCK.acquire(timeout=max(timeout_s, 0.0)):
+        return _busy(store)
     try:
-        with catalog_connection(store.catalog_path, timeout_s=timeout_s) as con:
-            con.execute(APPLIED_DDL)
-            con.execute("BEGIN TRANSACTION")
-            try:
-                applied = _applied_ids(con)
-                todo = [e for e in entries if e["entry_id"] not in applied]
-                for e in todo:
-                    con.execute("INSERT INTO audits (sample_id, decision, reason, reviewer, ts) VALUES (?, ?, ?, ?, ?)",
-                                [e["sample_id"], e["decision"], e.get("reason", ""), e.get("reviewer", ""), e["ts"]])
-                    con.execute("INSERT INTO audit_journal_applied VALUES (?, now())", [e["entry_id"]])
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
-            rep.applied = len(todo)
-            _compact(store.root, applied | {e["entry_id"] for e in todo})
+        with catalog_connection(store.catalog_path, timeout_s=max(0.0, deadline - time.monotonic())) as con:
+            con.execute(TABLES_DDL)
+            with transaction(con):
+                start = dict(con.execute("SELECT file, bytes FROM audit_log_offsets").fetchall())
+                entries, bad, ends = audit_log.read(store.root, start)
+                applied = apply_entries(con, entries)
+                save_offsets(con, ends)
+        SEEN_OFFSETS[store.root.resolve()] = ends
+        return FlushReport(applied=applied, bad_lines=bad)
     except catalog.CatalogBusy:
-        rep.pending = len(pending_entries(store, timeout_s=0.5))
-    return rep
+        return _busy(store)
+    finally:
+        WRITE_LOCK.release()
 
 
-def _writer_gone(f: Path) -> bool:
-    """True for a journal of an exited process of this host ("<host>-<pid>-<rand>"): nobody appends to it again."""
-    parts = f.stem.rsplit("-", 2)
-    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False
+def _busy(store: Store) -> FlushReport:
+    """Pending = entries past the offsets this process last saw in the catalog; unknown (None) if it saw none."""
+    seen = SEEN_OFFSETS.get(store.root.resolve())
+    entries, bad, _ = audit_log.read(store.root, seen)
+    return FlushReport(pending=None if seen is None else len(entries), bad_lines=bad, busy=True)
+
+
+def _table_exists(con, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
+
+
+def applied_ids(con, entries: list[dict]) -> set[str]:
+    """The entry ids among `entries` the catalog already holds (by entry id, or by audit_id for adopted rows)."""
+    if not entries:
+        return set()
+    done = set()
+    if _table_exists(con, "audit_journal_applied"):
+        done = {r[0] for r in con.execute("SELECT entry_id FROM audit_journal_applied WHERE list_contains(?, entry_id)",
+                                          [[e["entry_id"] for e in entries]]).fetchall()}
+    by_aid = {audit_log.audit_id(e): e["entry_id"] for e in entries}
+    return done | {by_aid[r[0]] for r in con.execute("SELECT audit_id FROM audits WHERE list_contains(?, audit_id)",
+                                                      [list(by_aid)]).fetchall()}
+
+
+def pending_entries(store: Store | str | Path, timeout_s: float = 2.0) -> list[dict]:
+    """Log entries not yet in the catalog. While the catalog cannot be read: those after the offsets this
+    process last saw (all of them in a process that has not seen the catalog yet)."""
+    store = as_store(store)
+    key = store.root.resolve()
     try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        pass
-    return False
-
-
-def _compact(root: Path, applied: set[str]) -> None:
-    """Delete journal files whose every entry is in the catalog: this process's own (under the lock, so no
-    append can slip in between the check and the unlink) and those of exited processes on this host."""
-    own = _JOURNALS.get((root.resolve(), os.getpid()))
-    with _LOCK:
-        for f in sorted((root / JOURNAL_DIR).glob("*.jsonl")):
-            if f != own and not _writer_gone(f):
-                continue
-            try:
-                ids = {json.loads(line).get("entry_id") for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
-            except (OSError, json.JSONDecodeError, AttributeError):
-                continue  # a torn line: keep the file, it is reported by read_journal
-            if ids <= applied:
-                f.unlink(missing_ok=True)
+        with catalog_connection(store.catalog_path, read_only=True, timeout_s=timeout_s) as con:
+            start = (dict(con.execute("SELECT file, bytes FROM audit_log_offsets").fetchall())
+                     if _table_exists(con, "audit_log_offsets") else {})
+            entries, _, _ = audit_log.read(store.root, start)
+            done = applied_ids(con, entries)
+    except (catalog.CatalogBusy, FileNotFoundError):
+        return audit_log.read(store.root, SEEN_OFFSETS.get(key))[0]
+    SEEN_OFFSETS[key] = start
+    return [e for e in entries if e["entry_id"] not in done]
 
 
 def latest_decisions(store: Store | str | Path, sample_ids: list[str] | None = None) -> dict[str, dict]:
-    """sample_id → its latest decision {decision, reason, reviewer, ts, pending}, catalog plus journal."""
-    store = store if isinstance(store, Store) else Store(store)
+    """sample_id → its latest decision {decision, reason, reviewer, ts, pending}, catalog plus log."""
+    store = as_store(store)
     out: dict[str, dict] = {}
     if store.catalog_path.exists():
         with catalog_connection(store.catalog_path, read_only=True) as con:
@@ -225,3 +213,11 @@ def latest_decisions(store: Store | str | Path, sample_ids: list[str] | None = N
         if cur is None or e["ts"] >= cur["ts"].replace(" ", "T"):
             out[e["sample_id"]] = {k: e.get(k, "") for k in ("decision", "reason", "reviewer", "ts")} | {"pending": True}
     return out
+
+
+def unknown_sample_ids(store: Store | str | Path, sample_ids: list[str], timeout_s: float = 10.0) -> list[str]:
+    """The ids that are not catalog samples (read-only; CatalogBusy when a writer holds the catalog longer)."""
+    with catalog_connection(as_store(store).catalog_path, read_only=True, timeout_s=timeout_s) as con:
+        known = {r[0] for r in con.execute("SELECT id FROM samples WHERE list_contains(?, id)",
+                                           [list(sample_ids)]).fetchall()}
+    return [s for s in sample_ids if s not in known]

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datamill import catalog
+from datamill.audit_replay import compare_with_log, replay
 from datamill.store import RECORD_TYPES, Store, file_checksum, kind_of
 from schemas import SchemaError, records_from_arrow
 
@@ -90,11 +91,15 @@ def check(store: Store, verify_checksums: bool = True) -> CheckReport:
         ).fetchall()
         for sid, n in dups:
             rep.problems.append(f"duplicate id across shards: {sid} appears {n} times")
+    problems, warnings = compare_with_log(store)  # the audit log (append-only files) vs its catalog cache
+    rep.problems += problems
+    rep.warnings += warnings
     return rep
 
 
 def rebuild_index(store: Store) -> dict:
-    """Rebuild catalog datasets/shards/samples from the files (audits and mixtures are kept)."""
+    """Rebuild catalog datasets/shards/samples from the files, and the audits from the audit log (mixtures are
+    kept)."""
     counts = {"shards": 0, "samples": 0, "skipped": []}
     with store.connect() as con:
         con.execute("DELETE FROM samples; DELETE FROM shards; DELETE FROM datasets;")
@@ -133,4 +138,8 @@ def rebuild_index(store: Store) -> dict:
                 continue
         counts["shards"] += 1
         counts["samples"] += rows
+    audits = replay(store)  # the audits table is a cache of <store>/_audits/: rebuilt row for row
+    if audits["audits"] or audits["adopted"]:
+        counts["audits"], counts["audits_adopted"] = audits["audits"], audits["adopted"]
+    counts["skipped"] += [f"audit log line {b}" for b in audits["bad_lines"]]
     return counts

@@ -60,10 +60,14 @@ def _decide(root: str, sample_id: str, decision: str) -> None:
     except ValueError as e:
         st.session_state["audit_error"] = str(e)
         return
+    except OSError as e:  # the log itself could not be written (disk full, read-only store): not saved
+        st.session_state["audit_error"] = f"decision NOT saved: {e}"
+        return
     st.session_state["audit_error"] = ""
     st.session_state["audit_reason"] = ""
-    st.session_state["audit_last"] = (f"{decision} · {sample_id}" +
-                                      ("" if res.applied else " (catalog busy: saved in the journal, applied later)"))
+    note = ("" if res.applied else f" (saved in the journal; the catalog was not updated: {res.error})" if res.error
+            else " (catalog busy: saved in the journal, applied later)")
+    st.session_state["audit_last"] = f"{decision} · {sample_id}{note}"
 
 
 def _skip(sample_id: str) -> None:

@@ -1,5 +1,5 @@
-"""Reviewers audit while a real batch job writes the same catalog: every decision survives, exactly once, and
-the job's output is complete."""
+"""Reviewers audit while a real batch job writes the same catalog: every decision survives, exactly once, the
+job's output is complete, and a catalog rebuilt from the files (`datamill index`) has the same decisions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from datamill.audits import flush, latest_decisions
-from datamill.integrity import check
+from datamill.integrity import check, rebuild_index
 from datamill.jobs import run_sharded
 from datamill.store import Store
 from tests.datamill.test_store import gsm8k_samples, make_process
@@ -62,3 +62,14 @@ def test_two_reviewers_during_a_generate_job(tmp_path, examples):
     assert made == 240  # engine none: each reference in non-reasoning and reasoning mode
     rep = check(store)
     assert rep.ok, rep.text()
+
+    audit_rows = "SELECT audit_id, sample_id, decision, reason, reviewer, ts FROM audits ORDER BY ALL"
+    with store.connect(read_only=True) as con:
+        before = con.execute(audit_rows).fetchall()
+    for f in store.root.glob("catalog.duckdb*"):
+        f.unlink()  # the catalog is lost: shards and the audit log rebuild it
+    assert rebuild_index(store)["audits"] == 60
+    with store.connect(read_only=True) as con:
+        assert con.execute(audit_rows).fetchall() == before
+    assert latest_decisions(store, ids) == decisions
+    assert check(store).ok

@@ -4,7 +4,8 @@ One Streamlit multipage app over the store's DuckDB catalog (read-only connectio
 datamill.audits). Each page is a module in dashboards/views with load() → compute() → render().
 The folder is deliberately not named `pages/`: Streamlit treats a `pages/` folder beside the main script as a
 legacy multipage app, and a deep link (/browse?id=…) opened before anyone loaded "/" then runs the page
-without this file (no st.navigation, no page config) — seen in headless Chromium.
+without this file (no st.navigation, no page config) — seen in headless Chromium. Every page has its own path
+(/overview, /browse, …, listed in docs/dashboards.md); "/" opens /overview.
 """
 
 import sys
@@ -28,7 +29,15 @@ PAGES = [
 
 st.set_page_config(page_title="datamill", page_icon=":material/factory:", layout="wide")
 here = Path(__file__).parent
-nav = st.navigation([st.Page(str(here / path), title=title, url_path=url, icon=icon, default=i == 0)
-                     for i, (path, title, url, icon) in enumerate(PAGES)])
+pages = [st.Page(str(here / path), title=title, url_path=url, icon=icon) for path, title, url, icon in PAGES]
+
+
+def home() -> None:
+    # Streamlit serves its default page at "/" only: a default Overview made /overview "Page not found" (issue 20
+    # item 15). So "/" is this hidden page that opens the Overview under its own path, and every page has one.
+    st.switch_page(pages[0])
+
+
+nav = st.navigation([st.Page(home, title="Overview", url_path="home", default=True, visibility="hidden"), *pages])
 st.sidebar.caption(f"store: `{store_root()}`")
 nav.run()

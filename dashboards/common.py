@@ -1,7 +1,10 @@
 """What every page shares: which store to show, read-only catalog queries, and escaped text display.
 
-All sample text (web pages, model outputs) is untrusted: it is shown through `escaped_html` (html.escape,
-then only our own <mark>/<div> tags around it) or st.text/st.code/st.json — never raw HTML.
+All sample text (web pages, model outputs) is untrusted: it is shown through `show_text` (st.html of
+`escaped_html`: html.escape, then only our own <mark>/<div> tags around it) or st.text/st.code/st.json — never
+raw HTML, and never through the markdown renderer: st.markdown(unsafe_allow_html=True) of the same <div> stops
+being HTML at the first blank line, after which CommonMark renders `![x](http://…)` as a fetched image,
+`# …` as a heading, and eats `*…*` and `$…$` (issue 20 item 5). st.html runs no markdown at all.
 """
 
 from __future__ import annotations
@@ -82,12 +85,12 @@ def md(value: object) -> str:
 
 
 def show_text(text: str | None, spans: list[tuple[int, int, str]] | None = None, max_chars: int = 20000) -> None:
-    """Show untrusted text escaped (with optional highlighted spans); very long text is cut with a note."""
+    """Show untrusted text verbatim (with optional highlighted spans); very long text is cut with a note."""
     text = text or ""
     if len(text) > max_chars and not spans:
         st.caption(f"showing the first {max_chars:,} of {len(text):,} characters")
         text = text[:max_chars]
-    st.markdown(escaped_html(text, spans), unsafe_allow_html=True)  # escaped_html escapes every character
+    st.html(escaped_html(text, spans))  # no markdown pass; every character of the text is escaped
 
 
 def require_catalog(root: Path) -> bool:

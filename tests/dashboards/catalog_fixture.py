@@ -1,7 +1,7 @@
 """A small real catalog for the dashboard tests, written through Store.write_shard from examples/data:
 GSM8K questions with their reference solutions (and a mismatched solution that fails verification),
 XQuAD Spanish QA, Korean ChatbotData, a BFCL tool call, a Paul Graham essay haystack with one needle,
-real web pages (passed) and raw HTML pages dropped by a filter (one carries <script> tags); plus a coverage
+real web pages (passed), a page whose text is markdown, and raw HTML pages dropped by a filter (one carries <script> tags); plus a coverage
 file, a NIAH grid and one mixture built by datamill.mixing.run_mix."""
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from schemas import Message, SFTSample, ToolCall, WebDocument
 from schemas.sft import Lineage, Verdict
 
 NEEDLE = "The secret ingredient of the datamill soup is cardamom."
+# A web page whose text is markdown (issue 20 item 5): the dashboard must show it verbatim and fetch nothing.
+# remote.example is mapped to a local recorder in the browser test, so a fetch would be seen.
+MARKDOWN_BAIT = ("Plain first paragraph.\n\n![pixel](http://remote.example/pixel.png)\n\n# Not a heading\n\n"
+                 "[a link](http://remote.example/page)\n\n*stars* and $x$ and :material/warning: stay as typed\n")
 
 
 def _gsm8k(ex: Path, n: int = 6) -> list[SFTSample]:
@@ -130,6 +134,10 @@ def build_catalog(store: Store, examples: Path) -> dict:
     kept, dropped = _web(examples)
     store.begin_run("web", "r1", "web", {})
     store.write_shard("web", "r1", 0, kept)
+    store.begin_run("web.crafted", "r1", "web", {})
+    store.write_shard("web.crafted", "r1", 0, [WebDocument(
+        id="web-markdown-0", text=MARKDOWN_BAIT, url="http://remote.example/", source="inline (tests)",
+        language="en", language_score=0.9, num_tokens=len(MARKDOWN_BAIT.split()))])
     store.begin_run("web.rejected", "r1", "web", {})
     store.write_shard("web.rejected", "r1", 0, dropped)
     # coverage and NIAH grids in the shapes generators/long_context writes (compute_coverage, score_grid)
@@ -153,4 +161,5 @@ def build_catalog(store: Store, examples: Path) -> dict:
 
     run_mix(spec, store, progress=False)
     return {"script_doc": next(d.id for d in dropped if "<script" in d.text), "needle": "niah-apple-0",
-            "tool": "bfcl-simple-0", "korean": "ko-chatbot-0"}
+            "tool": "bfcl-simple-0", "korean": "ko-chatbot-0",
+            "markdown": "web-markdown-0"}

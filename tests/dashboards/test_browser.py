@@ -12,16 +12,19 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
-URLS = ["", "browse", "audit", "verification", "curation", "long_context", "mixtures"]
+URLS = ["", "overview", "browse", "audit", "verification", "curation", "long_context", "mixtures"]
 
 pytestmark = [
     pytest.mark.slow,
@@ -78,11 +81,13 @@ class Browser:
     --virtual-time-budget does not wait for Streamlit's websocket: on fresh clones a page now and then stayed a
     loading skeleton through six screenshots in a row."""
 
-    def __init__(self, profile: Path):
+    def __init__(self, profile: Path, flags: tuple[str, ...] = ()):
         from websockets.sync.client import connect  # a Streamlit dependency
 
-        self.proc = subprocess.Popen([CHROMIUM, *CHROME_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
-                                      "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        self.events: list[dict] = []  # DevTools events seen so far (e.g. Network.requestWillBeSent)
+        self.proc = subprocess.Popen([CHROMIUM, *CHROME_FLAGS, *flags, "--remote-debugging-port=0",
+                                      f"--user-data-dir={profile}", "about:blank"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         self.stack = contextlib.ExitStack()
         try:  # a failed start must not leave Chromium running until pytest exits
             port_file = profile / "DevToolsActivePort"
@@ -104,9 +109,11 @@ class Browser:
         if self.session:
             msg["sessionId"] = self.session
         self.ws.send(json.dumps(msg))
-        while True:  # events arrive in between; skip them
+        while True:  # events arrive in between; keep them
             reply = json.loads(self.ws.recv(timeout=60))
-            if reply.get("id") == self.next_id:
+            if "method" in reply:
+                self.events.append(reply)
+            elif reply.get("id") == self.next_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 return reply["result"]
@@ -142,14 +149,14 @@ def main_area_colors(png: Path) -> int:
     return 1 << 16 if colors is None else len(colors)
 
 
-TITLES = {"": "Overview", "browse": "Browse", "audit": "Audit", "verification": "Verification",
+TITLES = {"": "Overview", "overview": "Overview", "browse": "Browse", "audit": "Audit", "verification": "Verification",
           "curation": "Curation", "long_context": "Long context", "mixtures": "Mixtures"}
 
 
 def test_every_page_renders_in_chromium(server, tmp_path, ids):
     out_dir = Path(os.environ.get("DATAMILL_SCREENSHOTS", tmp_path))
     out_dir.mkdir(parents=True, exist_ok=True)
-    shots = {name or "overview": (f"{server}/{name}", TITLES[name]) for name in URLS}
+    shots = {name or "root": (f"{server}/{name}", TITLES[name]) for name in URLS}
     shots["browse_korean"] = (f"{server}/browse?id={ids['korean']}", "Browse")
     browser = Browser(tmp_path / "chromium-profile")
     try:
@@ -160,6 +167,8 @@ def test_every_page_renders_in_chromium(server, tmp_path, ids):
         assert ">Verification<" in first and ">verification<" not in first
         for name, (url, title) in shots.items():
             browser.open(url, title)
+            text = browser.js("document.body.innerText")
+            assert "Page not found" not in text, f"{url}: {text[:300]}"  # issue 20 item 15: /overview
             png = out_dir / f"{name}.png"
             browser.screenshot(png)
             n = main_area_colors(png)
@@ -168,3 +177,63 @@ def test_every_page_renders_in_chromium(server, tmp_path, ids):
         browser.close()
     assert shutil.which("fc-list") is None or subprocess.run(
         ["fc-list", ":lang=ko"], capture_output=True, text=True, check=False).stdout.strip(), "no Korean font: make browser-deps"
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """A stand-in for a remote host: every request it gets is a fetch the page should never have made."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        self.seen.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_markdown_in_a_sample_is_shown_verbatim_and_fetches_nothing(server, tmp_path, ids):
+    """Issue 20 item 5: a web page whose text holds a markdown image, a heading, a link, `*stars*` and `$x$`
+    is shown as typed. Chromium maps remote.example to a local recorder, so a fetched image would be seen
+    twice: as a DevTools network event and as a request at the recorder (on the old st.markdown display both
+    saw /pixel.png)."""
+    from tests.dashboards.catalog_fixture import MARKDOWN_BAIT, NEEDLE
+
+    remote = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    Recorder.seen = []
+    threading.Thread(target=remote.serve_forever, daemon=True).start()
+    rules = f"--host-resolver-rules=MAP remote.example 127.0.0.1:{remote.server_address[1]}"
+    browser = Browser(tmp_path / "chromium-profile", flags=(rules,))
+    try:
+        browser.call("Network.enable")
+        page = browser.open(f"{server}/browse?id={ids['markdown']}", "Browse")
+        out_dir = Path(os.environ.get("DATAMILL_SCREENSHOTS", tmp_path))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        browser.js("document.querySelector('[data-testid=\"stHtml\"]')?.scrollIntoView()")
+        browser.screenshot(out_dir / "browse_markdown.png")
+        text = browser.js("document.body.innerText")
+        for line in MARKDOWN_BAIT.strip().split("\n\n"):
+            assert line in text, f"not shown verbatim: {line!r}"
+        dom = browser.js("""JSON.stringify({
+            img: [...document.images].map(i => i.src).filter(s => s.includes('remote.example')),
+            links: [...document.links].map(a => a.href).filter(h => h.includes('remote.example')),
+            headings: [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => h.innerText),
+            math: document.querySelectorAll('.katex').length})""")
+        dom = json.loads(dom)
+        assert dom["img"] == [] and dom["links"] == [] and dom["math"] == 0, dom
+        assert not any("Not a heading" in h for h in dom["headings"]), dom["headings"]
+        assert "&lt;" not in text and "Plain first paragraph." in page
+        fetched = [e["params"]["request"]["url"] for e in browser.events
+                   if e["method"] == "Network.requestWillBeSent" and "remote.example" in e["params"]["request"]["url"]]
+        assert fetched == [] and Recorder.seen == [], (fetched, Recorder.seen)
+        # st.html keeps our own markup: the long-context needle is still highlighted at its offsets
+        browser.open(f"{server}/browse?id={ids['needle']}", "Browse")
+        assert browser.js("[...document.querySelectorAll('mark')].map(m => m.innerText)") == [NEEDLE]
+        # the trap works: the same browser does reach the recorder when it is sent there
+        browser.call("Page.navigate", url="http://remote.example/control")
+        wait_for(lambda: Recorder.seen, browser.proc, lambda: "the recorder never saw the control request", 30)
+        assert Recorder.seen == ["/control"]
+    finally:
+        browser.close()
+        remote.shutdown()

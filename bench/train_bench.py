@@ -37,7 +37,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._report import table, write_section
-from train_entry.model import ATTN_IMPLS, PRESETS, HybridLM, ModelConfig, flops_per_token
+from train_entry.attention import ATTN_IMPLS
+from train_entry.model import PRESETS, HybridLM, ModelConfig, flops_per_token
 from train_entry.weight_cache import Bf16WeightCache
 
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12}  # dense, vendor datasheets
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     cuda = torch.cuda.is_available() and not args.smoke
     device = torch.device("cuda" if cuda else "cpu")
     if args.no_cudnn:
-        torch.backends.cuda.enable_cudnn_sdp(False)  # train_entry.model._cudnn_first respects it (HF's sdpa too)
+        torch.backends.cuda.enable_cudnn_sdp(False)  # train_entry.attention._cudnn_first respects it (HF's sdpa too)
     if not cuda and not args.smoke:
         print("no CUDA device: running the CPU smoke mode (tiny shape); bench/RESULTS.md keeps the GPU table")
         args.smoke = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -28,7 +28,7 @@ from train_entry.checkpoint import (
 )
 from train_entry.config import TrainConfig, load_train_config
 from train_entry.data import PackedReader, PackedSplits
-from train_entry.model import HybridLM
+from train_entry.model import HybridLM, ModelConfig
 from train_entry.optim import build_optimizer, lr_at
 from train_entry.weight_cache import Bf16WeightCache
 
@@ -72,6 +72,119 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
         raise ValueError("bf16_weight_cache: needs bf16 autocast in one process (this run: "
                          f"{'bf16' if bf16 else 'fp32'}, {info.world} processes; FSDP2 has its own mixed precision)")  # fmt: skip
 
+    model = _build_model(cfg, mcfg, info, bf16)
+    opt = build_optimizer(model, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+    amp = torch.autocast(info.device.type, torch.bfloat16) if bf16 and not info.sharded else contextlib.nullcontext()
+    arch = {k: v for k, v in asdict(mcfg).items() if k != "attn_impl"}
+    data_id = {"manifest_sha256": reader.meta.manifest_sha256, "seq_len": reader.meta.seq_len}
+    state, resumed_from = _resume(ckpt_root, model, opt, arch, data_id, info, log) if resume else (TrainState(), None)
+    if info.main:
+        _truncate_log(log_path, state.step)
+    cache = Bf16WeightCache(model) if cfg.bf16_weight_cache else None  # after any resume: copies of loaded weights
+    log(f"model {model.num_params():,} params · {mcfg.num_layers} layers {mcfg.layer_pattern} · vocab {mcfg.vocab_size}"
+        f" · {len(splits.train_rows)} train / {len(splits.eval_rows)} eval rows × {reader.meta.seq_len} · {info.device}")
+
+    last_loss, eval_loss, t_start, window = None, None, time.perf_counter(), LogWindow()
+    while state.step < cfg.max_steps:
+        t0 = time.perf_counter()
+        step = train_step(model, opt, splits, state, cfg, info, amp, cache)
+        window.add(step)
+        if step.targets:  # a batch of rows without assistant tokens has no loss (not a loss of 0)
+            last_loss = step.loss_sum / step.targets
+        rec = step.record(state.step, seconds=time.perf_counter() - t0)
+        eval_due = bool(cfg.eval_every and state.step % cfg.eval_every == 0)
+        if _console_line(state.step, cfg, eval_due):
+            rec |= window.close()
+        if eval_due or state.step == cfg.max_steps:
+            eval_loss = rec["eval_loss"] = evaluate(model, splits, cfg, info, amp)
+        _log_step(rec, log_path, info, cfg, log)
+        if state.step % cfg.ckpt_every == 0 or state.step == cfg.max_steps:
+            _checkpoint(model, opt, state, ckpt_root, info, cfg.keep_ckpts, arch, data_id)
+
+    hf_dir = _export_hf(model, mcfg, reader, out / "hf", info) if cfg.export_hf else None
+    if last_loss is None:  # resumed at max_steps: report the logged values
+        last_loss, eval_loss = _last_logged(log_path)
+    D.shutdown(info)
+    done = latest_checkpoint(ckpt_root)
+    return TrainSummary(state.step, last_loss, eval_loss, resumed_from, str(done) if done else None,
+                        str(hf_dir) if hf_dir else None, str(log_path), state.tokens, state.target_tokens,
+                        time.perf_counter() - t_start, len(reader.bad_rows), model.num_params())  # fmt: skip
+
+
+@dataclass
+class StepResult:
+    """One optimizer step, summed over every rank."""
+
+    loss_sum: float  # summed loss of the target tokens
+    targets: int  # tokens that carried loss
+    tokens: int  # input tokens
+    grad_norm: float  # before clipping
+    lr: float
+
+    def record(self, step: int, seconds: float) -> dict:
+        """The step's log.jsonl line."""
+        return {"step": step, "loss": self.loss_sum / self.targets if self.targets else None, "lr": self.lr,
+                "grad_norm": self.grad_norm, "target_tokens": self.targets, "tok_per_s": self.tokens / seconds}
+
+
+@dataclass
+class LogWindow:
+    """The steps since the previous console line, whose means that line shows (grad norms: steps with targets)."""
+
+    loss_sum: float = 0.0
+    targets: int = 0
+    grad_norms: list[float] = field(default_factory=list)
+
+    def add(self, step: StepResult) -> None:
+        self.loss_sum += step.loss_sum
+        self.targets += step.targets
+        if step.targets:
+            self.grad_norms.append(step.grad_norm)
+
+    def close(self) -> dict[str, float | None]:
+        """Mean loss per target token and mean grad norm over the window; the next window starts empty."""
+        means = {"loss_window": self.loss_sum / self.targets if self.targets else None,
+                 "grad_norm_window": sum(self.grad_norms) / len(self.grad_norms) if self.grad_norms else None}
+        self.loss_sum, self.targets, self.grad_norms = 0.0, 0, []
+        return means
+
+
+def train_step(model: HybridLM, opt, splits: PackedSplits, state: TrainState, cfg: TrainConfig, info: D.DistInfo,
+               amp, cache: Bf16WeightCache | None) -> StepResult:
+    """One optimizer step: `grad_accum` micro-batches per rank from the data cursor, the loss a mean over every
+    rank's target tokens, clipping, the optimizer; advances `state` (step, cursor, token counts)."""
+    lr = lr_at(state.step, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
+               min_lr_ratio=cfg.min_lr_ratio)  # fmt: skip
+    for g in opt.param_groups:
+        g["lr"] = lr
+    batches = [splits.reader.batch(splits.rows_at(
+        state.cursor + (j * info.world + info.rank) * cfg.micro_batch_size, cfg.micro_batch_size))
+        for j in range(cfg.grad_accum)]  # fmt: skip
+    n_targets, n_tokens = D.all_reduce_sum([sum(b.num_targets for b in batches),
+                                            sum(b.input_ids.numel() for b in batches)], info)  # fmt: skip
+    loss_sum = torch.zeros((), device=info.device)
+    model.train()
+    for b in batches:
+        b = b.to(info.device)
+        with cache or contextlib.nullcontext(), amp:
+            loss = model(b.input_ids, b.attention_segments, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
+        (loss * info.world / max(n_targets, 1)).backward()  # FSDP averages over ranks; undo it: global mean
+        loss_sum += loss.detach()  # no host sync per micro-batch
+    gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    if cache:
+        cache.refresh()
+    state.step += 1
+    state.cursor += cfg.micro_batch_size * info.world * cfg.grad_accum
+    state.tokens += int(n_tokens)
+    state.target_tokens += int(n_targets)
+    step_loss = D.all_reduce_sum([loss_sum.item()], info)[0]
+    return StepResult(step_loss, int(n_targets), int(n_tokens), _item(gnorm), lr)
+
+
+def _build_model(cfg: TrainConfig, mcfg: ModelConfig, info: D.DistInfo, bf16: bool) -> HybridLM:
+    """The seeded model on its device; under FSDP2 built on `meta`, sharded, then filled from rank 0's init."""
     torch.manual_seed(cfg.seed)
     with torch.device("meta" if info.sharded else info.device):
         model = HybridLM(mcfg)
@@ -82,87 +195,21 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
     if info.sharded:
         D.apply_fsdp(model, bf16)
         D.materialize_from_rank0(model, lambda: _seeded(HybridLM, mcfg, seed=cfg.seed).state_dict(), info)
-    opt = build_optimizer(model, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
-    amp = torch.autocast(info.device.type, torch.bfloat16) if bf16 and not info.sharded else contextlib.nullcontext()
+    return model
 
-    state, resumed_from = TrainState(), None
-    last = latest_checkpoint(ckpt_root) if resume else None
-    arch = {k: v for k, v in asdict(mcfg).items() if k != "attn_impl"}
-    data_id = {"manifest_sha256": reader.meta.manifest_sha256, "seq_len": reader.meta.seq_len}
-    if last is not None:
-        check_resume(last, arch, data_id)
-        state, model_sd, optim_sd, rng = load_checkpoint(last)
-        D.load_states(model, opt, model_sd, optim_sd, info)
-        set_rng_state(rng)
-        resumed_from = state.step
-        log(f"resumed from {last} (step {state.step}, cursor {state.cursor})")
-    if info.main:
-        _truncate_log(log_path, state.step)
-    cache = Bf16WeightCache(model) if cfg.bf16_weight_cache else None  # after any resume: copies of loaded weights
-    log(f"model {model.num_params():,} params · {mcfg.num_layers} layers {mcfg.layer_pattern} · vocab {mcfg.vocab_size}"
-        f" · {len(splits.train_rows)} train / {len(splits.eval_rows)} eval rows × {reader.meta.seq_len} · {info.device}")
 
-    per_step = cfg.micro_batch_size * info.world * cfg.grad_accum
-    last_loss, eval_loss, t_start = None, None, time.perf_counter()
-    window = [0.0, 0, []]  # loss sum, target tokens and grad norms since the last console line (steps with targets)
-    while state.step < cfg.max_steps:
-        t0 = time.perf_counter()
-        lr = lr_at(state.step, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
-                   min_lr_ratio=cfg.min_lr_ratio)  # fmt: skip
-        for g in opt.param_groups:
-            g["lr"] = lr
-        batches = [splits.reader.batch(splits.rows_at(
-            state.cursor + (j * info.world + info.rank) * cfg.micro_batch_size, cfg.micro_batch_size))
-            for j in range(cfg.grad_accum)]  # fmt: skip
-        n_targets, n_tokens = D.all_reduce_sum([sum(b.num_targets for b in batches),
-                                                sum(b.input_ids.numel() for b in batches)], info)  # fmt: skip
-        loss_sum = torch.zeros((), device=info.device)
-        model.train()
-        for b in batches:
-            b = b.to(info.device)
-            with cache or contextlib.nullcontext(), amp:
-                loss = model(b.input_ids, b.attention_segments, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
-            (loss * info.world / max(n_targets, 1)).backward()  # FSDP averages over ranks; undo it: global mean
-            loss_sum += loss.detach()  # no host sync per micro-batch
-        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        if cache:
-            cache.refresh()
-        state.step += 1
-        state.cursor += per_step
-        state.tokens += int(n_tokens)
-        state.target_tokens += int(n_targets)
-        step_loss = D.all_reduce_sum([loss_sum.item()], info)[0]
-        window[0], window[1] = window[0] + step_loss, window[1] + int(n_targets)
-        if n_targets:
-            window[2].append(_item(gnorm))
-        if n_targets:  # a batch of rows without assistant tokens has no loss (not a loss of 0)
-            last_loss = step_loss / n_targets
-        rec = {"step": state.step, "loss": step_loss / n_targets if n_targets else None, "lr": lr,
-               "grad_norm": _item(gnorm), "target_tokens": int(n_targets),
-               "tok_per_s": n_tokens / (time.perf_counter() - t0)}  # fmt: skip
-        if _console_line(rec["step"], cfg, eval_due=bool(cfg.eval_every and state.step % cfg.eval_every == 0)):
-            rec["loss_window"] = window[0] / window[1] if window[1] else None
-            rec["grad_norm_window"] = sum(window[2]) / len(window[2]) if window[2] else None
-            window = [0.0, 0, []]
-        if (cfg.eval_every and state.step % cfg.eval_every == 0) or state.step == cfg.max_steps:
-            eval_loss = evaluate(model, splits, cfg, info, amp)
-            rec["eval_loss"] = eval_loss
-        _log_step(rec, log_path, info, cfg, log)
-        if state.step % cfg.ckpt_every == 0 or state.step == cfg.max_steps:
-            _checkpoint(model, opt, state, ckpt_root, info, cfg.keep_ckpts, arch, data_id)
-
-    hf_dir = None
-    if cfg.export_hf:
-        hf_dir = _export_hf(model, mcfg, reader, out / "hf", info)
-    if last_loss is None:  # resumed at max_steps: report the logged values
-        last_loss, eval_loss = _last_logged(log_path)
-    D.shutdown(info)
-    done = latest_checkpoint(ckpt_root)
-    return TrainSummary(state.step, last_loss, eval_loss, resumed_from, str(done) if done else None,
-                        str(hf_dir) if hf_dir else None, str(log_path), state.tokens, state.target_tokens,
-                        time.perf_counter() - t_start, len(reader.bad_rows), model.num_params())  # fmt: skip
+def _resume(ckpt_root: Path, model, opt, arch: dict, data_id: dict, info: D.DistInfo,
+            log) -> tuple[TrainState, int | None]:
+    """Model, optimizer, data cursor and RNG from the newest checkpoint: (state, its step), or a fresh start."""
+    last = latest_checkpoint(ckpt_root)
+    if last is None:
+        return TrainState(), None
+    check_resume(last, arch, data_id)
+    state, model_sd, optim_sd, rng = load_checkpoint(last)
+    D.load_states(model, opt, model_sd, optim_sd, info)
+    set_rng_state(rng)
+    log(f"resumed from {last} (step {state.step}, cursor {state.cursor})")
+    return state, state.step
 
 
 def _seeded(cls, *args, seed: int):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from bench import attn_bench, train_bench
-from train_entry.model import dense_mask
+from train_entry.attention import dense_mask
 
 
 @pytest.mark.parametrize("window", [None, 1, 7, 64])

@@ -68,7 +68,7 @@ def test_fast_attention_matches_sdpa_forward_and_backward_on_cuda(impl):
 def test_flash_varlen_kernel_follows_the_documented_window_rule():
     """torch's kernel, alone, against an fp32 SDPA reference with the model's own dense mask: packed documents, GQA
     and a small window (4), where an off-by-one window would move the output by far more than bf16 rounding."""
-    from train_entry.model import build_masks, dense_mask, varlen_attention
+    from train_entry.attention import build_masks, dense_mask, varlen_attention
 
     torch.manual_seed(0)
     c = cfg(sliding_window=4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from train_entry.model import dense_mask, make_mask_mod
+from train_entry.attention import dense_mask, make_mask_mod
 
 
 def random_segments(B: int, L: int, seed: int) -> torch.Tensor:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from train_entry.attention import positions_from_segments
 from train_entry.hf_io import to_hf_config
-from train_entry.model import HybridLM, ModelConfig, positions_from_segments
+from train_entry.model import HybridLM, ModelConfig
 
 
 def tiny(**kw) -> ModelConfig:
@@ -97,7 +98,7 @@ def test_train_config_offers_every_attention_kernel_the_model_has():
     """TrainConfig's `attn_impl` choices are a Literal (for its error messages); they must stay the model's list."""
     import typing
 
+    from train_entry.attention import ATTN_IMPLS
     from train_entry.config import TrainConfig
-    from train_entry.model import ATTN_IMPLS
 
     assert typing.get_args(TrainConfig.model_fields["attn_impl"].annotation) == ATTN_IMPLS

@@ -8,9 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import train_entry.model as M
+import train_entry.attention as A
+from train_entry.attention import Causal, build_masks
 from train_entry.data import IGNORE, make_batch, one_document_rows
-from train_entry.model import Causal, HybridLM, ModelConfig, build_masks
+from train_entry.model import HybridLM, ModelConfig
 
 
 def tiny(**kw) -> ModelConfig:
@@ -43,7 +44,7 @@ def test_masks_without_document_ids():
     masks = build_masks(None, cfg, "sdpa", like_BL=like)
     assert masks[False] == Causal()
     band = masks[True]  # [1, 1, L, L]: one band for every row, nothing looked up per document
-    assert band.shape == (1, 1, 40, 40) and torch.equal(band, M.dense_mask(torch.ones(1, 40, dtype=torch.long), 16))
+    assert band.shape == (1, 1, 40, 40) and torch.equal(band, A.dense_mask(torch.ones(1, 40, dtype=torch.long), 16))
     flex = build_masks(None, cfg, "flex", like_BL=like)[True]
     assert flex.shape[0] == 1 and flex.shape[-2:] == (40, 40)
 
@@ -64,7 +65,7 @@ def _recorded_sdpa(monkeypatch) -> list[dict]:
         calls.append({"is_causal": kw.get("is_causal", False), "mask": kw.get("attn_mask") is not None, "first": first})
         return real(*a, **kw)
 
-    monkeypatch.setattr(M.F, "scaled_dot_product_attention", sdpa)
+    monkeypatch.setattr(A.F, "scaled_dot_product_attention", sdpa)
     return calls
 
 
@@ -120,10 +121,10 @@ def test_flex_band_without_document_ids_matches_sdpa_on_cpu(monkeypatch):
 @pytest.mark.parametrize("capability,first", [((9, 0), True), ((8, 0), False), ((10, 0), False)])
 def test_cudnn_goes_first_on_hopper_only(monkeypatch, capability, first):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
-    assert M._cudnn_first(torch.device("cuda")) is first
-    assert M._cudnn_first(torch.device("cpu")) is False
+    assert A._cudnn_first(torch.device("cuda")) is first
+    assert A._cudnn_first(torch.device("cpu")) is False
     monkeypatch.setattr(torch.backends.cuda, "cudnn_sdp_enabled", lambda: False)  # a user's global switch wins
-    assert M._cudnn_first(torch.device("cuda")) is False
+    assert A._cudnn_first(torch.device("cuda")) is False
 
 
 def test_cudnn_first_sets_sdpa_priority_and_changes_no_number(monkeypatch):
@@ -135,7 +136,7 @@ def test_cudnn_first_sets_sdpa_priority_and_changes_no_number(monkeypatch):
     calls = _recorded_sdpa(monkeypatch)
     with torch.no_grad():
         plain = model(ids)
-        monkeypatch.setattr(M, "_cudnn_first", lambda device: True)
+        monkeypatch.setattr(A, "_cudnn_first", lambda device: True)
         first = model(ids)
     causal = [c["first"] for c in calls if c["is_causal"]]
     assert len(causal) == 2, causal  # one global layer per forward

@@ -12,8 +12,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import train_entry.model as M
-from train_entry.model import HybridLM, ModelConfig, VarlenMask, varlen_documents
+import train_entry.attention as A
+from train_entry.attention import VarlenMask, varlen_documents
+from train_entry.model import HybridLM, ModelConfig
 
 
 def tiny(**kw) -> ModelConfig:
@@ -134,8 +135,8 @@ def assert_varlen_equals_sdpa(ids, seg) -> None:
 
 @pytest.mark.parametrize("native_gqa", [True, False])
 def test_varlen_path_matches_sdpa_in_loss_and_gradients(monkeypatch, native_gqa):
-    monkeypatch.setattr(M, "_flash_varlen", _checked(flash_varlen_reference))
-    monkeypatch.setattr(M, "_varlen_native_gqa", lambda: native_gqa)
+    monkeypatch.setattr(A, "_flash_varlen", _checked(flash_varlen_reference))
+    monkeypatch.setattr(A, "_varlen_native_gqa", lambda: native_gqa)
     seg = torch.tensor([[1] * 30 + [2] * 14 + [0] * 4, [3] * 48])  # documents longer than the window (12)
     assert_varlen_equals_sdpa(torch.randint(0, 300, (2, 48)), seg)
     assert _checked.windows == {(11, 0), (-1, 0)}, "local layers get (window − 1, 0), the global layer (−1, 0)"
@@ -144,13 +145,13 @@ def test_varlen_path_matches_sdpa_in_loss_and_gradients(monkeypatch, native_gqa)
 def test_one_document_rows_need_no_host_sync(monkeypatch):
     """Without document ids the row starts are `cu_seqlens` (no look at the data); only local layers whose window is
     inside the row reach the kernel, and the result is the SDPA path's."""
-    monkeypatch.setattr(M, "_flash_varlen", _checked(flash_varlen_reference))
-    monkeypatch.setattr(M, "_varlen_native_gqa", lambda: True)
+    monkeypatch.setattr(A, "_flash_varlen", _checked(flash_varlen_reference))
+    monkeypatch.setattr(A, "_varlen_native_gqa", lambda: True)
 
     def no_sync(seg):
         raise AssertionError("varlen_documents (a host sync) ran for rows known to be one document each")
 
-    monkeypatch.setattr(M, "varlen_documents", no_sync)
+    monkeypatch.setattr(A, "varlen_documents", no_sync)
     assert_varlen_equals_sdpa(torch.randint(0, 300, (2, 48)), None)
     assert _checked.windows == {(11, 0)}, "the global layer runs SDPA's causal kernel, not varlen"
     assert _checked.cu == [0, 48, 96]
@@ -160,7 +161,7 @@ def test_a_wrong_window_convention_would_be_caught(monkeypatch):
     """The parity above is not vacuous: the same kernel told `window` instead of `window − 1` gives another loss."""
     shifted = lambda q, k, v, m, s: flash_varlen_reference(q, k, v, VarlenMask(
         m.cu_seqlens, m.max_len, (m.window[0] + 1 if m.window[0] >= 0 else -1, 0), m.native_gqa), s)  # fmt: skip
-    monkeypatch.setattr(M, "_flash_varlen", shifted)
+    monkeypatch.setattr(A, "_flash_varlen", shifted)
     ref, var = sdpa_and_varlen()
     ids = torch.randint(0, 300, (1, 40))
     with torch.no_grad():
@@ -170,7 +171,7 @@ def test_a_wrong_window_convention_would_be_caught(monkeypatch):
 def test_varlen_without_a_window_capable_torch_says_what_to_use(monkeypatch):
     import inspect
 
-    M._varlen_native_gqa.cache_clear()  # it checks the installed torch once; make it look again
+    A._varlen_native_gqa.cache_clear()  # it checks the installed torch once; make it look again
     from torch.nn.attention import varlen
 
     monkeypatch.setattr(varlen, "varlen_attn", lambda query, key, value, cu_seq_q, cu_seq_k, max_q, max_k: None)
@@ -180,7 +181,7 @@ def test_varlen_without_a_window_capable_torch_says_what_to_use(monkeypatch):
             ids = torch.randint(0, 300, (1, 8))  # with document ids: a row this short without them is all `Causal`
             HybridLM(tiny(attn_impl="varlen"))(ids, torch.ones_like(ids))
     finally:
-        M._varlen_native_gqa.cache_clear()
+        A._varlen_native_gqa.cache_clear()
 
 
 def _checked(kernel):

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS samples (
   id VARCHAR PRIMARY KEY, dataset VARCHAR, run_id VARCHAR, shard VARCHAR, "row" INTEGER, kind VARCHAR,
   domain VARCHAR, language VARCHAR, mode VARCHAR, tokens BIGINT, passed BOOLEAN, verdicts VARCHAR,
   scores MAP(VARCHAR, DOUBLE), edu_score DOUBLE, contaminated BOOLEAN, parent_ids VARCHAR[], source VARCHAR,
-  license VARCHAR, preview VARCHAR);
+  license VARCHAR, preview VARCHAR, contamination VARCHAR);
+-- catalogs written before the column existed get it (appended last, where the projections put it)
+ALTER TABLE samples ADD COLUMN IF NOT EXISTS contamination VARCHAR;
 CREATE SEQUENCE IF NOT EXISTS audit_seq;
 CREATE TABLE IF NOT EXISTS audits (
   audit_id BIGINT DEFAULT nextval('audit_seq'), sample_id VARCHAR, decision VARCHAR, reason VARCHAR,
@@ -47,19 +49,23 @@ PROJECTIONS = {
         to_json(verdicts)::VARCHAR AS verdicts, scores,
         scores['edu'] AS edu_score, coalesce(json_extract(metadata, '$.contaminated')::BOOLEAN, false) AS contaminated,
         lineage.parent_ids AS parent_ids, lineage.source AS source, license,
-        left(coalesce(list_filter(messages, lambda m: m.role = 'user')[1].content, ''), 300) AS preview""",
+        left(coalesce(list_filter(messages, lambda m: m.role = 'user')[1].content, ''), 300) AS preview,
+        json_extract(metadata, '$.contamination')::VARCHAR AS contamination""",
     # a rejected web document carries metadata.drop = {"filter": …, "reason": …} (curation exclusion shards)
     "web": """id, dataset, 'web' AS domain, language, NULL AS mode, num_tokens AS tokens,
         json_extract(metadata, '$.drop') IS NULL AS passed,
         CASE WHEN json_extract(metadata, '$.drop') IS NULL THEN NULL ELSE json_array(json_object(
           'verifier', json_extract_string(metadata, '$.drop.filter'), 'passed', false,
-          'reason', json_extract_string(metadata, '$.drop.reason')))::VARCHAR END AS verdicts,
+          'reason', json_extract_string(metadata, '$.drop.reason'),
+          'details', coalesce(json_extract(metadata, '$.contamination')::VARCHAR, '{}')))::VARCHAR END AS verdicts,
         quality_scores AS scores, edu_score, contaminated,
-        []::VARCHAR[] AS parent_ids, coalesce(nullif(url, ''), source) AS source, license, left(text, 300) AS preview""",
+        []::VARCHAR[] AS parent_ids, coalesce(nullif(url, ''), source) AS source, license, left(text, 300) AS preview,
+        json_extract(metadata, '$.contamination')::VARCHAR AS contamination""",
     "preference": """id, dataset, domain, language, NULL AS mode, num_tokens AS tokens, true AS passed,
         NULL AS verdicts, MAP {'chosen_reward': chosen_reward, 'rejected_reward': rejected_reward} AS scores,
         NULL AS edu_score, false AS contaminated, [chosen_id, rejected_id] AS parent_ids, lineage.source AS source,
-        license, left(coalesce(list_filter(prompt, lambda m: m.role = 'user')[1].content, ''), 300) AS preview""",
+        license, left(coalesce(list_filter(prompt, lambda m: m.role = 'user')[1].content, ''), 300) AS preview,
+        NULL::VARCHAR AS contamination""",
 }
 
 

@@ -130,6 +130,11 @@ def seed_sample(entry: BfclEntry, dataset: str, run_id: str, num_tokens_fn) -> S
             "category": entry.category,
             "benchmark": "bfcl",
             "contaminated": True,  # seeded from an evaluation set's ground truth
+            "contamination": {  # the catalog's contamination column names the item, as decontamination does
+                "benchmarks": ["bfcl"],
+                "matches": [{"benchmark": "bfcl", "item": entry.id, "rule": "seeded_from", "score": 1.0}],
+                "n_matches": 1,
+            },
             "parallel": len(calls) > 1,
             "n_tools_offered": len(entry.tools),
         },

@@ -167,3 +167,41 @@ def test_old_index_format_is_a_clear_error(tmp_path):
     np.savez(old, hashes=np.zeros(1, np.uint64), ids=np.zeros(1, np.int16))
     with pytest.raises(ValueError, match="older format.*delete it"):
         BenchmarkIndex.load(old)
+
+
+def test_catalog_names_the_matched_item_for_a_rejected_web_document(index, items, tmp_path, store):
+    from curation.sink import RejectSink, to_web_document
+
+    it = items[("gsm8k", "gsm8k_train:4")]
+    f = DecontaminationFilter("unused")
+    f._index = index
+    sink = RejectSink()
+    doc = Document(text="Forum post. " + it.question, id="w1", metadata={"url": "https://example.org/q"})
+    assert f.filter(doc) == (False, "benchmark_contamination")
+    sink.add(doc, "decontam", "benchmark_contamination")
+    store.write_shard("web_x.rejected", "r1", 0, [to_web_document(d, 10) for d in sink.drain()], kind="web")
+    with store.connect(read_only=True) as con:
+        row = con.execute("SELECT contaminated, json_extract_string(contamination, '$.matches[0].item'), "
+                          "json_extract_string(verdicts, '$[0].reason'), json_extract_string(verdicts, '$[0].details') "
+                          "FROM samples WHERE id = 'w1'").fetchone()
+    assert row[:3] == (True, "gsm8k_train:4", "benchmark_contamination")
+    assert json.loads(row[3])["matches"][0]["benchmark"] == "gsm8k"  # the verdict's details name it too
+
+
+def test_a_catalog_from_before_the_contamination_column_gets_it(tmp_path):
+    import duckdb
+
+    from datamill.catalog import connect
+
+    path = tmp_path / "catalog.duckdb"
+    old = duckdb.connect(str(path))  # the samples table as it was created before this column
+    old.execute("""CREATE TABLE samples (id VARCHAR PRIMARY KEY, dataset VARCHAR, run_id VARCHAR, shard VARCHAR,
+        "row" INTEGER, kind VARCHAR, domain VARCHAR, language VARCHAR, mode VARCHAR, tokens BIGINT, passed BOOLEAN,
+        verdicts VARCHAR, scores MAP(VARCHAR, DOUBLE), edu_score DOUBLE, contaminated BOOLEAN, parent_ids VARCHAR[],
+        source VARCHAR, license VARCHAR, preview VARCHAR)""")
+    old.execute("INSERT INTO samples (id, dataset) VALUES ('old', 'd')")
+    old.close()
+    with connect(path) as con:
+        cols = [r[0] for r in con.execute("DESCRIBE samples").fetchall()]
+        assert cols[-1] == "contamination"
+        assert con.execute("SELECT id, contamination FROM samples").fetchall() == [("old", None)]

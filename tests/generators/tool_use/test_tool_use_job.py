@@ -45,7 +45,10 @@ def test_reference_run_writes_verified_samples_and_resumes(tmp_path, store, caps
     assert rec.metadata["env_errors"] == ["out_of_stock"] and rec.messages[0].role == "system"
     with store.connect(read_only=True) as con:  # BFCL is an evaluation set: its seeds are flagged in the catalog
         flagged = dict(con.execute("SELECT id, contaminated FROM samples").fetchall())
+        items = dict(con.execute("SELECT id, json_extract_string(contamination, '$.matches[0].item') FROM samples "
+                                 "WHERE contamination IS NOT NULL").fetchall())
     assert {r.id for r in seeds} == {i for i, c in flagged.items() if c} and len(flagged) == len(rows)
+    assert items == {r.id: r.metadata["bfcl_id"] for r in seeds}  # the catalog names the BFCL item
     again = run("tool-use", path, store)
     assert again.rows_written == 0 and again.parts_skipped == again.parts_total
 

@@ -36,6 +36,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from generators.tool_use.library import JSON_TYPES, normalise_schema
+from generators.tool_use.schema_check import compile_schema
 from schemas import ToolCall
 
 _THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
@@ -156,23 +157,30 @@ def _type_keyword(variables: bool):
 
 _STRICT = validators.extend(Draft202012Validator, {"type": _type_keyword(False)})
 _SCRIPT = validators.extend(Draft202012Validator, {"type": _type_keyword(True)})
-_compiled: OrderedDict[tuple[int, str], tuple[dict, object]] = OrderedDict()
+_compiled: OrderedDict[tuple[int, str], tuple[dict, object, object]] = OrderedDict()
+_unknown: OrderedDict[tuple[str, int], tuple[dict, CallProblem]] = OrderedDict()
 
 
-def schema_validator(parameters: dict, language: str = "python"):
-    """The compiled, strict validator of one parameter schema, cached by the schema object itself (the tool
-    dicts of a job are built once and checked against thousands of calls; compiling is most of jsonschema's cost).
-    """
+def _checkers(parameters: dict, language: str) -> tuple[object, object]:
+    """(jsonschema validator, compiled subset checker or None) of one parameter schema, cached by the schema
+    object itself (the tool dicts of a job are built once and checked against thousands of calls)."""
     key = (id(parameters), language)
     hit = _compiled.get(key)
     if hit is not None and hit[0] is parameters:
-        return hit[1]
-    cls = _SCRIPT if language in SCRIPT_LANGUAGES else _STRICT
-    v = cls(normalise_schema(parameters, top=True))
-    _compiled[key] = (parameters, v)  # holding the schema keeps its id from being reused while cached
+        return hit[1], hit[2]
+    strict = normalise_schema(parameters, top=True)
+    script = language in SCRIPT_LANGUAGES
+    v = (_SCRIPT if script else _STRICT)(strict)
+    fast = compile_schema(strict, script)
+    _compiled[key] = (parameters, v, fast)  # holding the schema keeps its id from being reused while cached
     if len(_compiled) > _CACHE_SIZE:
         _compiled.popitem(last=False)
-    return v
+    return v, fast
+
+
+def schema_validator(parameters: dict, language: str = "python"):
+    """The strict jsonschema validator of one parameter schema (cached)."""
+    return _checkers(parameters, language)[0]
 
 
 def value_is_valid(value: object, schema: dict | None, language: str = "python") -> bool:
@@ -223,14 +231,38 @@ def rule_of(e: ValidationError) -> tuple[str, str]:
     return reason, f"schema_violation:{where}:{e.validator}"
 
 
-def check_call(call: ToolCall, tools: dict[str, dict], language: str = "python") -> CallProblem | None:
+def _unknown_function(name: str, tools: dict[str, dict]) -> CallProblem:
+    """The (shared, read-only) problem for a name the tool set lacks; cached like the validators."""
+    key = (name, id(tools))
+    hit = _unknown.get(key)
+    if hit is not None and hit[0] is tools:
+        return hit[1]
+    problem = CallProblem(0, "unknown_function", f"no tool named {name!r}; known: {list(tools)[:20]}", "",
+                          f"unknown_function:{name}")
+    _unknown[key] = (tools, problem)
+    if len(_unknown) > _CACHE_SIZE:
+        _unknown.popitem(last=False)
+    return problem
+
+
+def check_call(
+    call: ToolCall, tools: dict[str, dict], language: str = "python", via_jsonschema: bool = False
+) -> CallProblem | None:
     """None when `call` names a known tool and its arguments match that tool's parameter schema (strict: see the
-    module docstring); else the problem, with the rule that broke. Never raises on a schema's type names."""
+    module docstring); else the problem, with the rule that broke. Never raises on a schema's type names.
+    Schemas in the common subset run compiled (schema_check.py); `via_jsonschema` forces jsonschema (tests)."""
     spec = tools.get(call.name)
     if spec is None:
-        rule = f"unknown_function:{call.name}"
-        return CallProblem(0, "unknown_function", f"no tool named {call.name!r}; known: {list(tools)[:20]}", "", rule)
-    validator = schema_validator(spec.get("parameters") or _NO_PARAMETERS, language)
+        hit = _unknown.get((call.name, id(tools)))
+        return hit[1] if hit is not None and hit[0] is tools else _unknown_function(call.name, tools)
+    validator, fast = _checkers(spec.get("parameters") or _NO_PARAMETERS, language)
+    if fast is not None and not via_jsonschema:  # the compiled subset: same rules, a fraction of the time
+        found: list = []
+        fast(call.arguments, (), found)
+        if not found:
+            return None
+        reason, rule, message, path = min(found, key=lambda p: (REASONS.index(p[0]), len(p[3]), p[1]))
+        return CallProblem(0, reason, f"{_where(path) or 'arguments'}: {message}", rule=rule)
     errors = list(validator.iter_errors(call.arguments))
     if not errors:
         return None

@@ -152,3 +152,45 @@ def test_anyof_is_judged_by_its_best_branch():
     tools = {"f": normalise_tool(fn)}
     assert check_call(ToolCall(name="f", arguments={"when": 5}), tools) is None
     assert check_call(ToolCall(name="f", arguments={"when": "soon"}), tools).rule == "not_in_enum:when"
+
+
+def _all_bfcl_calls(roots):
+    from bench.quality.tools import perturbations
+    from generators.tool_use.bfcl_seeds import ground_truth_calls
+    from generators.tool_use.library import bfcl_files, load_bfcl
+
+    errors: list[str] = []
+    files = bfcl_files(roots) + sorted((roots[0] / "tools/bfcl_java_js").glob("BFCL_*.json"))
+    for e in [e for f in files for e in load_bfcl(f, errors)]:
+        tools = {t["name"]: t for t in e.tools}
+        for call in ground_truth_calls(e):
+            yield call, tools, e.language, None
+            for _, bad, rule in perturbations(call, tools[call.name]["parameters"]):
+                yield bad, tools, e.language, rule
+
+
+def test_compiled_checker_and_jsonschema_give_the_same_rule(examples):
+    """Every embedded BFCL gold call (must pass) and each of its perturbations (must break exactly its rule):
+    the compiled subset checker and the jsonschema path agree, rule and message."""
+    from datamill.demo_data import shared_data
+
+    roots = [examples] + ([shared_data()] if shared_data() else [])
+    n = 0
+    for call, tools, language, rule in _all_bfcl_calls(roots):
+        fast = check_call(call, tools, language)
+        slow = check_call(call, tools, language, via_jsonschema=True)
+        assert (fast.rule if fast else None) == (slow.rule if slow else None) == rule, (call, language)
+        assert (fast.message if fast else None) == (slow.message if slow else None)
+        n += 1
+    assert n > 1000
+
+
+@pytest.mark.parametrize("name, args", [
+    ("get_order", {"order_id": "o_5001"}), ("cancel_order", {"order_id": 5, "reason": "bored", "x": 1}),
+    ("place_order", {"user_id": "u_1", "items": [{"product_id": "p_1", "quantity": True}]}),
+    ("place_order", {"user_id": "u_1", "items": []}),
+])  # fmt: skip
+def test_environment_schemas_same_rule_either_way(name, args):
+    fast = check_call(ToolCall(name=name, arguments=args), SHOP)
+    slow = check_call(ToolCall(name=name, arguments=args), SHOP, via_jsonschema=True)
+    assert (fast and fast.rule) == (slow and slow.rule)

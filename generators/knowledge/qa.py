@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from generators.knowledge.checks import content_units
 from generators.knowledge.xquad import TEMPLATES
+from generators.verify.response import final_part
 from schemas import Message
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -63,8 +64,9 @@ def build_qa_prompt(passage: str, language: str, n_questions: int) -> list[Messa
 
 
 def final_answer(text: str) -> str:
-    """The text after the reasoning block (the whole text when there is none)."""
-    return text.rsplit("</think>", 1)[1].strip() if "</think>" in text else text.strip()
+    """The text after the reasoning block (the whole text when there is none; "" when the reasoning was cut off
+    before it closed). One rule for every generator: `generators.verify.response.split_thought`."""
+    return final_part(text).strip()
 
 
 def parse_qa(text: str) -> list[QAPair]:

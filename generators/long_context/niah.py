@@ -11,14 +11,15 @@ from datamill.atomic import atomic_write_text
 from datamill.readers import iter_jsonl_errors
 from generators.long_context.config import NiahConfig, length_bucket
 from generators.long_context.generator import LongContextGenerator, Spec
+from generators.verify.answers import contains_answer
 
 
 def ruler_score(answer: str, expected: list[str]) -> float:
-    """RULER string-match: share of expected values that occur in the answer (case-insensitive)."""
+    """RULER string-match: share of expected values that occur in the answer (case-insensitive substring), both
+    sides in the answer layer's text form (NFKC, so full-width digits count; `1,234,567` = `1234567`)."""
     if not expected:
         raise ValueError("nothing to score: expected values are empty")
-    low = (answer or "").lower()
-    return sum(v.lower() in low for v in expected) / len(expected)
+    return sum(contains_answer(answer or "", v) for v in expected) / len(expected)
 
 
 def build_eval_set(cfg: NiahConfig, gen: LongContextGenerator) -> list[dict]:

@@ -51,7 +51,7 @@ def generate_responses(engine, queries: list[dict], n: int, seed: int, temperatu
     prompts = [build_prompt(q) for q in queries]
     completions = engine.generate(prompts, params)
     pending = [(q, p, c) for q, p, comps in zip(queries, prompts, completions) for c in comps]
-    verdicts = verifier.verify_many([(q["gold"], c.text) for q, _, c in pending]) if pending else []
+    verdicts = verifier.verify_many([(q["gold"], c.text, c.finish_reason) for q, _, c in pending]) if pending else []
     out = []
     for (q, prompt, c), v in zip(pending, verdicts):
         rid = hashlib.sha256(f"{q['query_id']}|{c.prompt_id}|{c.index}|{seed}".encode()).hexdigest()[:24]

@@ -57,7 +57,7 @@ class ResponseChecker:
 
     def correctness(self, responses: list[Response]) -> list[Verdict]:
         if self.math is not None:
-            return self.math.verify_many([(r.seed.ground_truth, r.text) for r in responses])
+            return self.math.verify_many([(r.seed.ground_truth, r.text, r.finish_reason) for r in responses])
         if self.code is not None:
             return self.code.verify_many([(r.text, r.seed.tests) for r in responses])
         m = [r.seed.metadata for r in responses]
@@ -69,11 +69,12 @@ class ResponseChecker:
     def check(self, responses: list[Response]) -> list[list[Verdict]]:
         out = []
         for r, v in zip(responses, self.correctness(responses)):
+            lang = self.language.check(r.text, r.seed.language)  # a switch's details name its line
             out.append(
                 [
                     v,
                     _filter_verdict("degeneration", self.degeneration.filter(r.text, r.finish_reason)),
-                    _filter_verdict("language_consistency", self.language.filter(r.text, r.seed.language)),
+                    Verdict(verifier="language_consistency", passed=lang[0], reason=lang[1], details=lang[2]),
                     _filter_verdict("length", self.length.filter(r.text, r.num_tokens)),
                 ]
             )

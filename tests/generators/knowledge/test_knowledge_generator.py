@@ -46,7 +46,7 @@ REASONING_OUTPUTS = {
                  "in 1946."), "stop"),
     "Catholics": ("<think>\nThe 1901 census lists 711,988 inhabitants; the share of Catholics", "length"),
 }
-EXPECTED = {0: None, 1: "wrong_language", 2: "code_switching", 3: "truncated", 4: "unsupported_answer",
+EXPECTED = {0: None, 1: "wrong_language", 2: "switch_to_latin_es_in_answer", 3: "truncated", 4: "unsupported_answer",
             5: "unparseable_output", 6: None, 7: None}
 
 
@@ -85,7 +85,7 @@ def test_each_canned_output_is_kept_or_dropped_for_its_reason(scripted, passages
         assert first_failure(plain[f"doc{i}"].verdicts) == reason, (i, plain[f"doc{i}"].verdicts)
         assert plain[f"doc{i}"].passed is (reason is None)
     # drops are counted per reason and kept in the output for audit
-    assert report.dropped == {"wrong_language": 1, "code_switching": 1, "truncated": 2, "unsupported_answer": 1,
+    assert report.dropped == {"wrong_language": 1, "switch_to_latin_es_in_answer": 1, "truncated": 2, "unsupported_answer": 1,
                               "unparseable_output": 1}
     assert plain["doc3"].messages[-1].content.startswith('[{"question"')  # the raw cut-off output is kept
 

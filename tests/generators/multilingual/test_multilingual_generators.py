@@ -49,7 +49,7 @@ CASES = {
         "김장은 어떤 풍습인지 자세히 설명해 주세요.",
         KO_SWITCHED,
         "stop",
-        "code_switching",
+        "switch_to_latin_en_in_answer",
     ),
     ("ko", "유네스코 유산"): (
         "한국의 유네스코 인류무형문화유산에는 무엇이 있나요?",
@@ -100,7 +100,7 @@ def test_instruction_generator_keeps_and_drops_for_the_stated_reasons(scripted):
     assert (
         by_topic["la Guerra Civil"].metadata["stage"] == "instruction"
     )  # dropped before an answer was asked for
-    assert report.dropped == {"low_script_ratio": 1, "code_switching": 1, "truncated": 1, "wrong_language": 1}
+    assert report.dropped == {"low_script_ratio": 1, "switch_to_latin_en_in_answer": 1, "truncated": 1, "wrong_language": 1}
 
 
 @pytest.fixture(scope="module")

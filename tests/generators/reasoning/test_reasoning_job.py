@@ -94,7 +94,7 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
         by_idx.setdefault(str(r.metadata["response_index"]), []).append(r)
     assert all(r.passed for r in by_idx["0"])
     assert {r.verdicts[0].reason for r in by_idx["1"]} == {"wrong_answer"}
-    assert {r.verdicts[0].reason for r in by_idx["2"]} == {"no_answer"}
+    assert {r.verdicts[0].reason for r in by_idx["2"]} == {"no_final_answer"}
     loops = {v.reason for r in by_idx["3"] for v in r.verdicts if not v.passed}
     assert "truncated" in loops
     q = model_rows[0].metadata
@@ -162,7 +162,7 @@ def test_tiny_transformers_model_end_to_end(tmp_path, store):
     assert len(rows) == 2 * 2 * 2 and {r.metadata["response_source"] for r in rows} == {"tiny"}
     # a random model cannot solve GSM8K: every response fails, for a recorded reason
     assert not any(r.passed for r in rows)
-    assert {r.verdicts[0].reason for r in rows} <= {"no_answer", "wrong_answer"}
+    assert {r.verdicts[0].reason for r in rows} <= {"no_final_answer", "wrong_answer"}
     reasoning = [r for r in rows if r.mode == "reasoning"]
     assert all(v.reason == "truncated" for r in reasoning for v in r.verdicts if v.verifier == "degeneration")
     assert {r.metadata["pass_rate"] for r in rows} == {0.0} and rows[0].metadata["difficulty"] == "unsolved"

@@ -32,8 +32,9 @@ def test_math_correct_wrong_malformed_unparseable(gsm8k, mv):
             False,
             "wrong_answer",
         ),
-        ("<think>\nI am not sure what to do here\n</think>\n\nI cannot solve this.", False, "no_answer"),
-        ("<think>\nthe answer is 72\n</think>\n\nSee above.", False, "no_answer"),  # answer only in the trace
+        ("<think>\nI am not sure what to do here\n</think>\n\nI cannot solve this.", False, "no_final_answer"),
+        ("<think>\nthe answer is $\\boxed{72}$\n</think>\n\nSee above.", False, "no_final_answer"),  # only in the trace
+        ("<think>\n48/2 = 24, so the answer is $\\boxed{72}$ and", False, "no_final_answer"),  # cut off mid-thought
     ]
     verdicts = mv.verify_many([(gold, text) for text, _, _ in cases])
     assert [(v.passed, v.reason) for v in verdicts] == [(ok, why) for _, ok, why in cases]
@@ -54,10 +55,12 @@ def test_math_gold_unparseable(mv):
 
 
 def test_math_timeout_kills_worker_and_recovers(gsm8k):
-    v = MathVerifier(workers=1, timeout_s=0.001)  # far below a check's cost: the worker is killed
-    assert v.verify("72", "$\\boxed{72}$").reason == "timeout"
+    v = MathVerifier(workers=1, timeout_s=0.001)  # far below a sympy check's cost: the worker is killed
+    pair = ("\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$")  # not equal as strings: needs sympy
+    assert v.verify(*pair).reason == "timeout"
+    assert v.verify("72", "$\\boxed{72}$").passed  # decided by strings in this process: no worker, no timeout
     v.timeout_s = 30
-    assert v.verify("72", "$\\boxed{72}$").passed
+    assert v.verify(*pair).passed
     v.close()
 
 
@@ -106,3 +109,32 @@ def test_logic_verifier_on_reasoning_gym():
         assert lv.verify(f"<think>...</think>\n{p.reference_solution}", *args).passed, p.id
         assert lv.verify("<answer>purple elephant</answer>", *args).reason == "wrong_answer"
         assert lv.verify(f"I think {p.ground_truth}", *args).reason == "no_answer"
+
+
+def test_split_thought_final_part_only_after_a_closed_thought():
+    from generators.verify.response import final_part, split_thought
+
+    assert split_thought("<think>\nplan\n</think>\n\nAnswer: 3") == ("\nplan\n", "\n\nAnswer: 3")
+    assert split_thought("plan (template prefilled <think>)</think>\nAnswer: 3")[1] == "\nAnswer: 3"
+    assert split_thought("<think>\nstill thinking, $\\boxed{3}$") == ("\nstill thinking, $\\boxed{3}$", None)
+    assert split_thought("<thought>EXAONE Deep</thought>42")[1] == "42"
+    assert split_thought("<think>a</think>b<think>c")[1] is None  # a second thought never closed: cut off
+    assert split_thought("no thought at all") == ("", "no thought at all")
+    assert final_part("<think>cut off") == ""
+
+
+def test_math_verdict_rejects_responses_without_a_final_answer(gsm8k):
+    gold = gsm8k[0].ground_truth
+    complete = f"<think>\n48/2 = 24\n</think>\n\nThe answer is $\\boxed{{{gold}}}$."
+    v = MathVerifier(workers=1, timeout_s=20)
+    verdicts = v.verify_many([
+        (gold, complete, "stop"),
+        (gold, complete + " Let me double-check this by", "length"),  # the engine stopped it: not final
+        (gold, f"<thought>\nso it is $\\boxed{{{gold}}}$\n</thought>\n\n", "stop"),
+        (gold, f"<think>\nso it is $\\boxed{{{gold}}}$", None),
+    ])
+    assert [(x.passed, x.reason) for x in verdicts] == [(True, "")] + [(False, "no_final_answer")] * 3
+    assert verdicts[1].details["finish_reason"] == "length"
+    assert verdicts[0].details["method"] == "normalised"
+    assert v._pool is None  # every verdict above was decided by strings in this process: no worker started
+    v.close()

@@ -42,7 +42,11 @@ NUMBERS_COVER_MIN = 0.8  # numbers blanked: Llama 2's "dirty" share of contamina
 SHORT_WORDS = 13  # below GPT-3's n-gram, an item is matched whole
 SHORT_MIN_TOKENS = 3  # "Evaluate $i^{11}$" = evaluate i 11; fewer tokens name no item
 COMMON_PARTS = 8  # an 8-gram in this many item parts is a template (MBPP's "write a python function to …")
-_BITMAP_BITS = 26  # 2^26 bits = 8 MiB (cache-friendly): ~3% false candidates at the ~1.9M n-grams of the registry
+# Bloom filter of every index hash, 2^28 bits = 32 MiB, two probes: (1 - e^(-2·1.9M/2^28))^2 ≈ 0.02% false
+# candidates at the ~1.9M n-grams of the full registry, so a clean text almost never reaches the hash table
+_BITMAP_BITS = 28
+_SHIFT = np.uint64(64 - _BITMAP_BITS)
+_MASK = np.uint64((1 << _BITMAP_BITS) - 1)
 
 _P = np.uint64(0x100000001B3)  # FNV-64 prime (odd, so invertible mod 2^64)
 _Q = np.uint64(pow(0x100000001B3, -1, 2**64))
@@ -52,43 +56,41 @@ _LATEX_DROP = re.compile(
     r"cdot|times|limits|[bB]igg?[lr]?|hline|hspace|vspace|label|tag)(?![a-z])|\\[^a-z]|\$"
 )
 _LATEX_CMD = re.compile(r"\\([a-z]+)")
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
+_WORD = re.compile(r"\w+")
+_PIECE = re.compile(r"\d+|[^\W\d_]+")  # a \w+ run that mixes letters, digits or "_" ("x2", "a_1", "3j")
+_HASH_NUM = np.uint64(xxhash.xxh64_intdigest("#"))
 
 
 def normal_tokens(text: str) -> list[str]:
-    """Normalised tokens (see the module docstring)."""
+    """Normalised tokens (see the module docstring): letter runs and digit runs."""
+    return _tokens(text)[0]
+
+
+def _tokens(text: str) -> tuple[list[str], np.ndarray]:
+    """(tokens, is-number mask). `\\w+` runs, the few mixed ones split: faster than one regex of alternatives."""
     t = text.lower()
     if "\\" in t or "$" in t:  # most web text has no LaTeX: skip both passes
         t = _LATEX_CMD.sub(r" \1 ", _LATEX_DROP.sub(" ", t))
-    return _TOKEN.findall(t)
+    toks = _WORD.findall(t)
+    alpha = np.fromiter(map(str.isalpha, toks), dtype=bool, count=len(toks))
+    other = np.flatnonzero(~alpha)
+    mixed = [i for i in other.tolist() if not toks[i].isdigit()]
+    if mixed:
+        for i in reversed(mixed):
+            toks[i : i + 1] = _PIECE.findall(toks[i])
+        alpha = np.fromiter(map(str.isalpha, toks), dtype=bool, count=len(toks))
+    return toks, ~alpha
 
 
-class _HashCache(dict):
-    """token → xxh64 (exact) or → the placeholder's hash for numbers (blanked); text repeats its vocabulary, and a
-    dict lookup is cheaper than hashing again. Cleared past _CACHE_TOKENS entries."""
-
-    def __init__(self, blank_numbers: bool):
-        super().__init__()
-        self.blank = blank_numbers
-
-    def __missing__(self, t: str) -> int:
-        if len(self) > _CACHE_TOKENS:
-            self.clear()
-        h = _HASH_NUM_INT if self.blank and t[0].isdigit() else xxhash.xxh64_intdigest(t)
-        self[t] = h
-        return h
-
-
-_CACHE_TOKENS = 1_000_000
-_HASH_NUM_INT = xxhash.xxh64_intdigest("#")
-_EXACT, _BLANKED = _HashCache(False), _HashCache(True)
-
-
-def token_hashes(tokens: list[str]) -> np.ndarray:
-    """(2, n) uint64: row 0 the tokens' hashes, row 1 the same with every number as the placeholder `#`."""
+def token_hashes(tokens: list[str], is_number: np.ndarray | None = None) -> np.ndarray:
+    """(2, n) uint64: row 0 the tokens' xxh64, row 1 the same with every number as the placeholder `#`."""
     n = len(tokens)
-    both = itertools.chain(map(_EXACT.__getitem__, tokens), map(_BLANKED.__getitem__, tokens))
-    return np.fromiter(both, dtype=np.uint64, count=2 * n).reshape(2, n)
+    if is_number is None:
+        is_number = ~np.fromiter(map(str.isalpha, tokens), dtype=bool, count=n)
+    out = np.empty((2, n), np.uint64)
+    out[0] = np.fromiter(map(xxhash.xxh64_intdigest, tokens), dtype=np.uint64, count=n)
+    out[1] = np.where(is_number, _HASH_NUM, out[0])
+    return out
 
 
 class _Powers:
@@ -131,24 +133,30 @@ class Grams:
         return self.p[length - 1 : length - 1 + m] * (s[length:] - s[:m])
 
 
+def _slots(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two bit positions per hash, from disjoint bits of it (a Bloom filter with k = 2)."""
+    return (h >> _SHIFT).astype(np.int64), ((h >> np.uint64(8)) & _MASK).astype(np.int64)
+
+
 def _bitmap(h: np.ndarray) -> np.ndarray:
-    b = np.unique((h >> np.uint64(64 - _BITMAP_BITS)).astype(np.int64))
     bits = np.zeros(1 << (_BITMAP_BITS - 3), np.uint8)
-    np.bitwise_or.at(bits, b >> 3, (1 << (b & 7)).astype(np.uint8))
+    for b in _slots(h):
+        b = np.unique(b)
+        np.bitwise_or.at(bits, b >> 3, (1 << (b & 7)).astype(np.uint8))
     return bits
 
 
 def _maybe(bits: np.ndarray, h: np.ndarray) -> np.ndarray:
-    b = (h >> np.uint64(64 - _BITMAP_BITS)).astype(np.int64)
-    return (bits[b >> 3] >> (b & 7).astype(np.uint8)) & 1 == 1
+    b1, b2 = _slots(h)
+    return ((bits[b1 >> 3] >> (b1 & 7).astype(np.uint8)) & (bits[b2 >> 3] >> (b2 & 7).astype(np.uint8)) & 1) == 1
 
 
 @dataclass
 class Match:
     benchmark: str
     item: str  # the benchmark's own id (MATH unique_id, MBPP/BFCL/HumanEval task id, `<file>:<line>` for GSM8K)
-    rule: str  # ngram13 | whole_item | coverage
-    score: float  # coverage share (1.0 for the other rules)
+    rule: str  # ngram13 | whole_item | coverage | numbers_changed
+    score: float  # share of the question covered (1.0 for ngram13 and whole_item)
 
     def to_dict(self) -> dict:
         return {"benchmark": self.benchmark, "item": self.item, "rule": self.rule, "score": round(self.score, 3)}
@@ -317,11 +325,11 @@ class BenchmarkIndex:
 
     def match(self, text: str) -> list[Match]:
         """Every benchmark item the text matches, best first (one Match per item)."""
-        toks = normal_tokens(text)
+        toks, is_number = _tokens(text)
         if len(toks) < SHORT_MIN_TOKENS:
             return []
         a = self.a
-        g = Grams(token_hashes(toks))
+        g = Grams(token_hashes(toks, is_number))
         if g.n <= _SPAN_CACHE_TOKENS:  # short texts: one gather over cached spans (few numpy calls)
             flat_end, flat_start, p_at, q_rule = _cached_spans(g.n, self.n)
             s = g.s.ravel()

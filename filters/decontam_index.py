@@ -247,6 +247,7 @@ class BenchmarkIndex:
     def build(cls, items: list, n: int = NGRAM) -> BenchmarkIndex:
         """`items`: objects with .benchmark, .item_id and .parts (question first): `filters.benchmarks`."""
         bench, ids, part_item, part_len, short_lengths, anchors = [], [], [], [], set(), []
+        blank_den: dict[int, int] = {}
         hs, rs, ps, ats = [], [], [], []
 
         def add(rule: int, hashes: np.ndarray, part: int, at: np.ndarray | None = None) -> None:
@@ -280,11 +281,16 @@ class BenchmarkIndex:
                     continue
                 add(2, g.of(COVER_N), p)
                 if len(_words(toks)) >= SHORT_WORDS:  # fewer words: with other numbers it is another question
-                    add(3, g.of(COVER_N, row=1), p, _informative(toks, COVER_N))
+                    at = _informative(toks, COVER_N)
+                    add(3, g.of(COVER_N, row=1), p, at)
+                    # blanked numbers: share of the tokens the question's worded 8-grams can cover at all (a
+                    # doctest or formula full of numbers is mostly outside them)
+                    blank_den[p] = _covered(at.tolist(), COVER_N) if len(at) else 0
         h, r, part, pos = _specific(_cat(hs, np.uint64), _cat(rs, np.int8), _cat(ps, np.int32), _cat(ats, np.int32))
         a = {"format": np.array(FORMAT), "n": np.array(n), "bench": np.array(bench, dtype=str),
              "ids": np.array(ids, dtype=str), "part_item": np.array(part_item, np.int32),
              "part_len": np.array(part_len, np.int32), "short_len_set": np.array(sorted(short_lengths), np.int32),
+             "blank_den": np.array([blank_den.get(k, 0) for k in range(len(part_len))], np.int32),
              "short_anchor": np.unique(_cat(anchors, np.uint64)),
              "rule": r, "part": part, "pos": pos, "bits": _bitmap(h)}
         keys, first = np.unique(h, return_index=True)
@@ -358,7 +364,7 @@ class BenchmarkIndex:
         for (r, p), pos in sorted(starts.items()):
             if p not in found:
                 covered = _covered(sorted(set(pos)), COVER_N)
-                score = min(1.0, covered / int(a["part_len"][p]))
+                score = min(1.0, covered / max(int(a["part_len" if r == 2 else "blank_den"][p]), 1))
                 if score > RULES[r][1] and covered >= NGRAM:
                     found[p] = (score, RULES[r][0])
         best: dict[int, Match] = {}

@@ -86,7 +86,7 @@ def latex_stripped(q: str) -> str:
         t = _FRAC.sub(r"(\1)/(\2)", t)
     t = re.sub(r"\\(?:begin|end)\{[^{}]*\}|\\(left|right|displaystyle)(?![a-zA-Z])|\\[!,;: ]|\$", "", t)
     t = re.sub(r"\\(cdot|times)(?![a-zA-Z])", "*", t)
-    t = re.sub(r"\\text\{([^{}]*)\}", r"\1", t)
+    t = re.sub(r"\\(?:text[a-z]*|math[a-z]*|operatorname)\s*\{([^{}]*)\}", r"\1", t)
     t = re.sub(r"\\[dt]?frac(?![a-zA-Z])", " ", t)  # \frac xy without braces
     return re.sub(r"\\([a-zA-Z]+)", r" \1 ", t).replace("{", " ").replace("}", " ")
 

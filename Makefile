@@ -28,7 +28,12 @@ test: $(STAMP) browser-deps
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
-bench: $(STAMP)
+# trafilatura 1.11 (datatrove[processing]'s pin) beside the installed 2.x, only for the benches' plain-datatrove
+# reference rows; --no-deps: it runs on trafilatura 2's dependencies (bench/extraction_bench.py)
+bench/out/trafilatura-1.11:
+	$(BIN)/python -m pip install -q --no-deps --target $@ trafilatura==1.11.0
+
+bench: $(STAMP) bench/out/trafilatura-1.11
 	for b in bench/*_bench.py; do $(BIN)/python $$b || exit 1; done
 
 dashboard: $(STAMP)

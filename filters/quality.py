@@ -70,7 +70,9 @@ def word_tokenizer_for(language: str, kind: str | None = None):
         from datatrove.utils.word_tokenizers import KiwiTokenizer
 
         return KiwiTokenizer(model_type="cong")
-    return language
+    from filters.cached_tokenizer import cached_word_tokenizer
+
+    return cached_word_tokenizer(language)  # spaCy's words, each distinct chunk tokenized once (same output)
 
 
 def snake_reason(reason: str | None, step: str) -> str:

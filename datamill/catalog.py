@@ -14,6 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+# Bump whenever DDL changes: a catalog at this version is opened without running DDL, because even the no-op
+# `CREATE … IF NOT EXISTS` / `CREATE OR REPLACE VIEW` statements are writes that clash with concurrent transactions
+# of other connections in the same process (a dashboard's reviewers: write-write conflict on latest_audits).
+SCHEMA_VERSION = 2
 DDL = """
 CREATE TABLE IF NOT EXISTS datasets (
   name VARCHAR, run_id VARCHAR, kind VARCHAR, version VARCHAR, config_hash VARCHAR, code_version VARCHAR,
@@ -99,10 +103,29 @@ def connect(path: str | Path, read_only: bool = False, timeout_s: float = 120.0)
             delay = min(delay * 2, 0.5)
     try:
         if not read_only:
-            con.execute(DDL)
+            _ensure_schema(con)
         yield con
     finally:
         con.close()
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or upgrade the tables (one transaction) unless the catalog is at SCHEMA_VERSION already (a pure read)."""
+    try:
+        if con.execute("SELECT max(schema_version) FROM catalog_meta").fetchone()[0] == SCHEMA_VERSION:
+            return
+    except duckdb.CatalogException:  # a new catalog, or one older than catalog_meta
+        pass
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(DDL)
+        con.execute("CREATE TABLE IF NOT EXISTS catalog_meta (schema_version INTEGER)")
+        con.execute("DELETE FROM catalog_meta")
+        con.execute("INSERT INTO catalog_meta VALUES (?)", [SCHEMA_VERSION])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def register_shard(con: duckdb.DuckDBPyConnection, store_root: Path, shard: dict, kind: str) -> None:

@@ -1,7 +1,7 @@
 """Lines that are boilerplate on any site, removed from extracted main text.
 
 Extractors keep them because they sit inside the article container: a "read also" label with a link to another
-article, newsletter/follow/membership calls to action, affiliate disclosures and photo credits. Written from the
+article, newsletter/follow/membership calls to action, affiliate disclosures, photo credits and captions. Written from the
 false positives of trafilatura 2.3.1 on ../shared/data/web (181 pages, trafilatura's evaldata) and checked on our
 own hand-picked snippets (examples/data/web/extraction_eval_own.json); see docs/curation.md "Extraction".
 Patterns are multilingual (en, es, de, fr, pt, it, pl, ko) and apply only to short lines (a paragraph of prose
@@ -32,6 +32,13 @@ CALL_TO_ACTION = re.compile(
     crédits?\ photos?\s*:|photo\ credit|image\ illustrative\s*:|bildquelle\s*:)""",
     re.IGNORECASE | re.VERBOSE,
 )
+# a photo caption: ends with its credit in parentheses, "(Foto: …)" or "(REUTERS/Name)"
+CAPTION_CREDIT = re.compile(
+    r"""\((?:(?:foto|fotos|photo|imagen|bild|crédit\ photo)\s*:[^()]*
+    |(?:reuters|afp|ap|efe|dpa|getty\ images|shutterstock)\s*/[^()]*
+    |[^()]*\bv[íi]a\s+(?:reuters|afp|ap|efe|dpa|getty\ images))\)\.?\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 MAX_LABEL_LINE = 200  # chars: "Read more: <headline>" lines; a longer line is prose that starts with these words
 MAX_CTA_LINE = 300
 
@@ -40,7 +47,7 @@ def is_boilerplate_line(line: str) -> bool:
     s = line.strip()
     if not s:
         return False
-    return bool((len(s) <= MAX_LABEL_LINE and RELATED_LABEL.match(s))
+    return bool((len(s) <= MAX_LABEL_LINE and (RELATED_LABEL.match(s) or CAPTION_CREDIT.search(s)))
                 or (len(s) <= MAX_CTA_LINE and CALL_TO_ACTION.search(s)))
 
 

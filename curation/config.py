@@ -118,7 +118,8 @@ class CurateConfig(BaseModel):
     max_doc_bytes: int = 10_000_000
     """Larger documents/records are quarantined (reason too_large) instead of parsed."""
     favor_precision: bool = True
-    """trafilatura favor_precision (FineWeb and datatrove's Trafilatura step use True)."""
+    """True: the chosen extraction (curation/extract.py: trafilatura 2 in precision mode checked against
+    resiliparse, JSON-LD, boilerplate-line rules); False: plain trafilatura 2 `favor_recall` (for comparison)."""
     pii: bool = True
     languages: LanguageConfig = Field(default_factory=LanguageConfig)
     edu: EduConfig = Field(default_factory=EduConfig)

@@ -2,7 +2,7 @@
 
 `extract_main(html, url)` (chosen by the numbers in bench/RESULTS.md "extraction_bench"; docs/curation.md):
 1. A lexbor parse (selectolax) drops what no extractor reads: script (JSON-LD kept aside), style, svg,
-   noscript, iframe, template, object, embed, canvas, link, and comments. trafilatura removes the same elements
+   noscript, iframe, template, object, embed, canvas, link, media (picture, img, video, audio) and comments. trafilatura removes the same elements
    after its own parse (settings.MANUALLY_CLEANED); cutting them first makes its lxml parse and tree walks, and
    resiliparse's parse, smaller.
 2. trafilatura `fast=True, favor_precision=True` on the pruned page, and resiliparse's main-content text of the
@@ -31,11 +31,13 @@ from curation.boilerplate_lines import drop_boilerplate_lines
 from curation.sink import RejectSink, doc_id
 from curation.structured_data import structured_text
 
-PRUNED_TAGS = ("script", "style", "svg", "noscript", "iframe", "template", "object", "embed", "canvas", "link")
+PRUNED_TAGS = ("script", "style", "svg", "noscript", "iframe", "template", "object", "embed", "canvas", "link",
+               "picture", "img", "video", "audio")  # media: trafilatura drops them (include_images=False)
 FAST_TOO_LITTLE = 0.2  # fast/resiliparse length ratio under which the full trafilatura runs (see module doc, 3)
 LEAD_MIN_CHARS = 100  # resiliparse paragraphs shorter than this are never put back (menus, captions, bylines)
 LEAD_BEFORE = 3  # paragraphs before the first one trafilatura kept that may be a lead
 MATCH_MIN_CHARS = 30  # a resiliparse paragraph this long found in trafilatura's text anchors the kept span
+COVERED_SHARE = 0.5  # a paragraph with half its 5-word shingles in the text already is not a missing lead
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
@@ -66,21 +68,42 @@ def trafilatura_text(html: str, url: str | None, fast: bool, favor_precision: bo
                                with_metadata=False, config=_trafilatura_config()) or ""
 
 
+def _shingles(words: list[str], n: int = 5) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(max(len(words) - n + 1, 1))}
+
+
+def _end_of(anchor: str, text: str) -> int:
+    """Where `anchor` ends in `text`, whatever whitespace and line breaks the two extractors put between words."""
+    words = anchor.split()[-6:]
+    m = re.search(r"\s+".join(map(re.escape, words)), text)
+    return m.end() if m else -1
+
+
 def add_lead_paragraphs(text: str, second: str) -> str:
     """Put back the second extractor's long paragraphs that lie before (up to LEAD_BEFORE) or inside the span of
-    paragraphs both extractors kept, each after the kept paragraph that precedes it."""
+    paragraphs both extractors kept, each after the kept paragraph that precedes it. A paragraph counts as kept
+    when its words are in the text whatever the line breaks (trafilatura breaks lines at some inline elements,
+    resiliparse does not), and one whose 5-word shingles are mostly in the text already is never added again."""
     lines = [s for s in (x.strip() for x in second.split("\n")) if s]
-    kept = [i for i, s in enumerate(lines) if len(s) >= MATCH_MIN_CHARS and s in text]
+    flat = " ".join(text.split())
+    present = [" ".join(s.split()) in flat for s in lines]
+    kept = [i for i, s in enumerate(lines) if len(s) >= MATCH_MIN_CHARS and present[i]]
     if not kept:
         return text
+    have = _shingles(text.split())
     inserts: list[tuple[int, str]] = []  # (position in text, paragraph)
     for i in range(max(kept[0] - LEAD_BEFORE, 0), kept[-1]):
         s = lines[i]
-        if len(s) < LEAD_MIN_CHARS or s in text:
+        if len(s) < LEAD_MIN_CHARS or present[i]:
+            continue
+        grams = _shingles(s.split())
+        if len(grams & have) >= COVERED_SHARE * len(grams):
             continue
         prev = max((j for j in kept if j < i), default=None)
-        pos = 0 if prev is None else text.find(lines[prev]) + len(lines[prev])
-        inserts.append((pos, s))
+        pos = 0 if prev is None else _end_of(lines[prev], text)
+        if pos >= 0:
+            inserts.append((pos, s))
+            have |= grams  # the same paragraph twice in the second opinion (caption + alt text) is added once
     for pos, s in sorted(inserts, key=lambda x: x[0], reverse=True):
         text = f"{s}\n{text}" if pos == 0 else f"{text[:pos]}\n{s}{text[pos:]}"
     return text

@@ -24,25 +24,23 @@ import re
 from filters.lid import lid_model
 from generators.verify.response import split_thought
 
-_BLANK = [  # (literal that must occur, non-prose span); each span becomes its own newlines so line numbers stay
-    ("```", re.compile(r"```.*?(?:```|\Z)", re.DOTALL)),
-    ("[asy]", re.compile(r"\[asy\].*?(?:\[/asy\]|\Z)", re.DOTALL)),
-    ("$$", re.compile(r"\$\$.*?\$\$", re.DOTALL)),
-    ("\\[", re.compile(r"\\\[.*?\\\]", re.DOTALL)),
-    ("\\(", re.compile(r"\\\(.*?\\\)", re.DOTALL)),
-    ("\\begin", re.compile(r"\\begin\{([A-Za-z*]+)\}.*?\\end\{\1\}", re.DOTALL)),
-    ("`", re.compile(r"`[^`\n]*`")),
-    ("$", re.compile(r"\$[^$\n]*\$")),
-    ("\\", re.compile(r"\\[A-Za-z]+\*?(?:\{[^{}\n]*\})?")),
-    ("://", re.compile(r"https?://\S+")),
+_BLANK = [  # (literal that must occur, non-prose span, spans lines); a span becomes its newlines: line numbers stay
+    ("```", re.compile(r"```.*?(?:```|\Z)", re.DOTALL), True),
+    ("[asy]", re.compile(r"\[asy\].*?(?:\[/asy\]|\Z)", re.DOTALL), True),
+    ("$$", re.compile(r"\$\$.*?\$\$", re.DOTALL), True),
+    ("\\[", re.compile(r"\\\[.*?\\\]", re.DOTALL), True),
+    ("\\(", re.compile(r"\\\(.*?\\\)", re.DOTALL), True),
+    ("\\begin", re.compile(r"\\begin\{([A-Za-z*]+)\}.*?\\end\{\1\}", re.DOTALL), True),
+    ("`", re.compile(r"`[^`\n]*`"), False),
+    ("$", re.compile(r"\$[^$\n]*\$"), False),
+    ("\\", re.compile(r"\\[A-Za-z]+\*?(?:\{[^{}\n]*\})?"), False),
+    ("://", re.compile(r"https?://\S+"), False),
 ]
 # identifiers, calls, paths, a.b.c, e-mail; every branch starts with a literal so the scan stays fast
 _CODEY = re.compile(r"[_=<>^/\\|{}\[\]@]|\((?<=\w\()|\.(?<=\w\.)(?=\w+\.\w)")
+_SPACE = re.compile(r"\s")
 _SENTENCE = re.compile(r"[.!?]\s+|[。！？]\s*")
 _CLAUSE = re.compile(r"[,.;:!?。，、；：！？]")
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-SCRIPTS = {"ko": _HANGUL, "en": _LATIN, "es": _LATIN, "fr": _LATIN, "de": _LATIN, "it": _LATIN, "pt": _LATIN}
 _SCRIPT_OF_LANG = {"ko": "hangul", "en": "latin", "es": "latin", "fr": "latin", "de": "latin", "it": "latin",
                    "pt": "latin"}
 # Unicode blocks of each script (Unicode 15 Blocks.txt); counting with one C-level regex per script is ~10× faster
@@ -56,9 +54,18 @@ _RANGES = {
     "hebrew": "\u0590-\u05ff", "thai": "\u0e00-\u0e7f", "devanagari": "\u0900-\u097f",
 }
 _SCRIPT_RE = {name: re.compile(f"[{ranges}]") for name, ranges in _RANGES.items()}
+SCRIPTS = {lang: _SCRIPT_RE[script] for lang, script in _SCRIPT_OF_LANG.items()}  # language -> its letters
 _LETTER = re.compile(r"[^\W\d_]")
 _THREE_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){2}")
 _ALIEN = {own: re.compile(f"[^\\W\\d_{_RANGES[own]}{_RANGES['greek']}]") for own in ("latin", "hangul")}
+# letters that can start a script switch: Latin hosts allow Latin and Greek; Korean ones also Latin (loanwords) and
+# Han (hanja, judged by _is_chinese)
+_SUSPECT = {"latin": _ALIEN["latin"],
+            "hangul": re.compile(f"[^\\W\\d_{_RANGES['hangul']}{_RANGES['greek']}{_RANGES['latin']}{_RANGES['han']}]")}
+# sentence-like stretches fastText reads: no line break or sentence end inside; for Korean also no Hangul;
+# what ends one ("d.C." or "3.5" is no sentence end: a full stop ends one only before a space or the line's end)
+_STRETCH_END = {"latin": re.compile(r"[.!?](?=\s|$)|[\n。！？]", re.MULTILINE),
+                "hangul": re.compile(f"[.!?](?=\\s|$)|[\\n。！？]|[{_RANGES['hangul']}]+", re.MULTILINE)}
 
 # Hanja in Korean text are nouns inside Hangul grammar. In the real Korean data (../shared/data/korean: 10
 # National Assembly bills, the Constitution, NSMC reviews and synopses, ChatbotData) the longest run of Han
@@ -75,6 +82,10 @@ _HAN_RUN = re.compile(f"[{_RANGES['han']}]+")
 MAX_QUOTED_CJK = 4
 MAX_QUOTED_WORDS = 1
 _SCRIPT_RUN = {name: re.compile(f"[{ranges}]{{2,}}") for name, ranges in _RANGES.items()}
+# fastText reads a stretch's first 100 characters (~16 words): its cost grows with the text, and on
+# bench/quality/language.py they flag the same switches as whole sentences but one (1,706 vs 1,707 of 1,717 in
+# English hosts), with the same false flags, and the check gets faster than line-by-line LID on Spanish prose
+LID_CHARS = 100
 _PAREN = re.compile(r"\([^()]*\)")
 _HANGUL_RUNS = re.compile(f"[{_RANGES['hangul']}]+")
 
@@ -96,13 +107,19 @@ def _first(text: str, script: str) -> int:
 
 def blank_non_prose(text: str) -> str:
     """Code, `[asy]`, math, LaTeX commands, URLs and identifier-like tokens replaced by spaces (newlines kept)."""
-    for literal, pat in _BLANK:
+    for literal, pat, multiline in _BLANK:
         if literal in text:  # one-line patterns need no callback: nothing to count
-            text = pat.sub(_keep_newlines if pat.flags & re.DOTALL else " ", text)
-    if not _CODEY.search(text):
-        return text
-    return "\n".join(" ".join(t for t in line.split() if not _CODEY.search(t)) if _CODEY.search(line) else line
-                     for line in text.split("\n"))
+            text = pat.sub(_keep_newlines if multiline else " ", text)
+    out, last = [], 0
+    for m in _CODEY.finditer(text):  # few hits in prose: widen each to its whitespace-delimited token
+        if m.start() < last:
+            continue
+        start = max(text.rfind(" ", last, m.start()), text.rfind("\n", last, m.start()), last - 1) + 1
+        end = _SPACE.search(text, m.end())
+        end = end.start() if end else len(text)
+        out += [text[last:start], " "]
+        last = end
+    return "".join(out) + text[last:] if out else text
 
 
 def _keep_newlines(m: re.Match) -> str:
@@ -135,19 +152,19 @@ def script_ratio(text: str, language: str) -> float:
     return len(pat.findall(text)) / letters if letters else 1.0
 
 
-def _top_languages(texts: list[str], k: int = 2) -> list[dict[str, float]]:
-    """fastText's top-k {language: probability} per text, best first (one batch call)."""
+def _top_languages(texts: list[str], k: int = 2) -> list[list[tuple[str, float]]]:
+    """fastText's top-k (language, probability) per text, best first (one batch call)."""
     if not texts:
         return []
     labels, probs = lid_model().predict([" ".join(t.split()) or "_" for t in texts], k=k)
-    return [{lab.removeprefix("__label__"): float(p) for lab, p in zip(ls, ps)} for ls, ps in zip(labels, probs)]
+    return [[(lab[9:], p) for lab, p in zip(ls, ps)] for ls, ps in zip(labels, probs)]  # "__label__xx"
 
 
-def _languages(texts: list[str], expected: str) -> list[dict[str, float]]:
+def _languages(texts: list[str], expected: str) -> list[list[tuple[str, float]]]:
     """Top languages per text: one top-1 pass for all (k=1 is the cheapest call), and the top 2 again only where
     the top-1 is not `expected`, so a suspected switch also carries the expected language's probability."""
     tops = _top_languages(texts, k=1)
-    again = [i for i, t in enumerate(tops) if expected not in t]
+    again = [i for i, t in enumerate(tops) if t[0][0] != expected]
     for i, t in zip(again, _top_languages([texts[i] for i in again], k=2)):
         tops[i] = t
     return tops
@@ -159,7 +176,9 @@ def _is_chinese(line: str) -> bool:
     if any(len(run) > MAX_HANJA_RUN for run in _HAN_RUN.findall(line)):
         return True
     han, hangul = _SCRIPT_RE["han"], _SCRIPT_RE["hangul"]
-    return any(not hangul.search(c) and len(han.findall(c)) > MAX_HANJA_CLAUSE for c in _CLAUSE.split(line))
+    kana = _SCRIPT_RE["kana"]  # Han with Kana is Japanese (a quoted title such as 千と千尋の神隠し), judged as Kana
+    return any(not hangul.search(c) and not kana.search(c) and len(han.findall(c)) > MAX_HANJA_CLAUSE
+               for c in _CLAUSE.split(line))
 
 
 def _foreign_text(script: str, count: int, line: str) -> bool:
@@ -192,8 +211,8 @@ class LanguageConsistencyFilter:
         self._enough_latin = re.compile(f"(?:[^{latin}]*[{latin}]){{{min_sentence_chars}}}")
         self._enough_letters = re.compile(f"(?:[\\W\\d_]*[^\\W\\d_]){{{min_sentence_chars}}}")
 
-    def _answer_language(self, answer: str, expected: str, top: dict[str, float] | None,
-                         sentences: list[tuple[str, dict[str, float]]]) -> str | None:
+    def _answer_language(self, answer: str, expected: str, top: list[tuple[str, float]] | None,
+                         sentences: list[tuple[str, list[tuple[str, float]]]]) -> str | None:
         """`low_script_ratio` / `wrong_language` for the answer as a whole, else None. Its language is fastText's
         on the whole answer, or, when its sentences were identified anyway, the one holding most of their
         letters (the same decision without reading the answer twice)."""
@@ -212,65 +231,78 @@ class LanguageConsistencyFilter:
         if top is None:
             votes: dict[str, int] = {}
             for sentence, t in sentences:
-                lang, prob = next(iter(t.items()))
+                lang, prob = t[0]
                 key = lang if prob >= self.min_language_prob else "?"
                 votes[key] = votes.get(key, 0) + len(sentence)
-            top = {max(votes, key=votes.get): 1.0}
-        lang, prob = next(iter(top.items()))
+            top = [(max(votes, key=votes.get), 1.0)]
+        lang, prob = top[0]
         return "wrong_language" if lang not in (expected, "?") and prob >= self.min_language_prob else None
 
-    def _scan(self, lines: list[tuple[str, int, str]], expected: str) -> tuple[tuple | None, list[tuple]]:
-        """(first script switch as (position, where, line, name, text) or None, sentences for fastText)."""
+    def _scan(self, parts: list[tuple[str, str]], expected: str) -> tuple[tuple | None, list[tuple]]:
+        """(first script switch as (part, offset, name) or None, stretches for fastText as (part, offset, text)).
+        Whole parts are scanned with C-level regexes; lines are looked at only where a foreign letter is."""
         own = _SCRIPT_OF_LANG.get(expected)
         allowed = {own, "greek", "other"} | ({"latin", "han"} if own == "hangul" else set())
-        alien, todo = _ALIEN.get(own), []
-        for pos, (where, n, line) in enumerate(lines):
-            counts = script_counts(line) if alien is None or alien.search(line) else {}  # one scan usually
-            foreign = sorted((_first(line, s), s) for s, k in counts.items()
-                             if own is not None and s not in allowed and _foreign_text(s, k, line))
-            if foreign:
-                return (pos, where, n, foreign[0][1], line.strip()), todo  # nothing later can come first
-            if own == "hangul" and counts.get("han") and _is_chinese(line):
-                return (pos, where, n, "han", line.strip()), todo
-            if not self._enough_latin.match(line):
+        suspect, ends = _SUSPECT.get(own), _STRETCH_END.get(own, _STRETCH_END["latin"])
+        todo = []
+        for pi, (_, body) in enumerate(parts):
+            if own is not None and (suspect.search(body) or (own == "hangul" and _SCRIPT_RE["han"].search(body))):
+                offset = 0
+                for line in body.split("\n"):
+                    counts = script_counts(line) if suspect.search(line) else {}
+                    foreign = sorted((s != "kana", _first(line, s), s) for s, k in counts.items()  # Han+Kana: ja
+                                     if s not in allowed and _foreign_text(s, k, line))
+                    if foreign:
+                        return (pi, offset, foreign[0][2]), todo  # nothing later can come first
+                    if own == "hangul" and _SCRIPT_RE["han"].search(line) and _is_chinese(line):
+                        return (pi, offset, "han"), todo
+                    offset += len(line) + 1
+            # a parenthesised gloss such as "인공지능 (Artificial Intelligence)" is a quote, not a switch
+            lid_body = _PAREN.sub(lambda m: " " * len(m.group(0)), body) if own == "hangul" else body
+            if not self._enough_latin.match(lid_body):  # fewer Latin letters in the whole part than one sentence
                 continue
-            for sentence in _SENTENCE.split(line):
-                # Korean grammar is written in Hangul: only Hangul-free stretches can be another language
-                # (a parenthesised gloss such as "인공지능 (Artificial Intelligence)" is a quote, not a switch)
-                for part in _HANGUL_RUNS.split(_PAREN.sub(" ", sentence)) if own == "hangul" else [sentence]:
-                    if self._enough_latin.match(part):
-                        todo.append((pos, where, n, " ".join(part.split())))
+            start = 0
+            for m in ends.finditer(lid_body):
+                if m.start() - start >= self.min_sentence_chars and self._enough_latin.match(lid_body, start, m.start()):
+                    todo.append((pi, start, lid_body[start : min(m.start(), start + LID_CHARS)]))
+                start = m.end()
+            if self._enough_latin.match(lid_body, start):
+                todo.append((pi, start, lid_body[start : start + LID_CHARS]))
         return None, todo
 
     def check(self, text: str, expected_language: str) -> tuple[bool, str, dict]:
         """(passed, reason, details): details name the switched-to script, where, the line number and text."""
         if not text or not text.strip():
             return False, "empty", {}
-        lines = prose_lines(text)
-        answer = " ".join(line for where, _, line in lines if where == "answer")
+        thought, final = split_thought(text)
+        parts = [(where, blank_non_prose(part.lstrip("\n"))) for where, part in (("thought", thought),
+                                                                                  ("answer", final or ""))]
+        answer = parts[1][1]
         judge_answer = _THREE_LETTERS.search(answer) is not None  # a pure math / code answer: nothing to judge
-        found, todo = self._scan(lines, expected_language)
+        found, todo = self._scan(parts, expected_language)
         # one fastText call; the whole answer is read only when none of its sentences are
         # (for Korean the answer's Hangul share is the whole-answer test: fastText has nothing to add)
-        whole = judge_answer and expected_language != "ko" and not any(t[1] == "answer" for t in todo)
-        tops = _languages(([answer] if whole else []) + [t[3] for t in todo], expected_language)
+        whole = judge_answer and expected_language != "ko" and not any(t[0] == 1 for t in todo)
+        tops = _languages(([answer] if whole else []) + [t[2] for t in todo], expected_language)
         top = tops.pop(0) if whole else None
         if judge_answer:
-            answer_sentences = [(t[3], x) for t, x in zip(todo, tops) if t[1] == "answer" and not whole]
-            answer_sentences = [] if expected_language == "ko" else answer_sentences
-            bad = self._answer_language(answer, expected_language, top, answer_sentences)
+            sentences = [] if expected_language == "ko" else [(t[2], x) for t, x in zip(todo, tops) if t[0] == 1]
+            bad = self._answer_language(answer, expected_language, top, sentences)
             if bad:
                 return False, bad, {"expected": expected_language}
-        for (pos, where, n, sentence), top in zip(todo, tops):
-            lang, prob = next(iter(top.items()))
-            unlikely = top.get(expected_language, 0.0) < self.max_expected_prob
+        for (pi, offset, sentence), top in zip(todo, tops):
+            lang, prob = top[0]
+            unlikely = dict(top).get(expected_language, 0.0) < self.max_expected_prob
             if lang != expected_language and prob >= self.min_language_prob and unlikely:
-                switch = (pos, where, n, f"latin_{lang}", sentence)
+                switch = (pi, offset, f"latin_{lang}")
                 found = min(found, switch) if found else switch
                 break
         if found is None:
             return True, "", {}
-        _, where, n, name, line = found
+        pi, offset, name = found
+        where, body = parts[pi]
+        n = body.count("\n", 0, offset) + 1
+        line = body.split("\n")[n - 1].strip()
         # the reason stays countable across samples; the line and its text are in the details
         return False, f"switch_to_{name}_in_{where}", {"expected": expected_language, "script": name,
                                                        "where": where, "line": n, "text": line[:200]}

@@ -145,6 +145,12 @@ def fast_equal(gold: str, candidate: str) -> str | None:
     return None
 
 
+def proven_different(gold: str, candidate: str) -> bool:
+    """Exact arithmetic shows different values (`exact_value.values_differ`). A percent on one side only may be a
+    conversion (25% = 0.25): then nothing is proven and math-verify's reading decides."""
+    return ("%" in gold) == ("%" in candidate) and values_differ(canonical(gold), canonical(candidate))
+
+
 # -- math-verify underneath ----------------------------------------------------------------------------------
 
 
@@ -198,13 +204,12 @@ def answers_equal(gold: str, final: str) -> Equivalence:
         method = fast_equal(gold, cand)
         if method:
             return Equivalence(True, "", method, shown)
-    if not gold.strip() or not parsed_gold(gold):
-        return Equivalence(False, "gold_unparseable", "", shown)
     if not final.strip():
         return Equivalence(False, "no_final_answer", "", "")
-    # a percent on one side only may be a conversion (25% = 0.25): then math-verify's reading decides
-    if cand is not None and ("%" in gold) == ("%" in cand) and values_differ(canonical(gold), canonical(cand)):
-        return Equivalence(False, "wrong_answer", "exact", shown)  # proven different: no float rounding to trust
+    if cand is not None and proven_different(gold, cand):
+        return Equivalence(False, "wrong_answer", "exact", shown)  # no float rounding to trust
+    if not gold.strip() or not parsed_gold(gold):
+        return Equivalence(False, "gold_unparseable", "", shown)
     ok = math_verify_equal(gold, final)
     if ok:
         return Equivalence(True, "", "math_verify", shown)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 
-from generators.verify.answers import answers_equal, extract_answer, fast_equal
+from generators.verify.answers import answers_equal, extract_answer, fast_equal, proven_different
 from generators.verify.response import split_thought
 from schemas import Verdict
 
@@ -36,15 +36,19 @@ def final_or_reason(response: str, finish_reason: str | None = None) -> tuple[st
 
 
 def quick_verdict(gold: str, response: str, finish_reason: str | None = None) -> tuple[bool, str, dict] | None:
-    """The verdict when strings alone decide it (no final part, or equal by our normalisation); else None.
-    No sympy, so it is safe to run in the caller's process and costs microseconds."""
+    """The verdict when strings and exact arithmetic decide it (no final part; equal by our normalisation; values
+    proven different); else None. No sympy and bounded work, so it runs in the caller's process in microseconds."""
     final, why = final_or_reason(response, finish_reason)
     if final is None:
         return False, "no_final_answer", {"gold": gold, **why}
     cand, _ = extract_answer(final)
-    method = fast_equal(gold, cand) if cand is not None else None
+    if cand is None:
+        return None
+    method = fast_equal(gold, cand)
     if method:
         return True, "", {"gold": gold, "answer": cand[:200], "method": method}
+    if proven_different(gold, cand):
+        return False, "wrong_answer", {"gold": gold, "answer": cand[:200], "method": "exact"}
     return None
 
 
@@ -56,17 +60,43 @@ def check_math(gold: str, response: str, finish_reason: str | None = None) -> tu
     final, _ = final_or_reason(response, finish_reason)
     eq = answers_equal(gold, final or "")
     details = {"gold": gold, "answer": eq.answer}
-    return eq.equal, eq.reason, ({**details, "method": eq.method} if eq.equal else details)
+    return eq.equal, eq.reason, ({**details, "method": eq.method} if eq.method else details)
+
+
+def _warm(_: int) -> None:
+    import time
+
+    answers_equal("\\sqrt{2}", "$\\boxed{2^{1/2}}$")  # imports math-verify and sympy in this worker
+    time.sleep(0.5)  # hold this worker so the next warm-up task goes to another one
+
+
+def check_chunk(items: list[tuple]) -> list[tuple[bool, str, dict]]:
+    """check_math over several pairs in one worker call (one round trip); a crash on odd input is that pair's
+    verdict, not the chunk's."""
+    out = []
+    for item in items:
+        try:
+            out.append(check_math(*item))
+        except Exception as e:  # noqa: BLE001 — a math-verify crash on odd input is a verdict
+            out.append((False, "verifier_error", {"error": f"{type(e).__name__}: {e}"[:300]}))
+    return out
 
 
 class MathVerifier:
-    def __init__(self, workers: int = 1, timeout_s: float = 10.0):
-        self.workers, self.timeout_s = workers, timeout_s
+    def __init__(self, workers: int = 1, timeout_s: float = 10.0, chunk: int = 8):
+        # chunk: pairs per worker round trip; a chunk gets chunk × timeout_s, and after a timeout the rest run
+        # one pair at a time, so the stuck pair is the one that gets the "timeout" verdict
+        self.workers, self.timeout_s, self.chunk = workers, timeout_s, chunk
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # forkserver: safe with threads in the parent (torch, duckdb); workers import math-verify once.
         return cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("forkserver"))
+
+    def warm_up(self) -> None:
+        """Start every worker and import math-verify in it (a one-off second or two each), e.g. before timing."""
+        self._pool = self._pool or self._new_pool()
+        list(self._pool.map(_warm, range(self.workers)))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -88,31 +118,23 @@ class MathVerifier:
             quick = quick_verdict(*p)
             if quick is not None:
                 out[i] = Verdict(verifier=NAME, passed=quick[0], reason=quick[1], details=quick[2])
-        todo = [i for i in range(len(pairs)) if out[i] is None]
+        todo, size = [i for i in range(len(pairs)) if out[i] is None], max(1, self.chunk)
         while todo:
             self._pool = self._pool or self._new_pool()
-            futs = {i: self._pool.submit(check_math, *pairs[i]) for i in todo}
+            chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
+            futs = [(c, self._pool.submit(check_chunk, [pairs[i] for i in c])) for c in chunks]
             todo = []
-            for i, fut in futs.items():
-                if out[i] is not None:
-                    continue
+            for c, fut in futs:
                 try:
-                    ok, reason, details = fut.result(timeout=self.timeout_s)
-                    out[i] = Verdict(verifier=NAME, passed=ok, reason=reason, details=details)
+                    for i, (ok, reason, details) in zip(c, fut.result(timeout=self.timeout_s * len(c))):
+                        out[i] = Verdict(verifier=NAME, passed=ok, reason=reason, details=details)
                 except cf.TimeoutError:
-                    out[i] = Verdict(
-                        verifier=NAME, passed=False, reason="timeout", details={"timeout_s": self.timeout_s}
-                    )
-                    self._kill_pool()  # the stuck worker dies; the rest are re-submitted
-                    todo = [j for j in futs if out[j] is None and j != i]
+                    self._kill_pool()  # the stuck worker dies; what is left is re-submitted
+                    if len(c) == 1:
+                        out[c[0]] = Verdict(verifier=NAME, passed=False, reason="timeout",
+                                            details={"timeout_s": self.timeout_s})
+                    todo, size = [j for cc, _ in futs for j in cc if out[j] is None and [j] != c], 1
                     break
-                except Exception as e:  # noqa: BLE001 — a math-verify crash on odd input is a verdict
-                    out[i] = Verdict(
-                        verifier=NAME,
-                        passed=False,
-                        reason="verifier_error",
-                        details={"error": f"{type(e).__name__}: {e}"[:300]},
-                    )
         return out  # type: ignore[return-value]
 
     def __enter__(self):

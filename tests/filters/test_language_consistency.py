@@ -110,3 +110,17 @@ def test_code_latex_asy_numbers_are_not_prose(examples, texts):
 def test_a_cut_off_thought_is_still_checked(lines, zh):
     text = "<think>\n" + "\n".join(lines["ko"][:2] + [zh[1]])  # never closed: no answer part at all
     assert switch(text, "ko") == ("switch_to_han_in_thought", 3)
+
+
+@pytest.mark.parametrize("lang,script", [("ja", "kana"), ("ru", "cyrillic"), ("zh", "han")])
+def test_other_scripts_in_an_english_thought(lines, lang, script):
+    import importlib
+
+    sentence = importlib.import_module(f"spacy.lang.{lang}.examples").sentences[1]
+    text = respond([lines["en"][0], sentence, lines["en"][1]], [lines["en"][2]])
+    assert switch(text, "en") == (f"switch_to_{script}_in_thought", 2)
+
+
+def test_a_quoted_name_in_another_script_is_not_a_switch(lines):
+    text = respond([lines["es"][0] + " El clan Chen (陳) vivía en Fujian."], [lines["es"][1]])
+    assert LanguageConsistencyFilter().filter(text, "es") is True

@@ -138,3 +138,20 @@ def test_math_verdict_rejects_responses_without_a_final_answer(gsm8k):
     assert verdicts[0].details["method"] == "normalised"
     assert v._pool is None  # every verdict above was decided by strings in this process: no worker started
     v.close()
+
+
+def test_warm_up_starts_every_worker():
+    with MathVerifier(workers=2, timeout_s=30) as v:
+        v.warm_up()
+        assert len(v._pool._processes) == 2  # both workers exist (and imported math-verify) before any verdict
+        assert v.verify("\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$").details["method"] == "math_verify"
+
+
+def test_a_chunk_that_times_out_is_retried_pair_by_pair():
+    pairs = [("\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$"), ("\\sqrt{8}", "$\\boxed{2\\sqrt{2}}$"),
+             ("72", "$\\boxed{72}$")]  # the last one is decided in this process: never sent, never timed out
+    v = MathVerifier(workers=1, timeout_s=0.001, chunk=8)
+    assert [x.reason for x in v.verify_many(pairs)] == ["timeout", "timeout", ""]
+    v.timeout_s = 30
+    assert [x.passed for x in v.verify_many(pairs)] == [True, True, True]
+    v.close()

@@ -172,6 +172,7 @@ def main() -> None:
                 ratios.append((label, base / ours_cpu))
                 notes.append(f"{label}, trial {trial + 1}: ours kept {report.kept} of {report.processed}; stages (wall s) "
                              + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()))
+        print(table(["input", "trial", "pipeline", "docs", "CPU s", "docs/s per core", "speed-up"], rows), flush=True)
         # the all-pages input with 1 and 2 workers into two stores: byte-identical shards?
         d = tmp / f"all_pages_x_{args.repeat}"
         for w in (1, 2):

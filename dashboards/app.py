@@ -15,7 +15,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without `pip install -e`
 
-from dashboards.common import store_root
+from dashboards.common import md, store_root
 
 PAGES = [
     ("views/overview.py", "Overview", "overview", ":material/bar_chart:"),
@@ -39,5 +39,5 @@ def home() -> None:
 
 
 nav = st.navigation([st.Page(home, title="Overview", url_path="home", default=True, visibility="hidden"), *pages])
-st.sidebar.caption(f"store: `{store_root()}`")
+st.sidebar.caption(f"store: {md(store_root())}")
 nav.run()

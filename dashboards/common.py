@@ -95,7 +95,7 @@ def show_text(text: str | None, spans: list[tuple[int, int, str]] | None = None,
 
 def require_catalog(root: Path) -> bool:
     if not (root / "catalog.duckdb").exists():
-        st.error(f"No catalog at {root}/catalog.duckdb. Run a job (or `datamill --store {root} index`) first, "
-                 f"or open another store: `datamill --store PATH dashboard`.")
+        st.error(f"No catalog at {md(root)}/catalog.duckdb. Run a job (or datamill --store {md(root)} index) "
+                 f"first, or open another store: `datamill --store PATH dashboard`.")
         return False
     return True

@@ -7,7 +7,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards.common import catalog_version, queries, require_catalog, store_root
+from dashboards.common import catalog_version, md, queries, require_catalog, store_root
 
 VERDICT_JSON = '[{"verifier": "VARCHAR", "passed": "BOOLEAN", "reason": "VARCHAR"}]'
 GROUP_SQL = """SELECT dataset, kind, domain, language, coalesce(mode, '-') AS mode, count(*) AS samples,
@@ -68,7 +68,7 @@ def render() -> None:
     cols[2].metric("datasets", t["datasets"])
     cols[3].metric("verdicts passed", f"{t['passed'] / max(t['samples'], 1):.1%}")
     if t["samples"] == 0:
-        st.info(f"The catalog at {root} has no samples yet.")
+        st.info(f"The catalog at {md(root)} has no samples yet.")
         return
 
     st.subheader("Tokens by domain and language")

@@ -9,7 +9,7 @@
     .venv/bin/python bench/engine_bench.py            # ~1 min
     .venv/bin/python bench/engine_bench.py --quick    # ~25 s, prints only
 
-The stubs run in their own processes (`python -m generators.engine.stub_server`), so the client's threads do
+The stubs run in their own processes (`python -m datamill.engine.stub_server`), so the client's threads do
 not share a GIL with them. Floor: ours at 32 in flight >= 20x the baseline's requests/s (issue #22); with 200 ms
 per request, 32 in flight cannot exceed 32x.
 """
@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._report import table, write_section
-from generators.engine import Completion, CompletionCache, EngineConfig, SamplingParams
-from generators.engine.openai_backend import OpenAIEngine
-from generators.engine.transformers_backend import generation_prompt
+from datamill.engine import Completion, CompletionCache, EngineConfig, SamplingParams
+from datamill.engine.openai_backend import OpenAIEngine
+from datamill.engine.transformers_backend import generation_prompt
 from schemas import Message
 
 FLOOR = 20.0  # issue #22: >= 20x sequential at 32 in flight
@@ -41,7 +41,7 @@ FLOOR = 20.0  # issue #22: >= 20x sequential at 32 in flight
 def start_stubs(k: int, latency_s: float) -> tuple[list[subprocess.Popen], list[str]]:
     procs, urls = [], []
     for _ in range(k):
-        p = subprocess.Popen([sys.executable, "-m", "generators.engine.stub_server", "--latency", str(latency_s)],
+        p = subprocess.Popen([sys.executable, "-m", "datamill.engine.stub_server", "--latency", str(latency_s)],
                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
         procs.append(p)
         urls.append(p.stdout.readline().strip())

@@ -55,7 +55,7 @@ class EduConfig(BaseModel):
     threshold: float = 0.0
     """Keep documents with P(high quality) >= threshold (0 = score only)."""
     llm_engine: dict[str, Any] | None = None
-    """Optional generators.engine EngineConfig: adds FineWeb-Edu 0–5 LLM labels (metadata.edu_llm_score)."""
+    """Optional datamill.engine EngineConfig: adds FineWeb-Edu 0–5 LLM labels (metadata.edu_llm_score)."""
 
 
 class DedupConfig(BaseModel):

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 1
     # the model engine logs endpoint outages, dropped samples and, when done, its per-endpoint table
-    engine_log, shown = logging.getLogger("generators.engine"), logging.StreamHandler(sys.stderr)
+    engine_log, shown = logging.getLogger("datamill.engine"), logging.StreamHandler(sys.stderr)
     level = engine_log.level
     engine_log.addHandler(shown)
     engine_log.setLevel(logging.INFO)
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"datamill {args.command}: error: {e}", file=sys.stderr)
         return 2
     finally:
-        fleets = sys.modules.get("generators.engine.fleet")  # loaded only if the command called model servers
+        fleets = sys.modules.get("datamill.engine.fleet")  # loaded only if the command called model servers
         if fleets is not None:
             fleets.log_tables()
         engine_log.removeHandler(shown)

@@ -103,7 +103,7 @@ def parse_edu_score(completion: str) -> int | None:
 
 class LLMEduLabeler(PipelineStep):
     """Adds metadata["edu_llm_score"] (0–5 or None) from an LLM engine; never drops (labels train/check the
-    fastText scorer). `engine_config` is a generators.engine EngineConfig dict; the engine is built per task."""
+    fastText scorer). `engine_config` is a datamill.engine EngineConfig dict; the engine is built per task."""
 
     name = "🧑‍🏫 LLM edu labels"
     type = "🏷 - LABEL"
@@ -117,8 +117,8 @@ class LLMEduLabeler(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         from datatrove.utils.batching import batched
 
-        from generators.engine.base import EngineConfig, SamplingParams
-        from generators.engine.factory import make_engine
+        from datamill.engine.base import EngineConfig, SamplingParams
+        from datamill.engine.factory import make_engine
         from schemas import Message
 
         engine = make_engine(EngineConfig(**self.engine_config), self.cache_dir)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+from datamill.engine import Completion
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
-from generators.engine import Completion
 from generators.verify.answers import normalise_text
 from schemas import Verdict
 

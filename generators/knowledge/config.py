@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from datamill.demo_data import EXAMPLES, REPO_ROOT, shared_data
-from generators.engine import EngineConfig
+from datamill.engine import EngineConfig
 
 
 def resolve_data_root(choice: str) -> Path:

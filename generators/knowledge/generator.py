@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from datamill.engine import Engine, SamplingParams
 from datamill.ids import sample_id
 from datamill.jobs import JobReport
 from datamill.tokens import count_chat_tokens
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
-from generators.engine import Engine, SamplingParams
 from generators.knowledge import qa
 from generators.knowledge.checks import (
     SupportFilter,

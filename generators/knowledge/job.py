@@ -10,10 +10,10 @@ import hashlib
 from functools import partial
 
 from datamill.config import load_config
+from datamill.engine.factory import make_engine
 from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
-from generators.engine.factory import make_engine
 from generators.knowledge.config import KnowledgeConfig, XQuADConfig, resolve_data_root
 from generators.knowledge.generator import GroundedQAGenerator, Passage
 from generators.knowledge.qa import split_passages

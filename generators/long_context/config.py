@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from generators.engine.base import EngineConfig
+from datamill.engine.base import EngineConfig
 
 # RULER's lengths (Hsieh et al. 2024); "K" = 1024 tokens
 STANDARD_LENGTHS = {"4K": 4096, "8K": 8192, "16K": 16384, "32K": 32768, "64K": 65536, "128K": 131072}

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from datamill.config import load_config
+from datamill.engine.base import SamplingParams
 from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from datamill.tokens import load_tokenizer
-from generators.engine.base import SamplingParams
 from generators.long_context.config import ENGINE_TASKS, LongContextConfig, length_bucket
 from generators.long_context.coverage import compute_coverage, coverage_table, write_coverage
 from generators.long_context.generator import LongContextGenerator, Spec, all_depth_buckets
@@ -48,7 +48,7 @@ def make_generator(cfg, store: Store | None) -> LongContextGenerator:
 
 
 def run(kind: str, config_path: str, store: Store) -> JobReport:
-    from generators.engine.factory import make_engine
+    from datamill.engine.factory import make_engine
 
     cfg = load_config(config_path, LongContextConfig)
     config = cfg.model_dump(mode="json")

@@ -86,8 +86,8 @@ def grid_table(grid: dict) -> str:
 
 def run_niah(cfg: NiahConfig, store_root: str | Path | None = None) -> dict | None:
     """Build → (answer) → score. Returns the grid, or None when there is nothing to score with."""
-    from generators.engine.base import SamplingParams
-    from generators.engine.factory import make_engine
+    from datamill.engine.base import SamplingParams
+    from datamill.engine.factory import make_engine
     from generators.long_context.job import make_generator
     from schemas import Message
 

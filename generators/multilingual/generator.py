@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
+from datamill.engine import Engine, SamplingParams
 from datamill.ids import sample_id
 from datamill.jobs import JobReport
 from datamill.store import Store
 from datamill.tokens import count_chat_tokens
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
-from generators.engine import Engine, SamplingParams
 from generators.knowledge.checks import (
     first_completion,
     first_failure,

@@ -11,12 +11,12 @@ import hashlib
 from pathlib import Path
 
 from datamill.config import load_config
+from datamill.engine.factory import make_engine
 from datamill.ids import run_id_for, sample_id
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from datamill.tokens import count_chat_tokens
 from filters.language_consistency import LanguageConsistencyFilter
-from generators.engine.factory import make_engine
 from generators.knowledge.checks import first_failure, to_verdict
 from generators.knowledge.config import resolve_data_root
 from generators.knowledge.generator import GroundedQAGenerator, Passage

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datamill.engine import Engine, SamplingParams
 from datamill.jobs import JobReport
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
 from filters.translation import TranslationFilter
-from generators.engine import Engine, SamplingParams
 from generators.knowledge.checks import first_completion, response_verdicts, to_verdict
 from generators.knowledge.generator import split_reasoning
 from generators.multilingual import prompts

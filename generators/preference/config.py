@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generators.engine import EngineConfig
+from datamill.engine import EngineConfig
 
 
 class RewardWeights(BaseModel):

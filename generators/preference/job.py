@@ -59,7 +59,7 @@ def make_pairs(store: Store, cfg: PreferenceConfig, responses: list[SFTSample]) 
 
 
 def engine_responses(store: Store, cfg: PreferenceConfig) -> tuple[JobReport, list[SFTSample]]:
-    from generators.engine.factory import NoEngineConfigured, make_engine
+    from datamill.engine.factory import NoEngineConfigured, make_engine
     from generators.preference.responses import generate_responses, load_queries
 
     class NoEngine(NoEngineConfigured, ValueError):  # ValueError: the CLI prints one line, no traceback

@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from generators.engine import SamplingParams
+from datamill.engine import SamplingParams
 from schemas import Lineage, Message, SFTSample
 
 _THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)

@@ -14,11 +14,11 @@ from collections import Counter
 
 from datamill.atomic import atomic_write_text
 from datamill.config import load_config
+from datamill.engine.base import SamplingParams, prompt_id
+from datamill.engine.factory import make_engine
 from datamill.ids import sample_id, with_run_id
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
-from generators.engine.base import SamplingParams, prompt_id
-from generators.engine.factory import make_engine
 from generators.reasoning.checks import Response, ResponseChecker
 from generators.reasoning.config import ReasoningJobConfig
 from generators.reasoning.prompts import build_prompt, difficulty, reference_as_reasoning, split_response

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from generators.engine.base import EngineConfig, SamplingConfig
+from datamill.engine.base import EngineConfig, SamplingConfig
 
 
 class BfclConfig(BaseModel):

@@ -18,12 +18,12 @@ from pathlib import Path
 from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.demo_data import EXAMPLES, shared_data
+from datamill.engine.base import SamplingParams
+from datamill.engine.factory import make_engine
 from datamill.ids import sample_id, with_run_id
 from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from datamill.tokens import count_chat_tokens
-from generators.engine.base import SamplingParams
-from generators.engine.factory import make_engine
 from generators.tool_use.bfcl_seeds import seed_sample
 from generators.tool_use.config import ToolUseJobConfig
 from generators.tool_use.envs import ENVIRONMENTS

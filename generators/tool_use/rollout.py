@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from generators.engine.base import Engine, SamplingParams
+from datamill.engine.base import Engine, SamplingParams
 from generators.tool_use.calls import check_call, error_feedback, parse_agent_output
 from generators.tool_use.envs import ENVIRONMENTS, Environment
 from generators.tool_use.tasks import ReferenceAgent, ScriptedUser, Task

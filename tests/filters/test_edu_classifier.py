@@ -45,8 +45,8 @@ def test_training_on_the_embedded_sample_generalises(tmp_path):
 
 
 def test_llm_labeler_with_canned_engine(tmp_path):
+    from datamill.engine.base import prompt_id
     from filters.edu import LLMEduLabeler
-    from generators.engine.base import prompt_id
     from schemas import Message
 
     docs = [Document(text="Photosynthesis turns light into sugar; here is how, step by step.", id="a"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generators.engine import Completion, Engine
+from datamill.engine import Completion, Engine
 
 
 class ScriptedEngine(Engine):

@@ -124,7 +124,7 @@ def test_closed_book_mode_asks_the_question_alone(scripted, passages):
 
 
 def test_a_backend_that_returns_no_completion_is_a_counted_drop(passages):
-    from generators.engine import CannedEngine
+    from datamill.engine import CannedEngine
 
     gen = GroundedQAGenerator(CannedEngine(lambda prompt, params: []), QAConfig(), "knowledge-web-qa", "run-test")
     report = JobReport("knowledge-web-qa", "run-test")

@@ -7,7 +7,7 @@ import json
 
 import yaml
 
-from generators.engine.base import prompt_id
+from datamill.engine.base import prompt_id
 from generators.knowledge.job import run
 from generators.knowledge.qa import build_qa_prompt, split_passages
 from generators.knowledge.xquad import XQuADReader

@@ -6,9 +6,9 @@ import json
 
 import yaml
 
+from datamill.engine.canned import CannedEngine
 from datamill.jobs import JobReport
 from datamill.tokens import load_tokenizer
-from generators.engine.canned import CannedEngine
 from generators.long_context.config import LongContextConfig
 from generators.long_context.coverage import compute_coverage, coverage_table
 from generators.long_context.generator import LongContextGenerator, Spec, all_depth_buckets

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from generators.engine.base import SamplingParams, prompt_id
+from datamill.engine.base import SamplingParams, prompt_id
 from generators.long_context.config import NiahConfig
 from generators.long_context.niah import read_answers, ruler_score, run_niah, score_grid
 from schemas import Message

@@ -3,9 +3,9 @@ import json
 import pytest
 import yaml
 
+from datamill.engine.base import prompt_id
+from datamill.engine.factory import NoEngineConfigured
 from datamill.store import Store
-from generators.engine.base import prompt_id
-from generators.engine.factory import NoEngineConfigured
 from generators.preference.config import RewardWeights
 from generators.preference.job import run
 from generators.preference.responses import build_prompt, load_queries

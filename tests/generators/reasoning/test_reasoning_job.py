@@ -8,13 +8,13 @@ import pytest
 import yaml
 
 from datamill.config import ConfigError
-from generators.engine.base import prompt_id
+from datamill.engine.base import prompt_id
 from generators.reasoning.job import run
 from generators.reasoning.prompts import build_prompt
 from generators.seeds import SeedSourceConfig, load_seeds
 from schemas import SFTSample
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
+sys.path.insert(0, str(Path(__file__).parents[2] / "datamill" / "engine"))
 
 
 def _cfg(tmp_path, **over) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generators.engine import CannedEngine
+from datamill.engine import CannedEngine
 from generators.tool_use.rollout import USER_SIM_SYSTEM
 
 

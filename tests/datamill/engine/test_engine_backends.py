@@ -12,9 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from tiny_model import build_tiny_exaone
 
-from generators.engine import EngineConfig, SamplingParams
-from generators.engine.factory import make_engine
-from generators.engine.transformers_backend import generation_prompt
+from datamill.engine import EngineConfig, SamplingParams
+from datamill.engine.factory import make_engine
+from datamill.engine.transformers_backend import generation_prompt
 from schemas import Message
 
 PROMPT = [Message(role="user", content="Natalia sold clips to 48 of her friends in April. How many?")]
@@ -65,7 +65,7 @@ def test_vllm_missing_is_a_clear_error(tiny_dir):
         pytest.skip("vllm is installed here")
     except ImportError:
         pass
-    from generators.engine.errors import BackendMissing
+    from datamill.engine.errors import BackendMissing
 
     with pytest.raises(BackendMissing, match="optional vllm package") as e:
         make_engine(EngineConfig(backend="vllm", model=str(tiny_dir)))
@@ -140,7 +140,7 @@ def server():
 
 
 def test_openai_backend_retries_then_succeeds(server):
-    from generators.engine.openai_backend import OpenAIEngine
+    from datamill.engine.openai_backend import OpenAIEngine
 
     _Server.fail_first = 2
     cfg = EngineConfig(
@@ -157,7 +157,7 @@ def test_openai_backend_retries_then_succeeds(server):
 
 
 def test_openai_backend_gives_up_with_reason(server):
-    from generators.engine.openai_backend import OpenAIEngine
+    from datamill.engine.openai_backend import OpenAIEngine
 
     _Server.fail_first = 10
     cfg = EngineConfig(

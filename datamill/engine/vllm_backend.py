@@ -8,9 +8,9 @@ vLLM is an optional extra (GPU only; it cannot run on the CPU machines): importe
 
 from __future__ import annotations
 
-from generators.engine.base import Completion, Engine, EngineConfig, Prompt, SamplingParams
-from generators.engine.errors import BackendMissing
-from generators.engine.transformers_backend import cut_at_stop, generation_prompt, local_model_dir
+from datamill.engine.base import Completion, Engine, EngineConfig, Prompt, SamplingParams
+from datamill.engine.errors import BackendMissing
+from datamill.engine.transformers_backend import cut_at_stop, generation_prompt, local_model_dir
 
 
 def _import_vllm():

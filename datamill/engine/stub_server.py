@@ -5,7 +5,7 @@ split of requests gives the same samples. It can add latency, inject 429 / 500 /
 the way vLLM does, ignore or refuse `n`, reject every request, hold requests (to kill a client mid-run) or die, and it counts what it
 received and what it answered. It binds 127.0.0.1 only and serves at most `max_requests` requests.
 
-    python -m generators.engine.stub_server --latency 0.2   # prints its base URL, serves until killed
+    python -m datamill.engine.stub_server --latency 0.2   # prints its base URL, serves until killed
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from generators.engine import Completion, CompletionCache, SamplingParams
-from generators.engine.base import Engine, cache_key
-from generators.engine.stub_server import StubServer, prompt_key, sample_text
-from generators.engine.transformers_backend import generation_prompt
+from datamill.engine import Completion, CompletionCache, SamplingParams
+from datamill.engine.base import Engine, cache_key
+from datamill.engine.stub_server import StubServer, prompt_key, sample_text
+from datamill.engine.transformers_backend import generation_prompt
 from schemas import Message
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -95,8 +95,8 @@ def test_samples_are_committed_as_they_arrive(tmp_path):
 
 JOB = textwrap.dedent("""
     import json, sys
-    from generators.engine import EngineConfig, SamplingParams
-    from generators.engine.factory import make_engine
+    from datamill.engine import EngineConfig, SamplingParams
+    from datamill.engine.factory import make_engine
     from schemas import Message
 
     url, cache_dir, out = sys.argv[1:4]

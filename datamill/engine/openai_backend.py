@@ -18,7 +18,7 @@ import time
 import weakref
 from collections.abc import Iterator
 
-from generators.engine.base import (
+from datamill.engine.base import (
     Completion,
     Dropped,
     Engine,
@@ -27,10 +27,10 @@ from generators.engine.base import (
     SamplingParams,
     StreamItem,
 )
-from generators.engine.endpoint import Endpoint, Reply
-from generators.engine.errors import ModelNotServed, RequestRejected
-from generators.engine.fleet import Fleet, Outcome, Task
-from generators.engine.transformers_backend import generation_prompt
+from datamill.engine.endpoint import Endpoint, Reply
+from datamill.engine.errors import ModelNotServed, RequestRejected
+from datamill.engine.fleet import Fleet, Outcome, Task
+from datamill.engine.transformers_backend import generation_prompt
 
 PROBE_TIMEOUT_S = 10.0
 UNHEALTHY = {500, 502, 503, 504}  # a probe answered with these: the server is up but cannot serve

@@ -21,12 +21,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from generators.engine.base import Completion, EngineConfig
-from generators.engine.endpoint import Endpoint
-from generators.engine.errors import RetriesExhausted, ServerUnreachable
-from generators.engine.progress import BAR_REFRESH_S, ProgressBar
+from datamill.engine.base import Completion, EngineConfig
+from datamill.engine.endpoint import Endpoint
+from datamill.engine.errors import RetriesExhausted, ServerUnreachable
+from datamill.engine.progress import BAR_REFRESH_S, ProgressBar
 
-log = logging.getLogger("generators.engine")
+log = logging.getLogger("datamill.engine")
 _FLEETS: weakref.WeakSet = weakref.WeakSet()  # live fleets, for log_tables()
 
 

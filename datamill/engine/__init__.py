@@ -5,8 +5,8 @@ servers (one or a fleet: `fleet.py`), and `canned` (replays given outputs; tests
 to have a model). Every completion is committed to the cache as it arrives; errors are `errors.EngineError`.
 """
 
-from generators.engine.base import Completion, Engine, EngineConfig, SamplingParams, prompt_id
-from generators.engine.cache import CompletionCache
-from generators.engine.canned import CannedEngine
+from datamill.engine.base import Completion, Engine, EngineConfig, SamplingParams, prompt_id
+from datamill.engine.cache import CompletionCache
+from datamill.engine.canned import CannedEngine
 
 __all__ = ["CannedEngine", "Completion", "CompletionCache", "Engine", "EngineConfig", "SamplingParams", "prompt_id"]

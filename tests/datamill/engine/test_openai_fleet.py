@@ -6,17 +6,17 @@ import socket
 
 import pytest
 
-from generators.engine import EngineConfig, SamplingParams
-from generators.engine.errors import (
+from datamill.engine import EngineConfig, SamplingParams
+from datamill.engine.errors import (
     EngineError,
     ModelNotServed,
     RequestRejected,
     ServerUnreachable,
 )
-from generators.engine.fleet import retry_delay
-from generators.engine.openai_backend import OpenAIEngine, _retry_after
-from generators.engine.stub_server import StubServer, sample_text
-from generators.engine.transformers_backend import generation_prompt
+from datamill.engine.fleet import retry_delay
+from datamill.engine.openai_backend import OpenAIEngine, _retry_after
+from datamill.engine.stub_server import StubServer, sample_text
+from datamill.engine.transformers_backend import generation_prompt
 from schemas import Message
 
 PROMPTS = [[Message(role="user", content=f"Problem {i}: what is {i} + {i * 7}?")] for i in range(24)]
@@ -76,7 +76,7 @@ def test_fleet_with_injected_failures_matches_a_sequential_run(sequential):
 
 
 def test_each_completion_is_sent_once_and_then_served_from_cache(tmp_path):
-    from generators.engine.factory import make_engine
+    from datamill.engine.factory import make_engine
 
     with StubServer(latency_s=0.01) as stub:
         cfg = _cfg(stub.url, max_in_flight=4)
@@ -92,7 +92,7 @@ def test_each_completion_is_sent_once_and_then_served_from_cache(tmp_path):
 
 def test_a_dead_endpoint_does_not_stop_the_job(sequential, caplog):
     dead = _dead_url()
-    with StubServer(latency_s=0.01) as live, caplog.at_level(logging.WARNING, "generators.engine"):
+    with StubServer(latency_s=0.01) as live, caplog.at_level(logging.WARNING, "datamill.engine"):
         eng = OpenAIEngine(_cfg(dead, live.url, max_in_flight=4))
         out = eng.generate(PROMPTS, PARAMS)
     assert _view(out) == _view(sequential)
@@ -105,7 +105,7 @@ def test_a_dead_endpoint_does_not_stop_the_job(sequential, caplog):
 
 def test_an_endpoint_dying_mid_run_is_marked_down_and_the_rest_finish(sequential, caplog):
     with StubServer(latency_s=0.02) as a, StubServer(latency_s=0.02, die_after=5) as b, \
-            caplog.at_level(logging.WARNING, "generators.engine"):
+            caplog.at_level(logging.WARNING, "datamill.engine"):
         eng = OpenAIEngine(_cfg(a.url, b.url, max_in_flight=3, down_after=2, max_retries=8))
         out = eng.generate(PROMPTS, PARAMS)
     assert _view(out) == _view(sequential)
@@ -116,7 +116,7 @@ def test_an_endpoint_dying_mid_run_is_marked_down_and_the_rest_finish(sequential
 
 
 def test_whole_fleet_down_stops_with_one_line_and_keeps_what_finished(tmp_path):
-    from generators.engine.factory import make_engine
+    from datamill.engine.factory import make_engine
 
     with StubServer(latency_s=0.02, die_after=6) as a:
         eng = make_engine(_cfg(a.url, max_in_flight=2, down_after=1, give_up_s=0.3), default_cache_dir=tmp_path)
@@ -127,7 +127,7 @@ def test_whole_fleet_down_stops_with_one_line_and_keeps_what_finished(tmp_path):
 
 def test_context_too_long_drops_that_prompt_only(caplog):
     long_prompt = [Message(role="user", content="x" * 500)]
-    with StubServer(max_prompt_chars=300) as stub, caplog.at_level(logging.WARNING, "generators.engine"):
+    with StubServer(max_prompt_chars=300) as stub, caplog.at_level(logging.WARNING, "datamill.engine"):
         eng = OpenAIEngine(_cfg(stub.url))
         out = eng.generate([PROMPTS[0], long_prompt, PROMPTS[1]], PARAMS)
     assert [len(o) for o in out] == [3, 0, 3]

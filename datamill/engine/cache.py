@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from generators.engine.base import Completion
+from datamill.engine.base import Completion
 
 SQLITE_MAX_VARS = 999  # the lowest SQLITE_MAX_VARIABLE_NUMBER of any SQLite build (sqlite.org/limits.html, #9)
 

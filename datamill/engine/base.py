@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemas import Message, render_exaone_chat
 
 Prompt = list[Message]
-log = logging.getLogger("generators.engine")
+log = logging.getLogger("datamill.engine")
 
 
 @dataclass(frozen=True)

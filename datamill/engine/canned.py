@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from generators.engine.base import Completion, Engine, Prompt, SamplingParams
+from datamill.engine.base import Completion, Engine, Prompt, SamplingParams
 
 
 class CannedEngine(Engine):

@@ -6,15 +6,15 @@ import importlib
 import json
 from pathlib import Path
 
-from generators.engine.base import Engine, EngineConfig
-from generators.engine.cache import CompletionCache
-from generators.engine.canned import CannedEngine
+from datamill.engine.base import Engine, EngineConfig
+from datamill.engine.cache import CompletionCache
+from datamill.engine.canned import CannedEngine
 
 # backend → "module:class"; each class takes (config: EngineConfig, cache: CompletionCache | None)
 BACKENDS = {
-    "transformers": "generators.engine.transformers_backend:TransformersEngine",
-    "vllm": "generators.engine.vllm_backend:VLLMEngine",
-    "openai": "generators.engine.openai_backend:OpenAIEngine",
+    "transformers": "datamill.engine.transformers_backend:TransformersEngine",
+    "vllm": "datamill.engine.vllm_backend:VLLMEngine",
+    "openai": "datamill.engine.openai_backend:OpenAIEngine",
 }
 
 
@@ -41,7 +41,7 @@ def make_engine(config: EngineConfig, default_cache_dir: str | Path | None = Non
                 table[row["prompt_id"]] = row["outputs"]
 
         def responder(prompt, params):
-            from generators.engine.base import prompt_id
+            from datamill.engine.base import prompt_id
 
             return table.get(prompt_id(prompt, params.reasoning), [])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from generators.engine.base import Completion, Engine, EngineConfig, Prompt, SamplingParams
+from datamill.engine.base import Completion, Engine, EngineConfig, Prompt, SamplingParams
 from schemas import render_exaone_chat
 
 ASSISTANT = "[|assistant|]\n"

@@ -5,8 +5,8 @@ import socket
 import yaml
 
 from datamill.cli import main
+from datamill.engine.stub_server import StubServer
 from datamill.store import Store
-from generators.engine.stub_server import StubServer
 from schemas import SFTSample
 
 

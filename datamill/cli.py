@@ -5,13 +5,20 @@ never touches this file. Heavy imports happen inside run()."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import pkgutil
 import sys
+from collections.abc import Iterator
 
 from datamill import commands
 from datamill.errors import DatamillError
+
+# Library code only logs (`logging.getLogger(__name__)`); the CLI alone decides where the records of our packages go.
+PACKAGES = ("curation", "dashboards", "datamill", "filters", "generators", "schemas", "train_entry")
+# the model engine's reports (outages, dropped samples, the per-endpoint table) stay on stderr beside its progress bar
+STDERR_LOGGERS = ("datamill.engine",)
 
 # Errors that mean "bad input or environment": one line on stderr, exit 2, no traceback.
 CLEAN_ERRORS: tuple[type[BaseException], ...] = (DatamillError, FileNotFoundError, ValueError, PermissionError, OSError, KeyError)
@@ -35,31 +42,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _for_stderr(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or any(
+        record.name == name or record.name.startswith(f"{name}.") for name in STDERR_LOGGERS)
+
+
+@contextlib.contextmanager
+def terminal_logging() -> Iterator[None]:
+    """INFO records of our packages as plain message lines on stdout (what the commands show as they work),
+    warnings and errors on stderr; third-party loggers are left alone. Undone on exit, so `main()` called twice
+    (tests) leaves no handler behind and writes to the sys.stdout / sys.stderr current at the call."""
+    out, err = logging.StreamHandler(sys.stdout), logging.StreamHandler(sys.stderr)  # default format: the message
+    out.addFilter(lambda record: not _for_stderr(record))
+    err.addFilter(_for_stderr)
+    loggers = [logging.getLogger(name) for name in PACKAGES]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.INFO)
+        lg.addHandler(out)
+        lg.addHandler(err)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.removeHandler(out)
+            lg.removeHandler(err)
+            lg.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 1
-    # the model engine logs endpoint outages, dropped samples and, when done, its per-endpoint table
-    engine_log, shown = logging.getLogger("datamill.engine"), logging.StreamHandler(sys.stderr)
-    level = engine_log.level
-    engine_log.addHandler(shown)
-    engine_log.setLevel(logging.INFO)
-    try:
-        return int(args._run(args) or 0)
-    except KeyboardInterrupt:
-        print("datamill: interrupted (re-run the same command to resume)", file=sys.stderr)
-        return 130
-    except CLEAN_ERRORS as e:
-        print(f"datamill {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        fleets = sys.modules.get("datamill.engine.fleet")  # loaded only if the command called model servers
-        if fleets is not None:
-            fleets.log_tables()
-        engine_log.removeHandler(shown)
-        engine_log.setLevel(level)
+    with terminal_logging():
+        try:
+            return int(args._run(args) or 0)
+        except KeyboardInterrupt:
+            print("datamill: interrupted (re-run the same command to resume)", file=sys.stderr)
+            return 130
+        except CLEAN_ERRORS as e:
+            print(f"datamill {args.command}: error: {e}", file=sys.stderr)
+            return 2
+        finally:
+            fleets = sys.modules.get("datamill.engine.fleet")  # loaded only if the command called model servers
+            if fleets is not None:
+                fleets.log_tables()  # the per-endpoint table of each fleet, once the command is done
 
 
 if __name__ == "__main__":

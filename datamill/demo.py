@@ -8,6 +8,7 @@ trained here is then plugged into the engine to show the model path for real (it
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from datamill.store import Store
 from datamill.tokens import REPO_ROOT
 
 CONFIGS = REPO_ROOT / "configs"
+log = logging.getLogger(__name__)  # the demo's own lines; `datamill demo` shows them on stdout
 
 
 class Step:
@@ -27,29 +29,29 @@ class Step:
 
     def __call__(self, title: str, fn, *args, stderr_to: Path | None = None, **kwargs):
         self.n += 1
-        print(f"\n[{self.n}/{self.total}] {title}", flush=True)
+        log.info(f"\n[{self.n}/{self.total}] {title}")
         t = time.monotonic()
         if stderr_to is None:
             out = fn(*args, **kwargs)
         else:  # datatrove's workers log to fd 2; keep the demo readable and the log on disk
-            print(f"      (worker logs: {stderr_to})", flush=True)
+            log.info(f"      (worker logs: {stderr_to})")
             stderr_to.parent.mkdir(parents=True, exist_ok=True)
             saved = os.dup(2)
-            with open(stderr_to, "ab") as log:
-                os.dup2(log.fileno(), 2)
+            with open(stderr_to, "ab") as log_file:
+                os.dup2(log_file.fileno(), 2)
                 try:
                     out = fn(*args, **kwargs)
                 finally:
                     os.dup2(saved, 2)
                     os.close(saved)
         self.timings.append((title, time.monotonic() - t))
-        print(f"      done in {time.monotonic() - t:.1f}s", flush=True)
+        log.info(f"      done in {time.monotonic() - t:.1f}s")
         return out
 
 
 def _show(reports) -> None:
     for r in reports if isinstance(reports, list) else [reports]:
-        print("      " + r.summary())
+        log.info("      " + r.summary())
 
 
 def domain_table(store: Store) -> list[tuple]:
@@ -109,10 +111,10 @@ def _run_demo(out_dir: str | Path, train_steps: int | None, tiny_model_problems:
     store = Store(out / "store")
     os.chdir(REPO_ROOT)  # the demo configs name examples/data relative to the repository
     step = Step(6 + len(GENERATE_STEPS))
-    print("datamill demo — embedded real sample (examples/data) → curated web → SFT sets → mixture → export → "
-          "tiny hybrid model.\nNo LLM is configured: generators use the datasets' reference solutions and gold "
-          "answers (lineage.model = 'reference'), and skip what truly needs a model; the tiny model trained at the "
-          "end is then run through the engine and scored honestly.")
+    log.info("datamill demo — embedded real sample (examples/data) → curated web → SFT sets → mixture → export → "
+             "tiny hybrid model.\nNo LLM is configured: generators use the datasets' reference solutions and gold "
+             "answers (lineage.model = 'reference'), and skip what truly needs a model; the tiny model trained at the "
+             "end is then run through the engine and scored honestly.")
 
     curate = step("curate web pages (trafilatura → LID → quality → edu → PII → dedup → decontamination)",
                   run_curate, str(CONFIGS / "curate_demo.yaml"), store, stderr_to=out / "logs" / "curate.log")
@@ -121,14 +123,14 @@ def _run_demo(out_dir: str | Path, train_steps: int | None, tiny_model_problems:
         _show(step(f"generate {kind}", GENERATORS[kind], kind, str(CONFIGS / cfg), store))
     mix = step("mixture (token budgets, reasoning:non-reasoning 1.5:1)", run_mix,
                CONFIGS / "mixtures" / "demo.yaml", store, out / "mixture", progress=False)
-    print("\n".join("      " + line for line in mix.table.splitlines()))
+    log.info("\n".join("      " + line for line in mix.table.splitlines()))
     exp = step("export (chat Parquet/JSONL + packed 2048-token sequences with assistant-only loss mask)", export,
                mix.manifest_path, store, out / "export", seq_len=2048, progress=False)
-    print("\n".join("      " + line for line in exp.table().splitlines()))
+    log.info("\n".join("      " + line for line in exp.table().splitlines()))
     overrides = {"max_steps": train_steps} if train_steps else {}
     summary = step("train the tiny hybrid-attention model (3 local : 1 global) on the export", train,
                    CONFIGS / "train" / "demo.yaml", data=str(out / "export" / "packed"), out_dir=str(out / "train"),
-                   log=lambda m: print("      " + m), **overrides)
+                   log=lambda m: log.info("      " + m), **overrides)
     tiny_cfg = write_config(
         CONFIGS / "math.yaml", out / "configs" / "math_tiny_model.yaml",
         **{"dataset": "sft_math_tiny_model", "engine.backend": "transformers", "engine.model": summary.hf_dir,
@@ -151,22 +153,22 @@ def _run_demo(out_dir: str | Path, train_steps: int | None, tiny_model_problems:
         "timings_s": {t: round(s, 1) for t, s in step.timings},
     }
     (out / "summary.json").write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
-    print_summary(result, rep.text())
+    log_summary(result, rep.text())
     return result
 
 
-def print_summary(result: dict, check_text: str) -> None:
+def log_summary(result: dict, check_text: str) -> None:
     from datamill.report import table
 
-    print("\n=== datamill demo summary ===")
+    log.info("\n=== datamill demo summary ===")
     rows = [[d["kind"], d["domain"], d["language"], d["samples"], d["passed"], d["tokens"]] for d in result["domains"]]
-    print(table(["kind", "domain", "language", "samples", "passed", "tokens (passed)"], rows))
-    print(f"\ncatalog check: {check_text.splitlines()[0]}")
-    print(f"store:            {result['store']}  (catalog: {result['catalog']})")
-    print(f"mixture manifest: {result['mixture_manifest']}")
-    print(f"export:           {result['export_dir']}  (chat.parquet, chat.jsonl, packed/, README.md)")
-    print(f"tiny model:       {result['train_hf_dir']}  ({result['train_steps']} steps, final loss "
-          f"{result['train_final_loss']:.3f}; loads with transformers AutoModelForCausalLM)")
-    print(f"quarantine:       {result['curation_quarantine']}")
-    print(f"summary:          {Path(result['store']).parent / 'summary.json'}")
-    print(f"dashboard:        datamill --store {result['store']} dashboard")
+    log.info(table(["kind", "domain", "language", "samples", "passed", "tokens (passed)"], rows))
+    log.info(f"\ncatalog check: {check_text.splitlines()[0]}")
+    log.info(f"store:            {result['store']}  (catalog: {result['catalog']})")
+    log.info(f"mixture manifest: {result['mixture_manifest']}")
+    log.info(f"export:           {result['export_dir']}  (chat.parquet, chat.jsonl, packed/, README.md)")
+    log.info(f"tiny model:       {result['train_hf_dir']}  ({result['train_steps']} steps, final loss "
+             f"{result['train_final_loss']:.3f}; loads with transformers AutoModelForCausalLM)")
+    log.info(f"quarantine:       {result['curation_quarantine']}")
+    log.info(f"summary:          {Path(result['store']).parent / 'summary.json'}")
+    log.info(f"dashboard:        datamill --store {result['store']} dashboard")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,8 @@ from train_entry.model import HybridLM, ModelConfig
 from train_entry.optim import build_optimizer, lr_at
 from train_entry.weight_cache import Bf16WeightCache
 
+logger = logging.getLogger(__name__)  # `log` is train()'s callback parameter
+
 
 @dataclass
 class TrainSummary:
@@ -49,7 +53,9 @@ class TrainSummary:
     num_params: int
 
 
-def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, **overrides) -> TrainSummary:
+def train(config: TrainConfig | str | Path, *, resume: bool = True, log: Callable[[str], None] | None = None,
+          **overrides) -> TrainSummary:
+    """`log` gets each console line (default: this module's logger at INFO, shown by the CLI)."""
     cfg = config if isinstance(config, TrainConfig) else load_train_config(config, **overrides)
     if isinstance(config, TrainConfig) and overrides:
         cfg = TrainConfig.model_validate({**cfg.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
@@ -57,7 +63,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log=print, *
     if cfg.attn_impl == "varlen" and info.device.type != "cuda":
         raise ValueError(f"attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on "
                          f"{info.device.type}: use auto or sdpa")  # fmt: skip
-    log = log if info.main else (lambda *_: None)
+    log = (log or logger.info) if info.main else (lambda *_: None)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)

@@ -7,6 +7,7 @@ skipped and how many web documents would have been used.
 from __future__ import annotations
 
 import hashlib
+import logging
 from functools import partial
 
 from datamill.config import load_config
@@ -20,9 +21,11 @@ from generators.knowledge.qa import split_passages
 from generators.knowledge.selection import select_documents
 from generators.knowledge.xquad import XQuADReader, import_xquad
 
+log = logging.getLogger(__name__)
+
 
 def say(msg: str) -> None:
-    print(f"[knowledge] {msg}", flush=True)
+    log.info(f"[knowledge] {msg}")
 
 
 def run_xquad(store: Store, xcfg: XQuADConfig, dataset: str, data_root: str, tokenizer_path: str | None,

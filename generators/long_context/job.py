@@ -3,6 +3,7 @@ then the coverage report (<store>/<dataset>/<run_id>/_coverage.json and a printe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from datamill.config import load_config
@@ -16,6 +17,8 @@ from generators.long_context.coverage import compute_coverage, coverage_table, w
 from generators.long_context.generator import LongContextGenerator, Spec, all_depth_buckets
 from generators.long_context.sources import load_web_documents
 from schemas import SFTSample
+
+log = logging.getLogger(__name__)
 
 
 def make_specs(cfg: LongContextConfig, with_engine: bool) -> list[Spec]:
@@ -56,11 +59,11 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     wanted = [t for t in cfg.tasks if t in ENGINE_TASKS]
     if wanted and engine is None:
-        print(f"long-context: {', '.join(wanted)} need a model; skipped (engine.backend is 'none')")
+        log.info(f"long-context: {', '.join(wanted)} need a model; skipped (engine.backend is 'none')")
     gen = make_generator(cfg, store)
     for lang in cfg.languages:
         web = len(gen.web_docs.get(lang) or [])
-        print(f"long-context: {lang} haystack from {gen.root} + {web} catalog web documents")
+        log.info(f"long-context: {lang} haystack from {gen.root} + {web} catalog web documents")
     specs = make_specs(cfg, engine is not None)
 
     def process(chunk: Sequence[Spec], report: JobReport):
@@ -87,7 +90,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     report = run_sharded(store, cfg.dataset, run_id, "sft", config, specs, process, chunk_size=cfg.chunk_size)
     cov = coverage_for_run(store, cfg.dataset, run_id, [length_bucket(n) for n in cfg.lengths],
                            all_depth_buckets(cfg.depth_buckets), list(cfg.languages))
-    print(coverage_table(cov))
+    log.info(coverage_table(cov))
     return report
 
 

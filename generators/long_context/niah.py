@@ -4,6 +4,7 @@ RULER-style (fraction of needle values found, case-insensitive substring) per ce
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from datamill.readers import iter_jsonl_errors
 from generators.long_context.config import NiahConfig, length_bucket
 from generators.long_context.generator import LongContextGenerator, Spec
 from generators.verify.answers import contains_answer
+
+log = logging.getLogger(__name__)
 
 
 def ruler_score(answer: str, expected: list[str]) -> float:
@@ -96,21 +99,21 @@ def run_niah(cfg: NiahConfig, store_root: str | Path | None = None) -> dict | No
     gen = make_generator(cfg, None)
     items = build_eval_set(cfg, gen)
     atomic_write_text(out / "niah_eval.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items))
-    print(f"niah: wrote {len(items)} items to {out / 'niah_eval.jsonl'}")
+    log.info(f"niah: wrote {len(items)} items to {out / 'niah_eval.jsonl'}")
     if cfg.answers:
         answers, errors = read_answers(cfg.answers)
         for e in errors:
-            print(e)
+            log.info(e)
         missing = sum(it["id"] not in answers for it in items)
-        print(f"niah: {len(answers)} answers from {cfg.answers} ({missing} items without an answer, "
-              f"{len(errors)} bad lines)")
+        log.info(f"niah: {len(answers)} answers from {cfg.answers} ({missing} items without an answer, "
+                 f"{len(errors)} bad lines)")
         model = f"answers:{Path(cfg.answers).name}"
     else:
         cache = Path(store_root) / "_cache" / "completions" if store_root else out / "_cache"
         engine = make_engine(cfg.engine, default_cache_dir=cache)
         if engine is None:
-            print("niah: no engine configured and no answers file: scoring needs a model "
-                  "(set engine.backend, or pass --answers FILE.jsonl with {id, answer} rows)")
+            log.info("niah: no engine configured and no answers file: scoring needs a model "
+                     "(set engine.backend, or pass --answers FILE.jsonl with {id, answer} rows)")
             return None
         params = SamplingParams(temperature=0.0, max_tokens=cfg.max_new_tokens, seed=cfg.seed, reasoning=False)
         prompts = [[Message(**m) for m in it["messages"]] for it in items]
@@ -121,6 +124,6 @@ def run_niah(cfg: NiahConfig, store_root: str | Path | None = None) -> dict | No
         model = engine.model_name
     grid = score_grid(items, answers, model, cfg.threshold)
     atomic_write_text(out / "niah_grid.json", json.dumps(grid, ensure_ascii=False, indent=1))
-    print(grid_table(grid))
-    print(f"niah: wrote {out / 'niah_grid.json'}")
+    log.info(grid_table(grid))
+    log.info(f"niah: wrote {out / 'niah_grid.json'}")
     return grid

@@ -8,6 +8,7 @@ seed topics and translations of selected catalog samples. What is skipped is sai
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from datamill.config import load_config
@@ -30,11 +31,13 @@ from generators.multilingual.legal_tasks import LegalTask, article_tasks, bill_t
 from generators.multilingual.translator import SampleTranslator, TranslationItem
 from schemas import Lineage, Message, SFTSample, Verdict
 
+log = logging.getLogger(__name__)
+
 MIN_TARGET_CHARS = 10  # shorter than the shortest article ("제40조 입법권은 국회에 속한다.") = a broken split
 
 
 def say(msg: str) -> None:
-    print(f"[multilingual] {msg}", flush=True)
+    log.info(f"[multilingual] {msg}")
 
 
 def _reference_sample(dataset: str, run_id: str, key: str, messages: list[Message], verdicts: list[Verdict],

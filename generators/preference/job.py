@@ -7,7 +7,7 @@ with the configured engine, verify them (generators.verify), store them as `<dat
 
 from __future__ import annotations
 
-import sys
+import logging
 
 from datamill.config import load_config
 from datamill.ids import run_id_for
@@ -18,6 +18,8 @@ from filters.language_consistency import LanguageConsistencyFilter
 from generators.preference.config import PreferenceConfig
 from generators.preference.pairs import build_pair, group_by_query
 from schemas import SFTSample
+
+log = logging.getLogger(__name__)
 
 
 def catalog_responses(store: Store, cfg: PreferenceConfig, run_ids: dict[str, str] | None = None) -> list[SFTSample]:
@@ -100,8 +102,8 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
                          f"datasets {cfg.from_datasets or 'any'} (generate math/code/logic first)")
     report = make_pairs(store, cfg, responses)
     if not report.rows_written and not report.parts_skipped:
-        print(f"preference: no pairs from {len(responses)} responses — a pair needs one verified-correct and one "
-              f"incorrect response to the same query (metadata.query_id); with no engine configured the math/code/"
-              f"logic datasets hold only reference solutions. Generate responses with a model first "
-              f"(dropped: {dict(sorted(report.dropped.items()))})", file=sys.stderr)
+        log.warning(f"preference: no pairs from {len(responses)} responses — a pair needs one verified-correct "
+                    f"and one incorrect response to the same query (metadata.query_id); with no engine configured "
+                    f"the math/code/logic datasets hold only reference solutions. Generate responses with a model "
+                    f"first (dropped: {dict(sorted(report.dropped.items()))})")
     return [report]

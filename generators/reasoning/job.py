@@ -10,6 +10,7 @@ are verified as a response source; a reference that fails its own ground truth i
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 
 from datamill.atomic import atomic_write_text
@@ -28,6 +29,8 @@ from schemas import Lineage, Message, SFTSample, Verdict
 from schemas.seed import SeedProblem
 
 EXECUTION_KEYS = ("limits.math_workers", "limits.code_workers")  # how fast, not what: not in the run id
+log = logging.getLogger(__name__)
+
 RL_ALL_CORRECT = 8  # EXAONE 4.0 RL pre-filter: queries the model answers 8/8 correctly are dropped from RL
 
 
@@ -212,7 +215,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     problems, seed_errors = load_problems(cfg)
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     if engine is None:
-        print(
+        log.info(
             f"No model configured (engine.backend: none): writing only the {len(problems)} datasets' reference "
             f"solutions, verified. Set engine.backend/model in {config_path} to sample responses."
         )
@@ -246,7 +249,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     atomic_write_text(
         store.run_dir(cfg.dataset, cfg.run_id) / "reasoning_report.json", json.dumps(summary, indent=2)
     )
-    print(
+    log.info(
         f"reference solutions failing their own ground truth: {len(gen.reference_failed)}"
         + (
             f" ({', '.join(gen.reference_failed[:10])}{' …' if len(gen.reference_failed) > 10 else ''})"

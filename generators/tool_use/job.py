@@ -11,6 +11,7 @@ are written too, with passed=false verdicts and their reasons, so mixtures (pass
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,8 @@ from generators.tool_use.tasks import Task
 from generators.tool_use.tasks.sets import shop_tasks, travel_tasks
 from generators.tool_use.verify import TrajectoryVerifier
 from schemas import Lineage, SFTSample
+
+log = logging.getLogger(__name__)
 
 TASK_SETS = {"shop": shop_tasks, "travel": travel_tasks}
 
@@ -157,7 +160,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     tasks = load_tasks(cfg.environments)
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     if engine is None:
-        print(
+        log.info(
             f"No model configured (engine.backend: none): running the {len(tasks)} tasks' REFERENCE plans "
             f"(scripted agent + scripted user) in the real environments; lineage.model = 'reference'. "
             f"Set engine.backend/model in {config_path} to generate trajectories with a model."
@@ -168,7 +171,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     entries, bfcl_errors, per_file = load_bfcl_entries(cfg) if cfg.bfcl.enabled else ([], [], {})
     items += [("bfcl", e) for e in entries]
     for e in bfcl_errors:
-        print(f"skipped BFCL entry: {e}")
+        log.info(f"skipped BFCL entry: {e}")
     gen = ToolUseGenerator(cfg, tasks, engine, user_engine)
     # the inputs (not only the config) fix how items fall into shards: recorded with the config, a resumed run
     # that sees other ones (../shared/data appeared or went away) is refused by Store.begin_run
@@ -194,7 +197,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     atomic_write_text(
         store.run_dir(cfg.dataset, cfg.run_id) / "tool_use_report.json", json.dumps(summary, indent=2)
     )
-    print(
+    log.info(
         f"tool-use: {summary['trajectories']} trajectories over {len(tasks)} tasks, {len(entries)} BFCL seeds, "
         f"{len(bfcl_errors)} BFCL entries skipped; failed verdicts (kept, not exported): "
         f"{dict(gen.reasons.most_common()) or 'none'}"

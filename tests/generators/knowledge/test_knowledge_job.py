@@ -22,9 +22,10 @@ def write_config(tmp_path, **over):
     return str(path)
 
 
-def test_without_engine_imports_xquad_and_says_what_it_skipped(tmp_path, store, capsys):
+def test_without_engine_imports_xquad_and_says_what_it_skipped(tmp_path, store, caplog):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     reports = run("knowledge", write_config(tmp_path), store)
-    out = capsys.readouterr().out
+    out = caplog.text
     assert "SKIPPED grounded web QA: no model is configured" in out
     assert [r.dataset for r in reports] == ["knowledge-xquad"]
     with store.connect(read_only=True) as con:

@@ -24,10 +24,11 @@ def _config(tmp_path, **kw):
     return str(p)
 
 
-def test_run_writes_samples_coverage_and_resumes(tmp_path, store, capsys):
+def test_run_writes_samples_coverage_and_resumes(tmp_path, store, caplog):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     cfg_path = _config(tmp_path)
     rep = run("long-context", cfg_path, store)
-    out = capsys.readouterr().out
+    out = caplog.text
     assert "summarize need a model; skipped (engine.backend is 'none')" in out
     # 2 languages × 2 lengths × 3 needle tasks × 3 depths; summarize is skipped without an engine
     assert rep.rows_written == 2 * 2 * 3 * 3 and rep.dropped == {}

@@ -54,12 +54,13 @@ def _cfg(tmp_path, **kw) -> NiahConfig:
                       depths={"mode": "grid", "count": 3}, prefer_shared_data=False, **kw)
 
 
-def test_no_engine_no_answers_writes_eval_set_and_says_so(tmp_path, capsys):
+def test_no_engine_no_answers_writes_eval_set_and_says_so(tmp_path, caplog):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     assert run_niah(_cfg(tmp_path)) is None
     rows = [json.loads(x) for x in (tmp_path / "out" / "niah_eval.jsonl").read_text().splitlines()]
     assert len(rows) == 2 * 2 * 3 and {r["depth"] for r in rows} == {0.0, 50.0, 100.0}
     assert all(r["expected"][0] in r["messages"][1]["content"] for r in rows)
-    assert "scoring needs a model" in capsys.readouterr().out
+    assert "scoring needs a model" in caplog.text
     assert not (tmp_path / "out" / "niah_grid.json").exists()
 
 

@@ -21,10 +21,11 @@ def write_config(tmp_path, name, **over):
     return str(path)
 
 
-def test_without_engine_builds_seed_parts_and_says_what_it_skipped(tmp_path, store, capsys):
+def test_without_engine_builds_seed_parts_and_says_what_it_skipped(tmp_path, store, caplog):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     reports = run_multilingual("multilingual", write_config(tmp_path, "ml", instructions={"topics": {"ko": ["김장"]}}),
                                store)
-    out = capsys.readouterr().out
+    out = caplog.text
     assert "SKIPPED new instructions: no model is configured" in out and "1 seed topics (ko: 1)" in out
     assert "SKIPPED translations: no model is configured" in out
     assert [r.dataset for r in reports] == ["multilingual-xquad-es", "multilingual-chatbot-ko", "multilingual-legal-ko"]

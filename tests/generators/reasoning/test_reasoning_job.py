@@ -39,9 +39,10 @@ def _rows(store, dataset="sft_math_t"):
     return [SFTSample.from_row(r) for r in store.read_table(dataset).to_pylist()]
 
 
-def test_engine_none_writes_verified_references_only(tmp_path, store, capsys):
+def test_engine_none_writes_verified_references_only(tmp_path, store, caplog):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     report = run("math", str(_cfg(tmp_path)), store)
-    assert "No model configured" in capsys.readouterr().out
+    assert "No model configured" in caplog.text
     rows = _rows(store)
     # each reference twice: as written (non-reasoning) and as a reasoning-mode trace + stated answer
     assert report.rows_written == len(rows) == 6
@@ -105,7 +106,8 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
     assert reasoning.lineage.parent_ids == [reasoning.metadata["query_id"]] and reasoning.lineage.prompt_id
 
 
-def test_broken_ground_truth_is_reported(tmp_path, store, examples, capsys):
+def test_broken_ground_truth_is_reported(tmp_path, store, examples, caplog):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     real = (examples / "math" / "gsm8k_train.jsonl").read_text().splitlines()[:3]
     row = json.loads(real[1])
     row["answer"] = (
@@ -115,7 +117,7 @@ def test_broken_ground_truth_is_reported(tmp_path, store, examples, capsys):
     data = tmp_path / "gsm8k_broken.jsonl"
     data.write_text("\n".join(real) + "\n{not json\n")
     report = run("math", str(_cfg(tmp_path, sources=[{"name": "gsm8k", "path": str(data)}])), store)
-    assert "reference solutions failing their own ground truth: 1 (gsm8k:train:2)" in capsys.readouterr().out
+    assert "reference solutions failing their own ground truth: 1 (gsm8k:train:2)" in caplog.text
     assert any("gsm8k_broken.jsonl:4: malformed_json" in e for e in report.errors)
     summary = json.loads((store.run_dir("sft_math_t", "t1") / "reasoning_report.json").read_text())
     assert summary["reference_failed"] == {"count": 1, "ids": ["gsm8k:train:2"]}

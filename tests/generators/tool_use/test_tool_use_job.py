@@ -29,10 +29,11 @@ def _config(tmp_path, **over) -> str:
     return str(p)
 
 
-def test_reference_run_writes_verified_samples_and_resumes(tmp_path, store, capsys):
+def test_reference_run_writes_verified_samples_and_resumes(tmp_path, store, caplog):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     path = _config(tmp_path)
     report = run("tool-use", path, store)
-    assert "No model configured" in capsys.readouterr().out
+    assert "No model configured" in caplog.text
     rows = records_from_arrow(store.read_table("sft_tool_use", "t1"), SFTSample)
     trajs = [r for r in rows if r.metadata["kind"] == "env_trajectory"]
     seeds = [r for r in rows if r.metadata["kind"] == "bfcl_single_turn"]
@@ -99,14 +100,15 @@ def test_model_run_that_succeeds_passes(make_engine):
     assert s.metadata["parallel_steps"] == 1 and s.lineage.params["reasoning"] is True
 
 
-def test_run_with_a_model_uses_it_for_agent_and_user(tmp_path, store, capsys, monkeypatch, make_engine):
+def test_run_with_a_model_uses_it_for_agent_and_user(tmp_path, store, caplog, monkeypatch, make_engine):
+    caplog.set_level("INFO")  # the job's messages are INFO log records
     # a "model" that answers every agent step with plain text and every user turn with ###STOP###
     eng = make_engine(["<think>\n\n</think>\n\nI cannot help with that."], ["###STOP###"])
     monkeypatch.setattr("generators.tool_use.job.make_engine", lambda cfg, default_cache_dir=None: eng)
     path = _config(tmp_path, engine={"backend": "openai", "model": "m"}, environments=["shop"],
                    modes=["non_reasoning"], bfcl={"enabled": False})  # fmt: skip
     report = run("tool-use", path, store)
-    assert "No model configured" not in capsys.readouterr().out
+    assert "No model configured" not in caplog.text and "tool-use: " in caplog.text  # captured, not that line
     rows = records_from_arrow(store.read_table("sft_tool_use", "t1"), SFTSample)
     assert len(rows) == len(load_tasks(["shop"])) and report.rows_written == len(rows)
     assert all(r.lineage.model == "canned-agent" and r.metadata["user_simulator"] == "engine" for r in rows)

@@ -56,8 +56,8 @@ def in_memory_export(manifest_path: Path, store_root: Path, out: Path, seq_len: 
     from datamill.store import Store
     from datamill.tokens import load_tokenizer
 
-    items = list(iter_records(load_manifest(manifest_path), Store(store_root), manifest_path))
-    rows = [export_row(r, e["repeat"])[1] for e, r in items]
+    items = list(iter_records(load_manifest(manifest_path).samples, Store(store_root), manifest_path))
+    rows = [export_row(r, e.repeat)[1] for e, r in items]
     out.mkdir(parents=True, exist_ok=True)
     (out / "chat.jsonl").write_bytes(b"".join(jsonl_line(r) for r in rows))
     tokens, mask, seg, stats = pack(tokenize([r for _, r in items], load_tokenizer()), seq_len)

@@ -22,6 +22,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from curation.sink import REJECTED_SUFFIX, RejectSink, write_docs
 from datamill.store import Store
+from schemas.web import META_DUPLICATE_OF, META_EXACT_HASH
 
 EXACT_DEDUP_PART = 10_000  # rejected part of the gathering pass (stage-1 rejects use part = rank < 10000)
 _WS = re.compile(r"\s+")
@@ -55,9 +56,9 @@ class GatherExactDedup(PipelineStep):
         buckets: list[list] = [[] for _ in range(self.shards)]
         for doc in docs:
             h = text_hash(doc.text)
-            doc.metadata["exact_hash"] = h
+            doc.metadata[META_EXACT_HASH] = h
             if self.exact and h in seen:
-                doc.metadata["duplicate_of"] = seen[h]
+                doc.metadata[META_DUPLICATE_OF] = seen[h]
                 sink.add(doc, "exact_dedup", "exact_duplicate")
                 self.stat_update("exact_duplicates")
                 continue

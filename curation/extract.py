@@ -30,6 +30,7 @@ from datatrove.pipeline.base import PipelineStep
 from curation.boilerplate_lines import drop_boilerplate_lines
 from curation.sink import RejectSink, doc_id
 from curation.structured_data import structured_text
+from schemas.web import META_EXTRACTED, META_HTML, META_SOURCE, META_URL
 
 PRUNED_TAGS = ("script", "style", "svg", "noscript", "iframe", "template", "object", "embed", "canvas", "link",
                "picture", "img", "video", "audio")  # media: trafilatura drops them (include_images=False)
@@ -148,11 +149,11 @@ class MainTextExtractor(PipelineStep):
         for doc in data:
             self.stat_update("total")
             # source (file:offset) rather than url: the same page stored twice keeps two distinct ids
-            key = f"{self.id_prefix}|{doc.metadata.get('source') or doc.id}"
-            if doc.metadata.get("is_html"):
+            key = f"{self.id_prefix}|{doc.metadata.get(META_SOURCE) or doc.id}"
+            if doc.metadata.get(META_HTML):
                 with self.track_time():
                     try:
-                        text = extract_text(doc.text, doc.metadata.get("url"), self.favor_precision)
+                        text = extract_text(doc.text, doc.metadata.get(META_URL), self.favor_precision)
                     except Exception as e:  # noqa: BLE001 — lxml/trafilatura raise many types on broken markup
                         doc.id = doc_id(key, doc.text)
                         self.sink.add(doc, "extract", "extraction_error")
@@ -164,7 +165,7 @@ class MainTextExtractor(PipelineStep):
                     self.stat_update("dropped_empty")
                     continue
                 doc.text = text
-                doc.metadata["extracted"] = True
+                doc.metadata[META_EXTRACTED] = True
             doc.id = doc_id(key, doc.text)
             self.stat_update("forwarded")
             yield doc

@@ -20,8 +20,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseDiskReader
 
 from datamill.readers import Quarantine
+from schemas.web import META_HTML, META_LICENSE, META_SOURCE, META_URL
 
-META_SOURCE, META_URL, META_LICENSE, META_HTML = "source", "url", "license", "is_html"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*([A-Za-z0-9_\-]+)", re.IGNORECASE)
 

@@ -15,13 +15,27 @@ from datatrove.pipeline.base import PipelineStep
 
 from datamill.store import Store
 from schemas import WebDocument
+from schemas.web import (
+    FIELD_KEYS,
+    META_CONTAMINATED,
+    META_DROP,
+    META_EDU,
+    META_EXACT_HASH,
+    META_EXTRACTED,
+    META_FILTER_REASON,
+    META_HTML,
+    META_LANGUAGE,
+    META_LANGUAGE_SCORE,
+    META_LICENSE,
+    META_MINHASH_CLUSTER,
+    META_PII,
+    META_QUALITY,
+    META_SOURCE,
+    META_URL,
+)
 
 REJECTED_SUFFIX = ".rejected"
 REJECT_TEXT_CHARS = 20_000  # rejected raw HTML is kept for audit, cut to this length
-META_DROP = "drop"
-# metadata keys that become WebDocument fields (not kept in WebDocument.metadata)
-FIELD_KEYS = {"url", "source", "language", "language_score", "quality_scores", "edu_score", "license",
-              "pii_counts", "contaminated", "minhash_cluster_id", "exact_hash", "is_html", "file_path"}
 
 
 def doc_id(key: str, text: str) -> str:
@@ -40,7 +54,7 @@ class _SinkView:
         return False
 
     def write(self, doc: Document, rank: int = 0) -> None:
-        self.sink.add(doc, self.step, doc.metadata.pop("filter_reason", None) or self.default_reason)
+        self.sink.add(doc, self.step, doc.metadata.pop(META_FILTER_REASON, None) or self.default_reason)
 
 
 class RejectSink:
@@ -63,17 +77,17 @@ class RejectSink:
 
 def to_web_document(doc: Document, num_tokens: int) -> WebDocument:
     m = doc.metadata
-    cluster = m.get("minhash_cluster_id")
+    cluster, exact = m.get(META_MINHASH_CLUSTER), m.get(META_EXACT_HASH)
     rejected = META_DROP in m
-    text = doc.text[:REJECT_TEXT_CHARS] if rejected and m.get("is_html") and "extracted" not in m else doc.text
+    text = doc.text[:REJECT_TEXT_CHARS] if rejected and m.get(META_HTML) and META_EXTRACTED not in m else doc.text
     return WebDocument(
-        id=doc.id, text=text, url=m.get("url") or "", source=m.get("source") or "",
-        language=m.get("language") or "und", language_score=float(m.get("language_score") or 0.0),
-        quality_scores={k: float(v) for k, v in (m.get("quality_scores") or {}).items()},
-        edu_score=m.get("edu_score"),
-        dedup_cluster=f"minhash:{cluster}" if cluster not in (None, -1) else (f"exact:{m['exact_hash']}" if m.get("exact_hash") else None),
-        license=m.get("license") or "", pii_counts={k: int(v) for k, v in (m.get("pii_counts") or {}).items()},
-        contaminated=bool(m.get("contaminated", False)), num_tokens=num_tokens,
+        id=doc.id, text=text, url=m.get(META_URL) or "", source=m.get(META_SOURCE) or "",
+        language=m.get(META_LANGUAGE) or "und", language_score=float(m.get(META_LANGUAGE_SCORE) or 0.0),
+        quality_scores={k: float(v) for k, v in (m.get(META_QUALITY) or {}).items()},
+        edu_score=m.get(META_EDU),
+        dedup_cluster=f"minhash:{cluster}" if cluster not in (None, -1) else (f"exact:{exact}" if exact else None),
+        license=m.get(META_LICENSE) or "", pii_counts={k: int(v) for k, v in (m.get(META_PII) or {}).items()},
+        contaminated=bool(m.get(META_CONTAMINATED, False)), num_tokens=num_tokens,
         metadata={k: v for k, v in m.items() if k not in FIELD_KEYS},
     )
 

@@ -22,9 +22,8 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from filters.benchmarks import BenchmarkItem
 from filters.decontam_index import NGRAM, BenchmarkIndex, Match
+from schemas.web import META_CONTAMINATED, META_CONTAMINATION
 
-META_CONTAMINATED = "contaminated"
-META_CONTAMINATION = "contamination"
 MAX_REPORTED = 5  # matches kept in metadata / verdict details (a pasted exam page can match dozens)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram hash = polynomial over the words' xxh64 hashes (mod 2^64)

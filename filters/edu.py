@@ -14,8 +14,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-META_EDU = "edu_score"
-META_EDU_LLM = "edu_llm_score"
+from schemas.web import META_EDU, META_EDU_LLM
+
 POSITIVE_LABEL = "__label__hq"
 NEGATIVE_LABEL = "__label__cc"  # DCLM's fastText labels: high quality vs Common Crawl
 _WS = re.compile(r"\s+")

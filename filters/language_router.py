@@ -8,8 +8,8 @@ from __future__ import annotations
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-META_LANGUAGE = "language"
-META_LANGUAGE_SCORE = "language_score"
+from schemas.web import META_LANGUAGE, META_LANGUAGE_SCORE
+
 # FineWeb keeps English with lid.176 score >= 0.65 (arXiv 2406.17557 §3.2); we use the same bar for ko/es.
 DEFAULT_MIN_SCORES = {"en": 0.65, "ko": 0.65, "es": 0.65}
 LID_MAX_CHARS = 10_000  # the first 10k characters decide; fastText cost grows with length, accuracy does not

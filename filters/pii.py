@@ -16,7 +16,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 PII_KINDS = ("emails", "ips", "phones", "kr_rrn", "cards")
-META_PII = "pii_counts"
+from schemas.web import META_PII
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")

@@ -25,9 +25,7 @@ from datatrove.pipeline.filters import (
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 from datatrove.utils.word_tokenizers import WordTokenizer
 
-from filters.language_router import META_LANGUAGE
-
-META_QUALITY = "quality_scores"
+from schemas.web import META_LANGUAGE, META_QUALITY
 
 LANGUAGE_THRESHOLDS: dict[str, dict[str, dict]] = {
     "en": {"gopher_quality": {}, "gopher_repetition": {}, "c4": {}, "fineweb": {}},

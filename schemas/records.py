@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from schemas.errors import SchemaError
+from schemas.errors import SchemaError, explain
 
 JSON = pa.string()  # a column holding JSON text
 R = TypeVar("R", bound="Record")
@@ -25,13 +25,6 @@ def json_dump(value: Any) -> str:
 
 def json_load(text: str | None, default: Any) -> Any:
     return default if text in (None, "") else json.loads(text)
-
-
-def _explain(err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "<record>"
-    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{loc}: {first['msg']}{more}"
 
 
 class Record(BaseModel):
@@ -61,7 +54,7 @@ class Record(BaseModel):
                 raise SchemaError(f"{cls.__name__} schema_version {version} is not {cls.SCHEMA_VERSION}", where)
             return cls.model_validate(fields)
         except ValidationError as e:
-            raise SchemaError(f"bad {cls.__name__}: {_explain(e)}", where) from None
+            raise SchemaError(f"bad {cls.__name__}: {explain(e)}", where) from None
         except (json.JSONDecodeError, TypeError, AttributeError) as e:
             raise SchemaError(f"bad {cls.__name__}: {e}", where) from None
 
@@ -74,7 +67,7 @@ class Record(BaseModel):
         try:
             return cls.model_validate_json(text)
         except ValidationError as e:
-            raise SchemaError(f"bad {cls.__name__}: {_explain(e)}", where) from None
+            raise SchemaError(f"bad {cls.__name__}: {explain(e)}", where) from None
 
 
 def records_to_arrow(records: list[Record], record_type: type[Record] | None = None) -> pa.Table:

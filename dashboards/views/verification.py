@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboards.common import catalog_version, md, query, require_catalog, store_root
 from dashboards.sample_view import PASS_ICON, load_record, render_messages, render_verdicts, split_think
+from schemas.response_meta import PASS_RATE, QUERY_ID, RESPONSE_SOURCE
 
 VERIFIED_DOMAINS = ("math", "code", "logic")
 
@@ -46,10 +47,10 @@ def load(root: str, version: float, datasets: tuple[str, ...], limit: int) -> pl
     if not cat.height:
         return cat
     shards = [str(Path(root) / s) for s in cat["shard"].unique().sort()]
-    meta = query(root, """SELECT id, json_extract_string(metadata, '$.query_id') AS query_id,
-                             TRY_CAST(json_extract(metadata, '$.pass_rate') AS DOUBLE) AS meta_pass_rate,
-                             json_extract_string(metadata, '$.response_source') AS response_source
-                          FROM read_parquet(?, union_by_name = true)""", [shards])
+    meta = query(root, f"""SELECT id, json_extract_string(metadata, '$.{QUERY_ID}') AS query_id,
+                              TRY_CAST(json_extract(metadata, '$.{PASS_RATE}') AS DOUBLE) AS meta_pass_rate,
+                              json_extract_string(metadata, '$.{RESPONSE_SOURCE}') AS response_source
+                           FROM read_parquet(?, union_by_name = true)""", [shards])
     return cat.join(meta, on="id", how="left")
 
 

@@ -117,11 +117,11 @@ def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | 
     except OSError as e:
         raise explain_os_error(f"the export in {final}", e) from e
     tok = load_tokenizer(tokenizer_path) if "packed" in formats else None
-    spill = Spill(out / ".spill", manifest["samples"], "chat" in formats, tok)
+    spill = Spill(out / ".spill", manifest.samples, "chat" in formats, tok)
     try:
-        with tqdm(total=len(manifest["samples"]), desc="export: read", unit="sample",
+        with tqdm(total=len(manifest.samples), desc="export: read", unit="sample",
                   disable=not progress or not sys.stderr.isatty()) as bar:
-            for idx, rec in iter_shard_records(manifest, store, manifest_path):
+            for idx, rec in iter_shard_records(manifest.samples, store, manifest_path):
                 spill.add(idx, rec)
                 bar.update(len(idx))
         spill.finish()
@@ -136,7 +136,7 @@ def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | 
                       "overlong": overlong, **stats, "skipped": dict(spill.skipped)}
             write_packed(out / "packed", tokens, mask, seg, packed)
         atomic_write_text(out / "README.md", dataset_card(manifest, spill.licenses, files, packed))
-        report = ExportReport(final, len(manifest["samples"]), files, packed)
+        report = ExportReport(final, len(manifest.samples), files, packed)
         atomic_write_text(out / "export_report.json",
                           json.dumps({**asdict(report), "out_dir": str(final)}, indent=1, sort_keys=True) + "\n")
         spill.remove()

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas import Message, PreferencePair, SFTSample, WebDocument
+from schemas.mixture import Manifest
 
 TOOL_CALL = pa.struct([("id", pa.string()), ("type", pa.string()),
                        ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())]))])
@@ -101,13 +102,13 @@ def write_lines(out: Path, name: str, lines: Iterator[list[bytes]]) -> int:
     return n
 
 
-def dataset_card(manifest: dict, licenses: Counter, files: dict, packed: dict | None) -> str:
+def dataset_card(manifest: Manifest, licenses: Counter, files: dict, packed: dict | None) -> str:
     """README.md with HF `configs` front matter and stats from the manifest entries (licenses: per entry)."""
-    entries = manifest["samples"]
+    entries = manifest.samples
     tok = Counter()
     for key in ("component", "kind", "mode", "language", "dataset"):
         for e in entries:
-            tok[(key, e.get(key) or "-")] += e["tokens"]
+            tok[(key, getattr(e, key) or "-")] += e.tokens
     configs = []
     if "chat.parquet" in files:
         configs.append(("sft", "chat.parquet"))
@@ -116,13 +117,13 @@ def dataset_card(manifest: dict, licenses: Counter, files: dict, packed: dict | 
     if "text.jsonl" in files:
         configs.append(("text", "text.jsonl"))
     front = ["---", "configs:"] + [f"- config_name: {n}\n  data_files: {f}" for n, f in configs] + ["---"]
-    lines = front + [f"# {manifest['name']} (datamill mixture export)", "",
-                     f"- manifest spec hash: `{manifest['spec_hash']}`",
-                     f"- catalog state: `{manifest['catalog_state']}`",
-                     (f"- samples: {len(entries)} ({len({e['id'] for e in entries})} unique), "
-                      f"tokens: {sum(e['tokens'] for e in entries)}"),
-                     (f"- reasoning:non-reasoning tokens: {manifest['totals'].get('reasoning_ratio')}:1 "
-                      f"(target {manifest['totals'].get('reasoning_ratio_target')})"), "",
+    lines = front + [f"# {manifest.name} (datamill mixture export)", "",
+                     f"- manifest spec hash: `{manifest.spec_hash}`",
+                     f"- catalog state: `{manifest.catalog_state}`",
+                     (f"- samples: {len(entries)} ({len({e.id for e in entries})} unique), "
+                      f"tokens: {sum(e.tokens for e in entries)}"),
+                     (f"- reasoning:non-reasoning tokens: {manifest.totals.reasoning_ratio}:1 "
+                      f"(target {manifest.totals.reasoning_ratio_target})"), "",
                      ("Load: `datasets.load_dataset(\"parquet\", data_files=\"chat.parquet\")` — "
                       "columns `messages` (OpenAI style, with `reasoning_content` and `tool_calls`), "
                       "`tools` (JSON string)."), ""]

@@ -17,6 +17,7 @@ import numpy as np
 from datamill.export.chat import LINE_FILES, export_row, jsonl_line, write_lines
 from datamill.export.packed import pack_spans, tokenize
 from schemas import SFTSample, WebDocument
+from schemas.mixture import ManifestEntry
 
 # records are tokenized in batches of about this many tokens (manifest counts): distinct pieces and words are
 # encoded once per batch; tokenizing holds ~100 bytes per token of Python strings and lists
@@ -25,7 +26,7 @@ WRITE_ROWS = 8192  # lines per write (and per Parquet row group)
 
 
 class Spill:
-    def __init__(self, folder: Path, entries: list[dict], chat: bool, tok=None):
+    def __init__(self, folder: Path, entries: list[ManifestEntry], chat: bool, tok=None):
         shutil.rmtree(folder, ignore_errors=True)  # a killed run's leftovers
         folder.mkdir(parents=True)
         self.folder, self.entries, self.chat, self.tok = folder, entries, chat, tok
@@ -52,7 +53,7 @@ class Spill:
         self.licenses[getattr(rec, "license", "") or "unknown"] += len(idx)
         if self.chat:
             for i in idx:
-                got = export_row(rec, self.entries[i]["repeat"])
+                got = export_row(rec, self.entries[i].repeat)
                 if got is not None:
                     k, row = got
                     line = jsonl_line(row)
@@ -62,7 +63,7 @@ class Spill:
         if self.tok is not None:
             if isinstance(rec, (SFTSample, WebDocument)):
                 self._pending.append((idx, rec))
-                self._pending_tokens += int(self.entries[idx[0]].get("tokens") or 0)
+                self._pending_tokens += self.entries[idx[0]].tokens
                 if self._pending_tokens >= BATCH_TOKENS:
                     self._tokenize()
             else:

@@ -16,19 +16,17 @@ from pathlib import Path
 from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.mixing.manifest import (
-    MANIFEST_VERSION,
     MixShortfall,
     catalog_state,
     load_manifest,
     pack_long_documents,
-    render_manifest,
     report_table,
     spec_hash,
     summarize,
 )
 from datamill.mixing.mixer import build
 from datamill.store import Store, now_iso
-from schemas.mixture import MixtureSpec
+from schemas.mixture import ComponentReport, Manifest, MixTotals, MixtureSpec
 
 __all__ = ["MixResult", "MixShortfall", "build_manifest", "load_manifest", "load_spec", "run_mix"]
 
@@ -38,8 +36,8 @@ class MixResult:
     manifest_path: Path
     manifest_sha256: str
     spec_hash: str
-    components: list[dict]
-    totals: dict
+    components: list[ComponentReport]
+    totals: MixTotals
     warnings: list[str] = field(default_factory=list)
     table: str = ""
 
@@ -51,8 +49,8 @@ def load_spec(path: str | Path) -> MixtureSpec:
     return load_config(path, MixtureSpec)
 
 
-def build_manifest(spec: MixtureSpec, store: Store, progress: bool = True) -> tuple[str, dict]:
-    """(manifest text, header) — pure function of spec + catalog."""
+def build_manifest(spec: MixtureSpec, store: Store, progress: bool = True) -> Manifest:
+    """The manifest: a pure function of spec + catalog (`.to_json()` is its file, byte for byte)."""
     from tqdm import tqdm
 
     with store.connect(read_only=True) as con:
@@ -63,11 +61,9 @@ def build_manifest(spec: MixtureSpec, store: Store, progress: bool = True) -> tu
         bar.close()
     packing = pack_long_documents(spec, results)
     rows, totals, warnings = summarize(spec, results)
-    header = {"manifest_version": MANIFEST_VERSION, "name": spec.name, "spec_hash": "sha256:" + spec_hash(spec),
-              "spec": spec.model_dump(mode="json"), "seed": spec.seed, **state, "components": rows,
-              "totals": totals, "long_document_packing": packing, "warnings": warnings}
-    entries = [e for r in results for e in r.entries]
-    return render_manifest(header, entries), header
+    return Manifest(name=spec.name, spec_hash="sha256:" + spec_hash(spec), spec=spec.model_dump(mode="json"),
+                    seed=spec.seed, **state, components=rows, totals=totals, long_document_packing=packing,
+                    warnings=warnings, samples=[e for r in results for e in r.entries])
 
 
 def run_mix(spec_path: str | Path, store: Store | str | Path, out_dir: str | Path | None = None,
@@ -81,10 +77,11 @@ def run_mix(spec_path: str | Path, store: Store | str | Path, out_dir: str | Pat
         flush(store, timeout_s=5.0)
     except ImportError:
         pass
-    text, header = build_manifest(spec, store, progress)
-    table = report_table(header["components"], header["totals"], header["warnings"])
-    if header["warnings"] and spec.on_shortfall == "error":
-        raise MixShortfall(f"{spec_path}: mixture {spec.name!r} cannot be met: " + "; ".join(header["warnings"]))
+    manifest = build_manifest(spec, store, progress)
+    text = manifest.to_json()
+    table = report_table(manifest.components, manifest.totals, manifest.warnings)
+    if manifest.warnings and spec.on_shortfall == "error":
+        raise MixShortfall(f"{spec_path}: mixture {spec.name!r} cannot be met: " + "; ".join(manifest.warnings))
     out = Path(out_dir) if out_dir else store.root / "_mixtures" / spec.name
     path = out / "manifest.json"
     atomic_write_text(path, text)
@@ -96,6 +93,6 @@ def run_mix(spec_path: str | Path, store: Store | str | Path, out_dir: str | Pat
                ON CONFLICT (name, spec_hash) DO UPDATE SET manifest_path = excluded.manifest_path,
                  manifest_sha256 = excluded.manifest_sha256, samples = excluded.samples, tokens = excluded.tokens,
                  catalog_state = excluded.catalog_state, created_at = excluded.created_at""",
-            [spec.name, header["spec_hash"], str(path.resolve()), sha, header["totals"]["samples"],
-             header["totals"]["tokens"], header["catalog_state"], now_iso().replace("+00:00", "")])
-    return MixResult(path, sha, header["spec_hash"], header["components"], header["totals"], header["warnings"], table)
+            [spec.name, manifest.spec_hash, str(path.resolve()), sha, manifest.totals.samples,
+             manifest.totals.tokens, manifest.catalog_state, now_iso().replace("+00:00", "")])
+    return MixResult(path, sha, manifest.spec_hash, manifest.components, manifest.totals, manifest.warnings, table)

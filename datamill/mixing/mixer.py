@@ -14,7 +14,7 @@ import numpy as np
 
 from datamill.mixing.budget import OTHER, allocate_cells, fill, repeat_plan
 from datamill.mixing.select import Candidates, check_select_values, fetch_candidates
-from schemas.mixture import MixtureComponent, MixtureSpec
+from schemas.mixture import ManifestEntry, MixtureComponent, MixtureSpec
 
 MODES = ("reasoning", "non_reasoning")
 
@@ -27,14 +27,14 @@ class ComponentResult:
     epochs: float
     cands: Candidates
     cells: dict[tuple[str | None, str | None], float] = field(default_factory=dict)  # cell → tokens asked
-    entries: list[dict] = field(default_factory=list)
+    entries: list[ManifestEntry] = field(default_factory=list)
     cell_selected: dict = field(default_factory=dict)  # cell → tokens selected
     notes: list[str] = field(default_factory=list)
     taken_earlier: int = 0  # candidates this component could not use: an earlier component had taken them
 
     @property
     def selected(self) -> int:
-        return int(sum(e["tokens"] for e in self.entries))
+        return int(sum(e.tokens for e in self.entries))
 
     @property
     def available(self) -> int:
@@ -70,7 +70,7 @@ def _plan_cells(spec: MixtureSpec, results: list[ComponentResult], comps: list[M
 
 
 def _fill_cell(spec: MixtureSpec, r: ComponentResult, comp: MixtureComponent, cell, budget: float,
-               taken: set[str]) -> list[dict]:
+               taken: set[str]) -> list[ManifestEntry]:
     mode, lang = cell
     mask = _cell_mask(r.cands, mode, lang, set(spec.language_shares))
     if taken:
@@ -89,10 +89,10 @@ def _fill_cell(spec: MixtureSpec, r: ComponentResult, comp: MixtureComponent, ce
     entries = []
     for rep, sub in repeat_plan(tokens[idx], epochs):
         for i in idx[sub].tolist():
-            entries.append({"id": c.cols["id"][i], "dataset": c.cols["dataset"][i], "shard": c.cols["shard"][i],
-                            "row": int(c.cols["row"][i]), "component": r.name, "repeat": rep,
-                            "tokens": int(tokens[i]), "kind": c.cols["kind"][i], "mode": c.cols["mode"][i] or None,
-                            "language": c.cols["language"][i] or None})
+            entries.append(ManifestEntry(id=c.cols["id"][i], dataset=c.cols["dataset"][i], shard=c.cols["shard"][i],
+                                         row=int(c.cols["row"][i]), component=r.name, repeat=rep,
+                                         tokens=int(tokens[i]), kind=c.cols["kind"][i],
+                                         mode=c.cols["mode"][i] or None, language=c.cols["language"][i] or None))
     return entries
 
 
@@ -102,17 +102,17 @@ def _select_all(spec: MixtureSpec, results, comps) -> None:
         r.entries, r.cell_selected, r.taken_earlier = [], {}, 0
         for cell in sorted(r.cells, key=lambda k: (str(k[0]), str(k[1]))):
             got = _fill_cell(spec, r, comp, cell, r.cells[cell], taken)
-            r.cell_selected[cell] = sum(e["tokens"] for e in got)
+            r.cell_selected[cell] = sum(e.tokens for e in got)
             r.entries += got
-        taken |= {e["id"] for e in r.entries}
+        taken |= {e.id for e in r.entries}
 
 
 def mode_tokens(results: list[ComponentResult]) -> dict[str, int]:
     out = {m: 0 for m in MODES}
     for r in results:
         for e in r.entries:
-            if e["mode"] in out:
-                out[e["mode"]] += e["tokens"]
+            if e.mode in out:
+                out[e.mode] += e.tokens
     return out
 
 

@@ -12,7 +12,7 @@ import logging
 from datamill.config import load_config
 from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
-from datamill.records import iter_records
+from datamill.records import RecordRef, iter_records
 from datamill.store import Store
 from filters.language_consistency import LanguageConsistencyFilter
 from generators.preference.config import PreferenceConfig
@@ -37,8 +37,7 @@ def catalog_responses(store: Store, cfg: PreferenceConfig, run_ids: dict[str, st
     with store.connect(read_only=True) as con:
         rows = con.execute(f"""SELECT id, shard, "row", kind FROM samples WHERE {' AND '.join(where)} ORDER BY id""",
                            params).fetchall()
-    entries = [{"id": i, "shard": s, "row": r, "kind": k} for i, s, r, k in rows]
-    return [rec for _, rec in iter_records({"samples": entries}, store, "catalog")]
+    return [rec for _, rec in iter_records([RecordRef(*row) for row in rows], store, "catalog")]
 
 
 def make_pairs(store: Store, cfg: PreferenceConfig, responses: list[SFTSample]) -> JobReport:

@@ -9,8 +9,7 @@ from filters.language_consistency import SCRIPTS, LanguageConsistencyFilter
 from generators.preference.config import PreferenceConfig
 from generators.preference.reward import Scored, score_group, select_pair
 from schemas import Lineage, Message, PreferencePair, SFTSample
-
-QUERY_ID = "query_id"  # metadata key the math/code/logic generators write on every response
+from schemas.response_meta import QUERY_ID  # the math/code/logic generators write it on every response
 
 
 def split_response(s: SFTSample) -> tuple[list[Message], list[Message]]:

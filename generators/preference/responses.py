@@ -6,12 +6,12 @@ in `generate_responses`. Verification uses the math/code engineer's verifiers (g
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
 
 from datamill.engine import SamplingParams
+from datamill.ids import sample_id
 from schemas import Lineage, Message, SFTSample
 
 _THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
@@ -46,7 +46,7 @@ def parse(text: str) -> Message:
 
 
 def generate_responses(engine, queries: list[dict], n: int, seed: int, temperature: float, max_tokens: int,
-                       reasoning: bool, verifier) -> list[SFTSample]:
+                       reasoning: bool, verifier, dataset: str, run_id: str) -> list[SFTSample]:
     params = SamplingParams(temperature=temperature, max_tokens=max_tokens, n=n, seed=seed, reasoning=reasoning)
     prompts = [build_prompt(q) for q in queries]
     completions = engine.generate(prompts, params)
@@ -54,8 +54,8 @@ def generate_responses(engine, queries: list[dict], n: int, seed: int, temperatu
     verdicts = verifier.verify_many([(q["gold"], c.text, c.finish_reason) for q, _, c in pending]) if pending else []
     out = []
     for (q, prompt, c), v in zip(pending, verdicts):
-        rid = hashlib.sha256(f"{q['query_id']}|{c.prompt_id}|{c.index}|{seed}".encode()).hexdigest()[:24]
-        out.append(SFTSample(id=rid, domain="math", language="en", mode="reasoning" if reasoning else "non_reasoning",
+        rid = sample_id(dataset, run_id, q["query_id"], c.prompt_id, c.index, seed)
+        out.append(SFTSample(id=rid, dataset=dataset, domain="math", language="en", mode="reasoning" if reasoning else "non_reasoning",
                              messages=[*prompt, parse(c.text)], verdicts=[v],
                              lineage=Lineage(parent_ids=[q["query_id"]], source=q["query_id"], model=c.model,
                                              params=params.key(), seed=seed, prompt_id=c.prompt_id),

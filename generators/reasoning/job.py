@@ -26,6 +26,7 @@ from generators.reasoning.prompts import build_prompt, difficulty, reference_as_
 from generators.seeds import load_seeds
 from generators.verify import SandboxLimits
 from schemas import Lineage, Message, SFTSample, Verdict
+from schemas.response_meta import REFERENCE, QueryStats, ResponseMeta
 from schemas.seed import SeedProblem
 
 EXECUTION_KEYS = ("limits.math_workers", "limits.code_workers")  # how fast, not what: not in the run id
@@ -51,26 +52,26 @@ def to_messages(seed: SeedProblem, text: str) -> list[Message]:
     return build_prompt(seed) + [Message(role="assistant", content=answer, reasoning_content=think)]
 
 
-def query_stats(verdicts: list[list[Verdict]], responses: list[Response]) -> dict[str, dict]:
+def query_stats(verdicts: list[list[Verdict]], responses: list[Response]) -> dict[str, QueryStats]:
     """Per query: pass rate over the model's responses (correctness verdict only; overall and per mode),
     difficulty bucket, RL keep flag."""
     per: dict[str, list[bool]] = {}
     by_mode: dict[str, dict[str, list[bool]]] = {}
     for r, vs in zip(responses, verdicts):
-        if r.source != "reference":
+        if r.source != REFERENCE:
             per.setdefault(r.seed.id, []).append(vs[0].passed)
             by_mode.setdefault(r.seed.id, {}).setdefault(r.mode, []).append(vs[0].passed)
     out = {}
     for r in responses:
         ok = per.get(r.seed.id, [])
         rate = sum(ok) / len(ok) if ok else None
-        out[r.seed.id] = {
-            "pass_rate": rate,
-            "pass_rate_by_mode": {m: sum(v) / len(v) for m, v in by_mode.get(r.seed.id, {}).items()},
-            "difficulty": difficulty(rate),
-            "n_responses": len(ok),
-            "rl_keep": not (len(ok) >= RL_ALL_CORRECT and all(ok)),
-        }
+        out[r.seed.id] = QueryStats(
+            pass_rate=rate,
+            pass_rate_by_mode={m: sum(v) / len(v) for m, v in by_mode.get(r.seed.id, {}).items()},
+            difficulty=difficulty(rate),
+            n_responses=len(ok),
+            rl_keep=not (len(ok) >= RL_ALL_CORRECT and all(ok)),
+        )
     return out
 
 
@@ -110,11 +111,11 @@ class ReasoningGenerator:
             for s in chunk:
                 if not s.reference_solution:
                     continue
-                out.append(Response(s, s.reference_solution, "stop", "non_reasoning", "reference", -1))
+                out.append(Response(s, s.reference_solution, "stop", "non_reasoning", REFERENCE, -1))
                 if self.cfg.domain == "math" and "reasoning" in self.cfg.modes:
                     # reasoning mode from the same reference: its worked solution is the <think> trace and the
                     # answer states the ground truth (the non-reasoning twin checks the solution reaches it)
-                    out.append(Response(s, reference_as_reasoning(s), "stop", "reasoning", "reference", -1))
+                    out.append(Response(s, reference_as_reasoning(s), "stop", "reasoning", REFERENCE, -1))
         if self.engine is not None:
             for mode in self.cfg.modes:
                 params = self.params(mode)
@@ -148,7 +149,7 @@ class ReasoningGenerator:
         broken = {
             r.seed.id: vs[0]
             for r, vs in zip(responses, verdicts)
-            if r.source == "reference" and not vs[0].passed
+            if r.source == REFERENCE and not vs[0].passed
         }
         for qid, v in broken.items():
             self.reference_failed.append(qid)
@@ -171,8 +172,8 @@ class ReasoningGenerator:
             out.append(self.sample(r, m, vs, stats[r.seed.id]))
         return out
 
-    def sample(self, r: Response, messages: list[Message], verdicts: list[Verdict], stats: dict) -> SFTSample:
-        ref = r.source == "reference"
+    def sample(self, r: Response, messages: list[Message], verdicts: list[Verdict], stats: QueryStats) -> SFTSample:
+        ref = r.source == REFERENCE
         tag = "ref" if ref else f"{r.source}:{r.index}"
         params = {} if ref else self.params(r.mode).key()
         return SFTSample(
@@ -193,16 +194,16 @@ class ReasoningGenerator:
                 seed=None if ref else self.cfg.sampling.seed,
                 prompt_id=r.prompt_id,
             ),
-            metadata={
-                "query_id": r.seed.id,
-                **stats,
-                "response_source": "reference" if ref else r.source,
-                "response_index": r.index,
-                "finish_reason": r.finish_reason,
-                "ground_truth": r.seed.ground_truth[:500],
-                "correct": verdicts[0].passed,
-                **({"level": r.seed.metadata["level"]} if "level" in r.seed.metadata else {}),
-            },
+            metadata=ResponseMeta(
+                **stats.model_dump(),
+                query_id=r.seed.id,
+                response_source=r.source,
+                response_index=r.index,
+                finish_reason=r.finish_reason,
+                ground_truth=r.seed.ground_truth[:500],
+                correct=verdicts[0].passed,
+                level=r.seed.metadata.get("level"),
+            ).to_dict(),
         )
 
 

@@ -242,7 +242,7 @@ def test_rejected_samples_leave_the_next_mixture(rw_store, tmp_path):
     result = run_mix(spec, rw_store, progress=False)
     after = {e["id"] for e in json.loads(result.manifest_path.read_text())["samples"]}
     assert after == before - {"gsm8k-0-r0"}
-    assert result.components[0]["excluded"].get("rejected_audit") == 1
+    assert result.components[0].excluded.get("rejected_audit") == 1
 
 
 def test_threads_of_one_server_record_at_once_without_errors(rw_store):

@@ -3,6 +3,8 @@
 from hypothesis import strategies as st
 
 from schemas import DOMAINS, Lineage, Message, PreferencePair, SFTSample, ToolCall, Verdict, WebDocument
+from schemas.mixture import ComponentReport, Manifest, ManifestEntry, MixTotals
+from schemas.response_meta import ResponseMeta
 
 text = st.text(max_size=40)
 ident = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=16)
@@ -47,3 +49,38 @@ preference_pair = st.builds(
 )
 RECORDS = {"sft": (SFTSample, sft_sample), "web": (WebDocument, web_document),
            "preference": (PreferencePair, preference_pair)}
+
+# -- stage contracts that are not stored records of their own -------------------------------------------------
+
+count = st.integers(0, 2**40)
+manifest_entry = st.builds(
+    ManifestEntry, id=ident, dataset=text, shard=text, row=st.integers(0, 2**31), component=ident,
+    repeat=st.integers(0, 5), tokens=count, kind=st.sampled_from(["sft", "web", "preference"]),
+    mode=st.none() | st.sampled_from(["reasoning", "non_reasoning"]), language=st.none() | lang,
+    pack=st.none() | st.integers(0, 1000),
+)
+component_report = st.builds(
+    ComponentReport, name=ident, role=st.sampled_from(["sft", "long_document"]), asked_tokens=count,
+    selected_tokens=count, samples=count, unique_samples=count, available_tokens=count, available_samples=count,
+    matched_samples=count, excluded=st.dictionaries(ident, count, max_size=3), epochs=finite,
+    taken_by_earlier_components=count, status=st.sampled_from(["ok", "short"]), notes=st.lists(text, max_size=2),
+)
+mix_totals = st.builds(
+    MixTotals, samples=count, unique_samples=count, tokens=count, reasoning_tokens=count,
+    non_reasoning_tokens=count, reasoning_ratio=st.none() | finite, reasoning_ratio_target=st.none() | finite,
+    language_tokens=st.dictionaries(lang, count, max_size=3), language_shares=st.dictionaries(lang, finite, max_size=3),
+)
+manifest = st.builds(
+    Manifest, name=ident, spec_hash=text, spec=json_obj, seed=st.integers(-(2**31), 2**31), catalog_state=text,
+    audit_state=text, components=st.lists(component_report, max_size=3), totals=mix_totals,
+    long_document_packing=st.dictionaries(ident, st.integers(0, 10**6) | finite, max_size=3),
+    warnings=st.lists(text, max_size=2), samples=st.lists(manifest_entry, max_size=6),
+)
+response_meta = st.builds(
+    ResponseMeta, query_id=ident, pass_rate=st.none() | st.floats(0, 1),
+    pass_rate_by_mode=st.dictionaries(st.sampled_from(["reasoning", "non_reasoning"]), st.floats(0, 1)),
+    difficulty=st.sampled_from(["unknown", "unsolved", "hard", "medium", "easy", "solved_all"]),
+    n_responses=st.integers(0, 64), rl_keep=st.booleans(), response_source=text, response_index=st.integers(-1, 64),
+    finish_reason=st.sampled_from(["stop", "length", "error"]), ground_truth=text, correct=st.booleans(),
+    level=st.none() | text,
+)

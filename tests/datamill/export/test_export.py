@@ -101,15 +101,15 @@ def test_streamed_export_equals_encoding_the_whole_manifest_at_once(mixed, monke
     monkeypatch.setattr(spill, "BATCH_TOKENS", 2000)  # many tokenize batches and write batches
     monkeypatch.setattr(spill, "WRITE_ROWS", 5)
     export(manifest, store, root / "st", seq_len=512, progress=False)
-    items = list(iter_records(load_manifest(manifest), store))
-    assert sum(e["repeat"] > 0 for e, _ in items) > 0  # repeats are in this manifest
+    items = list(iter_records(load_manifest(manifest).samples, store))
+    assert sum(e.repeat > 0 for e, _ in items) > 0  # repeats are in this manifest
     ref = pack(tokenize([r for _, r in items], load_tokenizer()), 512)
     _, tokens, mask, seg = read_packed(root / "st" / "packed")
     assert all(np.array_equal(a, b) for a, b in zip((tokens, mask, seg), ref[:3]))
     rows = [json.loads(x) for x in (root / "st" / "chat.jsonl").read_text().splitlines()]
-    assert [(r["id"], r["repeat"]) for r in rows] == [(e["id"], e["repeat"]) for e, r in items
+    assert [(r["id"], r["repeat"]) for r in rows] == [(e.id, e.repeat) for e, r in items
                                                       if isinstance(r, SFTSample)]
-    assert len((root / "st" / "text.jsonl").read_text().splitlines()) == sum(e["kind"] == "web" for e, _ in items)
+    assert len((root / "st" / "text.jsonl").read_text().splitlines()) == sum(e.kind == "web" for e, _ in items)
     assert not (root / "st" / ".spill").exists()
 
 
@@ -171,10 +171,10 @@ def test_bigger_mix_and_export_on_shared_gsm8k(shared, tmp_path):
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({"name": "big", "components": [
         {"name": "math", "select": {"passed": True}, "token_budget": 400000}]}))
     mix = run_mix(tmp_path / "s.yaml", store, tmp_path / "mix", progress=False)
-    assert mix.warnings == [] and abs(mix.totals["tokens"] - 400000) <= 4000
-    assert abs(mix.totals["reasoning_ratio"] / 1.5 - 1) <= 0.01
+    assert mix.warnings == [] and abs(mix.totals.tokens - 400000) <= 4000
+    assert abs(mix.totals.reasoning_ratio / 1.5 - 1) <= 0.01
     rep = export(mix.manifest_path, store, tmp_path / "out", seq_len=1024, progress=False)
-    assert rep.packed["efficiency"] >= 0.98 and rep.packed["non_pad_tokens"] == mix.totals["tokens"]
+    assert rep.packed["efficiency"] >= 0.98 and rep.packed["non_pad_tokens"] == mix.totals.tokens
 
 
 @pytest.mark.parametrize("seq_len", [0, -5, 1])

@@ -28,30 +28,30 @@ def test_same_spec_same_catalog_gives_identical_manifest(real_store, tmp_path):
     assert a.manifest_path.read_bytes() == b.manifest_path.read_bytes()
     assert a.manifest_sha256 == b.manifest_sha256
     c = run_mix(write_spec(tmp_path, **{**BASE, "name": "base2", "seed": 8}), real_store, tmp_path / "c", progress=False)
-    ids = lambda r: {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
+    ids = lambda r: {e.id for e in load_manifest(r.manifest_path).samples}
     assert ids(a) != ids(c)  # the seed changes the choice
     with real_store.connect(read_only=True) as con:
         row = con.execute("SELECT samples, tokens, manifest_sha256 FROM mixtures WHERE name = 'base'").fetchone()
-    assert row == (a.totals["samples"], a.totals["tokens"], a.manifest_sha256)
+    assert row == (a.totals.samples, a.totals.tokens, a.manifest_sha256)
 
 
 def test_budgets_and_ratio_met_within_one_percent(real_store, tmp_path):
     r = run_mix(write_spec(tmp_path, **BASE), real_store, tmp_path / "m", progress=False)
     m = load_manifest(r.manifest_path)
     for comp in BASE["components"]:
-        got = sum(e["tokens"] for e in m["samples"] if e["component"] == comp["name"])
+        got = sum(e.tokens for e in m.samples if e.component == comp["name"])
         assert abs(got - comp["token_budget"]) <= 0.01 * comp["token_budget"], comp["name"]
-    rt = sum(e["tokens"] for e in m["samples"] if e["mode"] == "reasoning")
-    nt = sum(e["tokens"] for e in m["samples"] if e["mode"] == "non_reasoning")
+    rt = sum(e.tokens for e in m.samples if e.mode == "reasoning")
+    nt = sum(e.tokens for e in m.samples if e.mode == "non_reasoning")
     assert abs(rt / nt / 1.5 - 1) <= 0.01
     assert r.warnings == []
-    assert all(e["shard"].endswith(".parquet") and e["row"] >= 0 for e in m["samples"])
+    assert all(e.shard.endswith(".parquet") and e.row >= 0 for e in m.samples)
 
 
 def test_language_share_met(real_store, tmp_path):
     r = run_mix(write_spec(tmp_path, **{**BASE, "name": "ko", "language_shares": {"ko": 0.1}}), real_store,
                 tmp_path / "ko", progress=False)
-    assert abs(r.totals["language_shares"]["ko"] - 0.1) <= 0.01 * 0.1 + 1e-3
+    assert abs(r.totals.language_shares["ko"] - 0.1) <= 0.01 * 0.1 + 1e-3
     assert r.warnings == []
 
 
@@ -59,8 +59,8 @@ def test_unfillable_component_is_reported_with_numbers(real_store, tmp_path):
     spec = {**BASE, "name": "short", "components": BASE["components"] + [  # both values exist, never together
         {"name": "ko_math", "select": {"domain": ["math"], "language": ["ko"]}, "token_budget": 5000}]}
     r = run_mix(write_spec(tmp_path, **spec), real_store, tmp_path / "s", progress=False)
-    code = next(c for c in r.components if c["name"] == "ko_math")
-    assert code["status"] == "short" and code["available_tokens"] == 0
+    code = next(c for c in r.components if c.name == "ko_math")
+    assert code.status == "short" and code.available_tokens == 0
     assert any("'ko_math': asked 5000 tokens, selected 0" in w for w in r.warnings)
     assert "WARNING: component 'ko_math'" in (tmp_path / "s" / "report.txt").read_text()
     with pytest.raises(MixShortfall, match="asked 5000 tokens, selected 0"):
@@ -87,8 +87,8 @@ def test_an_unknown_select_value_is_an_error_listing_the_known_ones(real_store, 
 def test_ratio_has_priority_when_reasoning_is_short(real_store, tmp_path):
     spec = {"name": "rshort", "components": [{"name": "all", "select": {"passed": True}, "token_budget": 150000}]}
     r = run_mix(write_spec(tmp_path, **spec), real_store, tmp_path / "r", progress=False)
-    assert abs(r.totals["reasoning_ratio"] / 1.5 - 1) <= 0.01  # only ~30k reasoning tokens exist: budget gives way
-    assert r.components[0]["status"] == "short" and r.totals["reasoning_tokens"] <= 30628
+    assert abs(r.totals.reasoning_ratio / 1.5 - 1) <= 0.01  # only ~30k reasoning tokens exist: budget gives way
+    assert r.components[0].status == "short" and r.totals.reasoning_tokens <= 30628
 
 
 def test_rejected_audits_and_contaminated_samples_are_excluded(examples, tmp_path):
@@ -104,8 +104,8 @@ def test_rejected_audits_and_contaminated_samples_are_excluded(examples, tmp_pat
                     "('gsm8k-r-11', 'accept', 'fixed', 'bob', now())")
     spec = {"name": "ex", "reasoning_ratio": None, "components": [{"name": "all", "token_budget": 10**7}]}
     r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "x", progress=False)
-    ids = {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
-    assert r.components[0]["excluded"] == {"contaminated": 4, "rejected_audit": 1}
+    ids = {e.id for e in load_manifest(r.manifest_path).samples}
+    assert r.components[0].excluded == {"contaminated": 4, "rejected_audit": 1}
     assert "gsm8k-r-10" not in ids and "gsm8k-r-11" in ids and "gsm8k-r-0" not in ids and len(ids) == 55
 
 
@@ -115,9 +115,9 @@ def test_overlapping_components_say_why_the_later_one_is_short(real_store, tmp_p
         {"name": "reasoning_math", "select": {"domain": ["math"], "mode": ["reasoning"]}, "token_budget": 5000}]}
     r = run_mix(write_spec(tmp_path, **spec), real_store, tmp_path / "ov", progress=False)
     first, second = r.components
-    assert second["selected_tokens"] == 0 and second["status"] != "ok"
-    assert second["taken_by_earlier_components"] == second["available_samples"] > 0
-    assert first["taken_by_earlier_components"] == 0
+    assert second.selected_tokens == 0 and second.status != "ok"
+    assert second.taken_by_earlier_components == second.available_samples > 0
+    assert first.taken_by_earlier_components == 0
     assert any("'reasoning_math'" in w and "already taken by earlier components" in w for w in r.warnings)
 
 
@@ -131,11 +131,11 @@ def test_a_component_can_keep_contaminated_samples(examples, tmp_path):
     base = {"name": "keep", "reasoning_ratio": None, "exclude_contaminated": True}
     spec = {**base, "components": [{"name": "all", "token_budget": 10**7, "exclude_contaminated": False}]}
     r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "k", progress=False)
-    ids = {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
-    assert r.components[0]["excluded"] == {} and {"gsm8k-r-0", "gsm8k-n-0"} <= ids
+    ids = {e.id for e in load_manifest(r.manifest_path).samples}
+    assert r.components[0].excluded == {} and {"gsm8k-r-0", "gsm8k-n-0"} <= ids
     spec = {**base, "name": "drop", "components": [{"name": "all", "token_budget": 10**7}]}
     r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "d", progress=False)
-    assert r.components[0]["excluded"] == {"contaminated": 2}
+    assert r.components[0].excluded == {"contaminated": 2}
 
 
 def test_epochs_and_upsampling_repeat_samples(real_store, tmp_path):
@@ -144,12 +144,12 @@ def test_epochs_and_upsampling_repeat_samples(real_store, tmp_path):
         {"name": "tools", "select": {"domain": ["tool_use"]}, "token_budget": 20000, "upsample": True}]}
     r = run_mix(write_spec(tmp_path, **spec), real_store, tmp_path / "ep", progress=False)
     m = load_manifest(r.manifest_path)
-    ko = [e for e in m["samples"] if e["component"] == "ko"]
-    assert {e["repeat"] for e in ko} == {0, 1}
-    assert sorted(e["id"] for e in ko if e["repeat"] == 0) == sorted(e["id"] for e in ko if e["repeat"] == 1)
-    tools = [e for e in m["samples"] if e["component"] == "tools"]
-    assert max(e["repeat"] for e in tools) == 2 and abs(sum(e["tokens"] for e in tools) - 20000) <= 200
-    assert all(c["status"] == "ok" for c in r.components)
+    ko = [e for e in m.samples if e.component == "ko"]
+    assert {e.repeat for e in ko} == {0, 1}
+    assert sorted(e.id for e in ko if e.repeat == 0) == sorted(e.id for e in ko if e.repeat == 1)
+    tools = [e for e in m.samples if e.component == "tools"]
+    assert max(e.repeat for e in tools) == 2 and abs(sum(e.tokens for e in tools) - 20000) <= 200
+    assert all(c.status == "ok" for c in r.components)
 
 
 def test_stage_mixture_packs_whole_documents(real_store, tmp_path):
@@ -158,7 +158,7 @@ def test_stage_mixture_packs_whole_documents(real_store, tmp_path):
         {"name": "rehearsal", "role": "rehearsal", "select": {"mode": ["non_reasoning"], "passed": True}, "weight": 0.3},
         {"name": "synth", "role": "synthetic_reasoning", "select": {"mode": ["reasoning"]}, "weight": 0.2}]}
     r = run_mix(write_spec(tmp_path, **spec), real_store, tmp_path / "st", progress=False)
-    m = json.loads(r.manifest_path.read_text())
+    m = json.loads(r.manifest_path.read_text())  # the file itself, as a trainer script would read it
     long = [e for e in m["samples"] if e["component"] == "long"]
     with real_store.connect(read_only=True) as con:
         too_long = con.execute("SELECT count(*) FROM samples WHERE kind = 'web' AND tokens > 4096").fetchone()[0]
@@ -182,8 +182,8 @@ def test_latest_run_only_counts_a_regenerated_dataset_once(examples, tmp_path):
     spec = {"name": "lr", "reasoning_ratio": None, "latest_run_only": True,
             "components": [{"name": "all", "token_budget": 10**7}]}
     r = run_mix(write_spec(tmp_path, **spec), store, tmp_path / "x", progress=False)
-    ids = {e["id"] for e in load_manifest(r.manifest_path)["samples"]}
-    assert ids == {s.id for s in second} and r.components[0]["excluded"] == {"older_run": 20}
+    ids = {e.id for e in load_manifest(r.manifest_path).samples}
+    assert ids == {s.id for s in second} and r.components[0].excluded == {"older_run": 20}
 
 
 def test_predicates_on_verdicts_audits_and_versions(real_store):

@@ -13,6 +13,7 @@ from generators.reasoning.job import run
 from generators.reasoning.prompts import build_prompt
 from generators.seeds import SeedSourceConfig, load_seeds
 from schemas import SFTSample
+from schemas.response_meta import ResponseMeta
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "datamill" / "engine"))
 
@@ -88,19 +89,22 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
     )
     run("math", str(cfg), store)
     rows = _rows(store)
-    model_rows = [r for r in rows if r.metadata["response_source"] == "canned-v0"]
+    meta = {r.id: ResponseMeta.from_dict(r.metadata, r.id) for r in rows}  # every row carries the typed contract
+    model_rows = [r for r in rows if meta[r.id].response_source == "canned-v0"]
     assert len(model_rows) == 2 * 2 * 4 and len(rows) == len(model_rows) + 2 * 2  # + reference in both modes
+    assert sum(m.is_reference for m in meta.values()) == 2 * 2
     by_idx = {}
     for r in model_rows:
-        by_idx.setdefault(str(r.metadata["response_index"]), []).append(r)
+        by_idx.setdefault(str(meta[r.id].response_index), []).append(r)
     assert all(r.passed for r in by_idx["0"])
     assert {r.verdicts[0].reason for r in by_idx["1"]} == {"wrong_answer"}
     assert {r.verdicts[0].reason for r in by_idx["2"]} == {"no_final_answer"}
     loops = {v.reason for r in by_idx["3"] for v in r.verdicts if not v.passed}
     assert "truncated" in loops
-    q = model_rows[0].metadata
-    assert (q["pass_rate"], q["n_responses"], q["difficulty"], q["rl_keep"]) == (0.25, 8, "hard", True)
-    assert q["pass_rate_by_mode"] == {"reasoning": 0.25, "non_reasoning": 0.25}
+    q = meta[model_rows[0].id]
+    assert (q.pass_rate, q.n_responses, q.difficulty, q.rl_keep) == (0.25, 8, "hard", True)
+    assert q.pass_rate_by_mode == {"reasoning": 0.25, "non_reasoning": 0.25}
+    assert [m.correct for m in meta.values()] == [r.verdicts[0].passed for r in rows]
     reasoning = next(r for r in by_idx["0"] if r.mode == "reasoning")
     assert reasoning.messages[-1].reasoning_content == "working it out"
     assert reasoning.lineage.parent_ids == [reasoning.metadata["query_id"]] and reasoning.lineage.prompt_id
@@ -184,13 +188,9 @@ def test_rl_prefilter_drops_queries_solved_8_of_8():
     verdicts += [[Verdict(verifier="math_verify", passed=i < 7)] for i in range(8)]
     verdicts += [[Verdict(verifier="math_verify", passed=True)]]  # the reference does not count
     stats = query_stats(verdicts, resp)
-    assert stats[easy.id]["rl_keep"] is False and stats[easy.id]["difficulty"] == "solved_all"
-    assert (stats[hard.id]["rl_keep"], stats[hard.id]["pass_rate"], stats[hard.id]["n_responses"]) == (
-        True,
-        7 / 8,
-        8,
-    )
-    assert stats[hard.id]["difficulty"] == "easy"
+    assert stats[easy.id].rl_keep is False and stats[easy.id].difficulty == "solved_all"
+    assert (stats[hard.id].rl_keep, stats[hard.id].pass_rate, stats[hard.id].n_responses) == (True, 7 / 8, 8)
+    assert stats[hard.id].difficulty == "easy"
 
 
 @pytest.mark.skipif(__import__("os").geteuid() != 0, reason="the namespace sandbox (which can break) needs root")

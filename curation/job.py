@@ -22,7 +22,7 @@ from curation.slurm_run import run_on_slurm
 from datamill.atomic import atomic_write_text
 from datamill.config import load_config
 from datamill.readers import Quarantine
-from datamill.store import Store, config_hash
+from datamill.store import RunConflict, Store, config_hash
 
 EXECUTION_FIELDS = {"executor", "tasks", "workers", "slurm", "work_dir"}  # do not change the output → not in the run id
 
@@ -187,8 +187,8 @@ def _check_task_count(store: Store, cfg: CurateConfig, run_id: str) -> None:
 
     stale = [p for p in store.done_parts(cfg.dataset + REJECTED_SUFFIX, run_id) if cfg.tasks <= p < EXACT_DEDUP_PART]
     if stale:
-        raise ValueError(f"run {run_id} was started with more than tasks={cfg.tasks} (rejected parts {sorted(stale)} "
-                         f"exist): re-run with the original task count, or use a new store")
+        raise RunConflict(f"run {run_id} was started with more than tasks={cfg.tasks} (rejected parts {sorted(stale)} "
+                          f"exist): re-run with the original task count, or use a new store")
 
 
 def collect_report(store: Store, dataset: str, run_id: str, missing: list[str], paths: RunPaths) -> CurateReport:

@@ -28,6 +28,7 @@ import duckdb
 from datamill import audit_log, catalog
 from datamill.audit_log import DECISIONS, LOG_DIR
 from datamill.catalog_gate import catalog_connection  # dashboards import it from here
+from datamill.errors import InputError
 from datamill.store import Store
 
 JOURNAL_DIR = LOG_DIR  # the folder's older name, kept for callers
@@ -64,11 +65,11 @@ def record_audit(store: Store | str | Path, sample_id: str, decision: str, reaso
     store = as_store(store)
     decision = decision.strip().lower()
     if decision not in DECISIONS:
-        raise ValueError(f"audit decision must be one of {DECISIONS}, got {decision!r}")
+        raise InputError(f"audit decision must be one of {DECISIONS}, got {decision!r}")
     if not sample_id or not str(sample_id).strip():
-        raise ValueError("audit needs a sample_id")
+        raise InputError("audit needs a sample_id")
     if not reviewer or not reviewer.strip():
-        raise ValueError("audit needs a reviewer name")
+        raise InputError("audit needs a reviewer name")
     entry = audit_log.new_entry(str(sample_id), decision, reason.strip(), reviewer.strip())
     audit_log.append(store.root, [entry])
     try:

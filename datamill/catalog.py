@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from datamill.errors import DatamillError
+
 # Bump whenever DDL changes: a catalog at this version is opened without running DDL, because even the no-op
 # `CREATE … IF NOT EXISTS` / `CREATE OR REPLACE VIEW` statements are writes that clash with concurrent transactions
 # of other connections in the same process (a dashboard's reviewers: write-write conflict on latest_audits).
@@ -73,8 +75,8 @@ PROJECTIONS = {
 }
 
 
-class CatalogBusy(RuntimeError):
-    pass
+class CatalogBusy(DatamillError, RuntimeError):
+    """Another process holds the catalog longer than we wait: retry when it is done."""
 
 
 def _is_lock_error(e: Exception) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import logging
 import pkgutil
@@ -14,14 +15,28 @@ from collections.abc import Iterator
 
 from datamill import commands
 from datamill.errors import DatamillError
+from schemas.errors import SchemaError
 
 # Library code only logs (`logging.getLogger(__name__)`); the CLI alone decides where the records of our packages go.
 PACKAGES = ("curation", "dashboards", "datamill", "filters", "generators", "schemas", "train_entry")
 # the model engine's reports (outages, dropped samples, the per-endpoint table) stay on stderr beside its progress bar
 STDERR_LOGGERS = ("datamill.engine",)
 
-# Errors that mean "bad input or environment": one line on stderr, exit 2, no traceback.
-CLEAN_ERRORS: tuple[type[BaseException], ...] = (DatamillError, FileNotFoundError, ValueError, PermissionError, OSError, KeyError)
+# Errors that mean "bad input or environment": one line on stderr, exit 2, no traceback. Anything else (a
+# ValueError, KeyError, AttributeError … from our own code) is a bug and keeps its traceback. Every error a user can
+# cause is a DatamillError; SchemaError (a bad record in a file) is named here because schemas/ imports nothing of
+# the project. The OSError subclasses are a path the user gave that is missing, a directory, or not readable.
+CLEAN_ERRORS: tuple[type[BaseException], ...] = (
+    DatamillError, SchemaError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+# A plain OSError is the machine, not the code, only for these: disk full, over quota, file too large, read-only
+# file system, permissions, too many open files, a path too long. (EIO, EBADF, EINVAL … stay tracebacks.)
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
+                                errno.EMFILE, errno.ENFILE, errno.ENAMETOOLONG})
+
+
+def is_user_error(e: BaseException) -> bool:
+    """True for the errors the CLI shows as one line (bad input or environment), False for bugs."""
+    return isinstance(e, CLEAN_ERRORS) or (isinstance(e, OSError) and e.errno in ENVIRONMENT_ERRNOS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("datamill: interrupted (re-run the same command to resume)", file=sys.stderr)
             return 130
-        except CLEAN_ERRORS as e:
+        except Exception as e:
+            if not is_user_error(e):
+                raise  # a bug: the traceback is what finds it
             print(f"datamill {args.command}: error: {e}", file=sys.stderr)
             return 2
         finally:

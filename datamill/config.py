@@ -8,11 +8,13 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from datamill.errors import InputError
+
 M = TypeVar("M", bound=BaseModel)
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(InputError):
+    """A config file or value is wrong: the message names the file, the line and the key."""
 
 
 def load_yaml(path: str | Path) -> dict:

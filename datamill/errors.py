@@ -9,3 +9,8 @@ from __future__ import annotations
 
 class DatamillError(Exception):
     """An error the user can act on; its message is the whole story (what failed, where, what to do)."""
+
+
+class InputError(DatamillError, ValueError):
+    """A value or file the user gave is wrong (a config value, an input file, the store's contents); the message
+    names it. Also a ValueError, so the callers and tests that catch ValueError keep working."""

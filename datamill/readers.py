@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datamill.atomic import atomic_write_text
+from datamill.errors import InputError
 
 
 @dataclass
@@ -83,9 +84,9 @@ def read_json(path: str | Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: invalid UTF-8 at byte {e.start}") from None
+        raise InputError(f"{path}: invalid UTF-8 at byte {e.start}") from None
     except json.JSONDecodeError as e:
-        raise ValueError(f"{path}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+        raise InputError(f"{path}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
 
 
 def iter_csv(path: str | Path, quarantine: Quarantine) -> Iterator[tuple[int, dict]]:

@@ -18,6 +18,7 @@ import xxhash
 
 from datamill import catalog
 from datamill.atomic import atomic_write_bytes
+from datamill.errors import DatamillError
 from datamill.ids import config_hash
 from schemas import PreferencePair, SFTSample, WebDocument
 from schemas.records import Record, records_to_arrow
@@ -26,7 +27,7 @@ RECORD_TYPES: dict[str, type[Record]] = {"sft": SFTSample, "web": WebDocument, "
 CODE_VERSION = "0.1.0"
 
 
-class StoreWriteError(OSError):
+class StoreWriteError(DatamillError, OSError):
     """Writing to the store failed (disk full, read-only, permissions): nothing partial was left visible."""
 
 
@@ -56,7 +57,7 @@ def kind_of(table_or_schema: pa.Table | pa.Schema) -> str | None:
     return None
 
 
-class RunConflict(ValueError):
+class RunConflict(DatamillError, ValueError):
     """An existing run was asked to resume under another config."""
 
 

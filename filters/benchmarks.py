@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from datamill.errors import InputError
+
 
 def _jsonl(path: Path) -> Iterator[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
@@ -112,7 +114,7 @@ def benchmark_items(names: list[str], roots: list[Path], extra_files: dict[str, 
     out: list[BenchmarkItem] = []
     for name in names:
         if name not in BENCHMARKS:
-            raise ValueError(f"unknown benchmark {name!r}; known: {sorted(BENCHMARKS)} (or use decontam.extra_files)")
+            raise InputError(f"unknown benchmark {name!r}; known: {sorted(BENCHMARKS)} (or use decontam.extra_files)")
         _, loader = BENCHMARKS[name]
         files = benchmark_files(name, roots) or ([Path("<package>")] if name == "humaneval" else [])
         out += [BenchmarkItem(name, item_id, parts) for f in files for item_id, parts in loader(f)]

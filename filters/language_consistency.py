@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from datamill.errors import InputError
 from filters.lid import lid_model
 from generators.verify.response import split_thought
 
@@ -147,7 +148,7 @@ def script_ratio(text: str, language: str) -> float:
     """Share of letters written in `language`'s script (Hangul for ko, Latin for en/es); 1.0 if no letters."""
     pat = SCRIPTS.get(language)
     if pat is None:
-        raise ValueError(f"no script known for language {language!r}; known: {sorted(SCRIPTS)}")
+        raise InputError(f"no script known for language {language!r}; known: {sorted(SCRIPTS)}")
     letters = len(_LETTER.findall(text))
     return len(pat.findall(text)) / letters if letters else 1.0
 

@@ -5,6 +5,8 @@ Token counts are computed by the caller (one batched tokenizer call per chunk) a
 
 from __future__ import annotations
 
+from datamill.errors import InputError
+
 
 class LengthFilter:
     def __init__(
@@ -17,7 +19,7 @@ class LengthFilter:
         min_answer_chars: int = 1,
     ):
         if min_tokens > max_tokens:
-            raise ValueError(f"min_tokens {min_tokens} > max_tokens {max_tokens}")
+            raise InputError(f"min_tokens {min_tokens} > max_tokens {max_tokens}")
         self.max_tokens, self.min_tokens, self.min_answer_chars = max_tokens, min_tokens, min_answer_chars
 
     def filter(self, text: str, num_tokens: int) -> bool | tuple[bool, str]:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from datamill.atomic import atomic_write_text
+from datamill.errors import InputError
 
 
 @dataclass
@@ -103,7 +104,7 @@ def check_resume(path: Path, model_config: dict, data: dict) -> None:
         saved = json.loads(f.read_text()) if f.exists() else {}  # checkpoints older than data.json: nothing to check
         diff = {k: (saved[k], v) for k, v in now.items() if k in saved and saved[k] != v}
         if diff:
-            raise ValueError(f"{f}: checkpoint was trained with {what}: "
+            raise InputError(f"{f}: checkpoint was trained with {what}: "
                              f"{', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())}; "
                              "use another out_dir or --no-resume")
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from datamill.errors import InputError
 from train_entry.model import PRESETS, ModelConfig
 
 
@@ -30,12 +31,12 @@ class ModelSpec(BaseModel):
         """The model config; vocab_size 0 (tiny preset) takes the export's vocabulary."""
         unknown = set(self.overrides) - set(ModelConfig.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"model.overrides: unknown ModelConfig fields {sorted(unknown)}")
+            raise InputError(f"model.overrides: unknown ModelConfig fields {sorted(unknown)}")
         cfg = PRESETS[self.preset].replace(**self.overrides)
         if cfg.vocab_size == 0:
             cfg = cfg.replace(vocab_size=data_vocab)
         if data_vocab > cfg.vocab_size:
-            raise ValueError(f"packed export vocab_size {data_vocab} > model vocab_size {cfg.vocab_size}")
+            raise InputError(f"packed export vocab_size {data_vocab} > model vocab_size {cfg.vocab_size}")
         return cfg
 
 

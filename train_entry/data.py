@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from datamill.errors import InputError
+
 IGNORE = -100
 ARRAYS = {"tokens": ("tokens.bin", np.uint32), "loss_mask": ("loss_mask.bin", np.uint8),
           "segment_ids": ("segment_ids.bin", np.uint16)}  # fmt: skip
@@ -64,12 +66,12 @@ def read_meta(path: Path) -> PackedMeta:
     try:
         raw = json.loads(f.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
-        raise ValueError(f"{f}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+        raise InputError(f"{f}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
     missing = [k for k in META_KEYS if k not in raw]
     if missing:
-        raise ValueError(f"{f}: missing keys {missing}")
+        raise InputError(f"{f}: missing keys {missing}")
     if raw["dtype"] != "uint32":
-        raise ValueError(f"{f}: dtype {raw['dtype']!r} — the packed format stores tokens as uint32")
+        raise InputError(f"{f}: dtype {raw['dtype']!r} — the packed format stores tokens as uint32")
     return PackedMeta(**{k: raw[k] for k in META_KEYS})
 
 
@@ -87,7 +89,7 @@ class PackedReader:
             if not f.exists():
                 raise FileNotFoundError(f"{f}: no such file (meta.json says {n} × {L})")
             if f.stat().st_size != want:
-                raise ValueError(f"{f}: {f.stat().st_size} bytes, expected {want} ({n} × {L} × {np.dtype(dtype).name})")
+                raise InputError(f"{f}: {f.stat().st_size} bytes, expected {want} ({n} × {L} × {np.dtype(dtype).name})")
             self.arrays[key] = np.memmap(f, dtype=dtype, mode="r", shape=(n, L))
         self.bad_rows = self._scan()
         self.problems = [f"{self.path / 'tokens.bin'}:row {r}: token id ≥ vocab_size {self.meta.vocab_size}"
@@ -141,7 +143,7 @@ class PackedSplits:
         self.eval_rows = np.sort(held)
         self.train_rows = np.setdiff1d(good, held)
         if len(self.train_rows) == 0:
-            raise ValueError(f"{reader.path}: no usable training rows ({len(reader)} rows, {len(reader.bad_rows)} bad)")
+            raise InputError(f"{reader.path}: no usable training rows ({len(reader)} rows, {len(reader.bad_rows)} bad)")
 
     def rows_at(self, cursor: int, count: int) -> np.ndarray:
         """`count` training rows starting at global position `cursor` (epochs wrap with a fresh permutation)."""

@@ -15,6 +15,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from datamill.errors import InputError
+
 
 @dataclass
 class DistInfo:
@@ -36,7 +38,7 @@ def init_distributed(device: str = "auto") -> DistInfo:
     """Join the torchrun process group when WORLD_SIZE > 1; pick this process's device."""
     cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
     if cuda and not torch.cuda.is_available():
-        raise ValueError("device: cuda requested but torch sees no CUDA device")
+        raise InputError("device: cuda requested but torch sees no CUDA device")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     dev = torch.device(f"cuda:{local}") if cuda else torch.device("cpu")

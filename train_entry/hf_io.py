@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from datamill.errors import InputError
 from train_entry.model import HybridLM, ModelConfig
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja")
@@ -45,7 +46,7 @@ def from_hf_config(hf: dict) -> ModelConfig:
     types = hf.get("layer_types") or []
     n = hf["num_hidden_layers"]
     if len(types) != n:
-        raise ValueError(f"config.json: layer_types has {len(types)} entries for {n} layers (write them out)")
+        raise InputError(f"config.json: layer_types has {len(types)} entries for {n} layers (write them out)")
     layout = "".join("L" if t == "sliding_attention" else "G" for t in types)
     pattern = next(layout[:k] for k in range(1, n + 1) if n % k == 0 and layout[:k] * (n // k) == layout)
     rope = hf.get("rope_parameters") or {}
@@ -100,5 +101,5 @@ def load_hf(hf_dir: str | Path, device: str | torch.device = "cpu") -> HybridLM:
         sd["lm_head.weight"] = sd["model.embed_tokens.weight"]
     missing, unexpected = model.load_state_dict(sd, strict=False)
     if missing or unexpected:
-        raise ValueError(f"{d / 'model.safetensors'}: missing {missing[:5]} unexpected {unexpected[:5]}")
+        raise InputError(f"{d / 'model.safetensors'}: missing {missing[:5]} unexpected {unexpected[:5]}")
     return model.to(device)

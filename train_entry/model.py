@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from datamill.errors import InputError
 from train_entry.attention import ATTN_IMPLS, attend, build_masks, positions_from_segments
 
 
@@ -51,17 +52,17 @@ class ModelConfig:
     def __post_init__(self):
         p = self.layer_pattern
         if not p or set(p) - {"L", "G"}:
-            raise ValueError(f"layer_pattern must be a non-empty string of 'L' and 'G', got {p!r}")
+            raise InputError(f"layer_pattern must be a non-empty string of 'L' and 'G', got {p!r}")
         if self.num_layers % len(p):
-            raise ValueError(f"num_layers={self.num_layers} is not a multiple of len(layer_pattern {p!r})")
+            raise InputError(f"num_layers={self.num_layers} is not a multiple of len(layer_pattern {p!r})")
         if "L" in p and self.sliding_window <= 0:
-            raise ValueError(f"layer_pattern {p!r} has local layers but sliding_window={self.sliding_window}")
+            raise InputError(f"layer_pattern {p!r} has local layers but sliding_window={self.sliding_window}")
         if self.num_heads % self.num_kv_heads:
-            raise ValueError(f"num_heads={self.num_heads} is not a multiple of num_kv_heads={self.num_kv_heads}")
+            raise InputError(f"num_heads={self.num_heads} is not a multiple of num_kv_heads={self.num_kv_heads}")
         if self.head_dim % 2:
-            raise ValueError(f"head_dim={self.head_dim} must be even for RoPE")
+            raise InputError(f"head_dim={self.head_dim} must be even for RoPE")
         if self.attn_impl not in ATTN_IMPLS:
-            raise ValueError(f"attn_impl must be {' | '.join(ATTN_IMPLS)}, got {self.attn_impl!r}")
+            raise InputError(f"attn_impl must be {' | '.join(ATTN_IMPLS)}, got {self.attn_impl!r}")
 
     def is_local(self, i: int) -> bool:
         return self.layer_pattern[i % len(self.layer_pattern)] == "L"
@@ -178,7 +179,7 @@ class HybridLM(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         if cfg.vocab_size <= 0:
-            raise ValueError("ModelConfig.vocab_size is unset (0): set it or take it from the packed export")
+            raise InputError("ModelConfig.vocab_size is unset (0): set it or take it from the packed export")
         self.cfg = cfg
         self.model = HybridDecoder(cfg)
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from datamill.errors import InputError
 from train_entry import distributed as D
 from train_entry.checkpoint import (
     TrainState,
@@ -61,7 +62,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log: Callabl
         cfg = TrainConfig.model_validate({**cfg.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
     info = D.init_distributed(cfg.device)
     if cfg.attn_impl == "varlen" and info.device.type != "cuda":
-        raise ValueError(f"attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on "
+        raise InputError(f"attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on "
                          f"{info.device.type}: use auto or sdpa")  # fmt: skip
     log = (log or logger.info) if info.main else (lambda *_: None)
     if cfg.threads:
@@ -75,7 +76,7 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log: Callabl
     mcfg = cfg.model.build(reader.meta.vocab_size).replace(attn_impl=cfg.attn_impl)
     bf16 = cfg.dtype == "bf16" or (cfg.dtype == "auto" and info.device.type == "cuda")
     if cfg.bf16_weight_cache and (not bf16 or info.sharded):
-        raise ValueError("bf16_weight_cache: needs bf16 autocast in one process (this run: "
+        raise InputError("bf16_weight_cache: needs bf16 autocast in one process (this run: "
                          f"{'bf16' if bf16 else 'fp32'}, {info.world} processes; FSDP2 has its own mixed precision)")  # fmt: skip
 
     model = _build_model(cfg, mcfg, info, bf16)

@@ -17,7 +17,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     from datamill import audits, catalog
-    from datamill.errors import DatamillError
+    from datamill.errors import DatamillError, InputError
 
     if args.flush or not args.sample_id:
         rep = audits.flush(args.store, timeout_s=args.wait)
@@ -31,7 +31,7 @@ def run(args) -> int:
             print(f"  unreadable journal line {line}")
         return 1 if rep.busy else 0
     if not args.decision:
-        raise ValueError("give a decision: accept, reject or flag")
+        raise InputError("give a decision: accept, reject or flag")
     if not args.unchecked:  # a typo must not become a decision on nothing (checked read-only)
         try:
             unknown = audits.unknown_sample_ids(args.store, [args.sample_id], timeout_s=args.wait)

@@ -31,3 +31,8 @@ class RequestRejected(EngineError):
 
 class RetriesExhausted(EngineError):
     """One request failed `max_retries + 1` times (429/5xx/timeouts/connection errors)."""
+
+
+class EngineConfigError(EngineError, ValueError):
+    """The `engine:` block cannot be used here: a hub id with no network, `canned` without its file, `openai`
+    without a model name. Also a ValueError, as these were before."""

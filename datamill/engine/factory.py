@@ -9,6 +9,8 @@ from pathlib import Path
 from datamill.engine.base import Engine, EngineConfig
 from datamill.engine.cache import CompletionCache
 from datamill.engine.canned import CannedEngine
+from datamill.engine.errors import EngineConfigError
+from datamill.errors import DatamillError
 
 # backend → "module:class"; each class takes (config: EngineConfig, cache: CompletionCache | None)
 BACKENDS = {
@@ -18,7 +20,7 @@ BACKENDS = {
 }
 
 
-class NoEngineConfigured(RuntimeError):
+class NoEngineConfigured(DatamillError, RuntimeError):
     """Raised by generators that need a model when `engine.backend` is `none`."""
 
 
@@ -30,14 +32,14 @@ def make_engine(config: EngineConfig, default_cache_dir: str | Path | None = Non
     cache = CompletionCache(Path(cache_dir) / "completions.sqlite") if cache_dir else None
     if config.backend == "canned":
         if not config.canned_path:
-            raise ValueError("engine.backend 'canned' needs engine.canned_path (JSONL of {prompt_id, outputs})")
+            raise EngineConfigError("engine.backend 'canned' needs engine.canned_path (JSONL of {prompt_id, outputs})")
         table = {}
         for n, line in enumerate(Path(config.canned_path).read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise ValueError(f"{config.canned_path}:{n}: malformed JSON ({e.msg})") from None
+                    raise EngineConfigError(f"{config.canned_path}:{n}: malformed JSON ({e.msg})") from None
                 table[row["prompt_id"]] = row["outputs"]
 
         def responder(prompt, params):

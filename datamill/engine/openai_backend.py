@@ -28,7 +28,7 @@ from datamill.engine.base import (
     StreamItem,
 )
 from datamill.engine.endpoint import Endpoint, Reply
-from datamill.engine.errors import ModelNotServed, RequestRejected
+from datamill.engine.errors import EngineConfigError, ModelNotServed, RequestRejected
 from datamill.engine.fleet import Fleet, Outcome, Task
 from datamill.engine.transformers_backend import generation_prompt
 
@@ -64,7 +64,7 @@ class OpenAIEngine(Engine):
     def __init__(self, config: EngineConfig, cache=None, backoff_s: float | None = None, progress_file=None):
         super().__init__(cache)
         if not config.model:
-            raise ValueError("engine.model must name the served model for backend 'openai'")
+            raise EngineConfigError("engine.model must name the served model for backend 'openai'")
         if backoff_s is not None:
             config = config.model_copy(update={"backoff_s": backoff_s})
         self.config, self.model_name = config, config.model

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from datamill.engine.base import Completion, Engine, EngineConfig, Prompt, SamplingParams
+from datamill.engine.errors import EngineConfigError
 from schemas import render_exaone_chat
 
 ASSISTANT = "[|assistant|]\n"
@@ -17,7 +18,7 @@ ASSISTANT = "[|assistant|]\n"
 def local_model_dir(model: str) -> Path:
     p = Path(model).expanduser()
     if not p.is_dir():
-        raise ValueError(
+        raise EngineConfigError(
             f"no network: pass a local model directory (engine.model={model!r} is not a directory here)"
         )
     return p

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
+from datamill.errors import InputError
 from datamill.store import Store
 from generators.knowledge.config import SelectionConfig
 
@@ -55,7 +56,7 @@ def select_documents(store: Store, cfg: SelectionConfig) -> list[SourceDocument]
         licenses, urls = table.column("license").to_pylist(), table.column("url").to_pylist()
         for doc_id, _, row, language, edu in shard_rows:
             if ids[row] != doc_id:  # the catalog row must point at this document; otherwise the store is stale
-                raise ValueError(f"{store.root / shard}:row {row}: id {ids[row]!r} is not catalog id {doc_id!r} "
+                raise InputError(f"{store.root / shard}:row {row}: id {ids[row]!r} is not catalog id {doc_id!r} "
                                  "(run `datamill check`)")
             text = texts[row] or ""
             if keywords and not any(k in text.lower() for k in keywords):

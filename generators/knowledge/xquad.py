@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from datamill.errors import InputError
 from schemas import Lineage, Message, SFTSample, Verdict
 
 XQUAD_LICENSE = "CC-BY-SA-4.0"  # google-deepmind/xquad (examples/data/SOURCES.md)
@@ -53,7 +54,7 @@ class XQuADReader:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8-sig"))["data"]
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
-            raise ValueError(f"{self.path}: not a SQuAD-format JSON file ({e})") from None
+            raise InputError(f"{self.path}: not a SQuAD-format JSON file ({e})") from None
         items: list[XQuADItem] = []
         for i, article in enumerate(data):
             for j, para in enumerate(article.get("paragraphs", [])):

@@ -25,6 +25,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from datamill.errors import InputError
+
 _PARA = re.compile(r"\n\s*\n")
 _SENT_END = re.compile(r"(?:(?<=[.!?。！？])|(?<=[.!?。！？][\"'”’)\]]))\s+(?=\S)")
 _ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)\]]?$")
@@ -61,7 +63,7 @@ class SentenceStream:
 
     def __init__(self, docs: list[SourceDoc], tokenizer):
         if not docs:
-            raise ValueError("a haystack needs at least one source document")
+            raise InputError("a haystack needs at least one source document")
         self.docs = docs
         self.tok = tokenizer.backend_tokenizer if hasattr(tokenizer, "backend_tokenizer") else tokenizer
         self.texts: list[str] = []
@@ -77,7 +79,7 @@ class SentenceStream:
                 self.seps.append("\n\n" if k == 0 else " ")
                 self.doc_of.append(d)
         if not self.texts:
-            raise ValueError(f"no sentences in sources {[d.name for d in docs][:3]}")
+            raise InputError(f"no sentences in sources {[d.name for d in docs][:3]}")
         with_sep = self.tok.encode_batch([p + s for p, s in zip(self.seps, self.texts)], add_special_tokens=False)
         self.counts = [len(e.ids) for e in with_sep]
         self.total_tokens = sum(self.counts)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datamill.demo_data import EXAMPLES, shared_data
+from datamill.errors import InputError
 from generators.long_context.haystack import SourceDoc, split_sentences
 
 PG_LICENSE = "essays (c) Paul Graham; via gkamradt/LLMTest_NeedleInAHaystack (MIT)"
@@ -44,7 +45,7 @@ def _xquad(root: Path, lang: str) -> list[dict]:
     try:
         return json.loads(p.read_text(encoding="utf-8"))["data"]
     except (OSError, json.JSONDecodeError, KeyError) as e:
-        raise ValueError(f"{p}: cannot read XQuAD ({e})") from None
+        raise InputError(f"{p}: cannot read XQuAD ({e})") from None
 
 
 def load_documents(language: str, root: Path, web: list[SourceDoc] | None = None) -> list[SourceDoc]:
@@ -65,7 +66,7 @@ def load_documents(language: str, root: Path, web: list[SourceDoc] | None = None
             text = "\n\n".join(p["context"] for p in art["paragraphs"])
             docs.append(SourceDoc(f"xquad.es:{art['title']}", text, XQUAD_LICENSE))
     else:
-        raise ValueError(f"no built-in haystack for language {language!r} (en, ko, es); add web documents")
+        raise InputError(f"no built-in haystack for language {language!r} (en, ko, es); add web documents")
     return docs + [d for d in (web or [])]
 
 
@@ -103,7 +104,7 @@ def word_pool(docs: list[SourceDoc], language: str, min_count: int = 2, max_coun
             counts[w] = counts.get(w, 0) + 1
     pool = sorted(w for w, c in counts.items() if min_count <= c <= max_count)
     if len(pool) < 20:
-        raise ValueError(f"only {len(pool)} distinct {language} words in the sources: too few for needle keys")
+        raise InputError(f"only {len(pool)} distinct {language} words in the sources: too few for needle keys")
     return pool
 
 

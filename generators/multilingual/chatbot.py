@@ -10,6 +10,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from datamill.errors import InputError
+
 CHATBOT_LICENSE = "MIT"  # songys/Chatbot_data (examples/data/SOURCES.md)
 LABELS = {"0": "daily", "1": "breakup", "2": "love"}
 
@@ -34,7 +36,7 @@ class ChatbotReader:
         with open(self.path, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
             if not reader.fieldnames or not {"Q", "A"} <= set(reader.fieldnames):
-                raise ValueError(f"{self.path}:1: expected a header with columns Q,A(,label), got {reader.fieldnames}")
+                raise InputError(f"{self.path}:1: expected a header with columns Q,A(,label), got {reader.fieldnames}")
             for i, row in enumerate(reader, 1):
                 q, a = (row.get("Q") or "").strip(), (row.get("A") or "").strip()
                 if not q or not a:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from datamill.errors import InputError
+
 _PAGE = re.compile(r"^\s*-\s*\d+\s*-\s*$")
 _CHAPTER = re.compile(r"^\s*제(\d+)장\s+(.+?)\s*$")
 _SECTION = re.compile(r"^\s*제(\d+)절\s+(.+?)\s*$")
@@ -66,7 +68,7 @@ def read_constitution(path: str | Path) -> Constitution:
     if cur:
         articles.append(cur)
     if not articles:
-        raise ValueError(f"{path}:1: no articles (제N조) found: not a constitution/statute text")
+        raise InputError(f"{path}:1: no articles (제N조) found: not a constitution/statute text")
     return Constitution(title, "\n".join(preamble), articles)
 
 
@@ -114,7 +116,7 @@ def read_bill(path: str | Path) -> Bill:
     lines = path.read_text(encoding="utf-8").splitlines()
     start = next((i for i, ln in enumerate(lines) if _HEADING_REASON.match(ln)), None)
     if start is None:
-        raise ValueError(f"{path}: no 제안이유 section: not a National Assembly bill text")
+        raise InputError(f"{path}: no 제안이유 section: not a National Assembly bill text")
     head = [ln.strip() for ln in lines[:start] if ln.strip()]
     title_lines = []
     for ln in head:
@@ -138,5 +140,5 @@ def read_bill(path: str | Path) -> Bill:
         body_lines.append(ln)
     summary = unwrap(summary_lines)
     if not summary:
-        raise ValueError(f"{path}:{start + 1}: empty 제안이유 section")
+        raise InputError(f"{path}:{start + 1}: empty 제안이유 section")
     return Bill(path.stem, " ".join(title_lines), metadata, summary, unwrap(body_lines))

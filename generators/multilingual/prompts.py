@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from datamill.errors import InputError
 from generators.knowledge.qa import ParseError, final_answer
 from schemas import Message
 
@@ -19,7 +20,7 @@ _INSTRUCTION_TEMPLATES = {
 
 def build_instruction_prompt(topic: str, language: str) -> list[Message]:
     if language not in _INSTRUCTION_TEMPLATES:
-        raise ValueError(f"no instruction template for language {language!r}; known: {sorted(_INSTRUCTION_TEMPLATES)}")
+        raise InputError(f"no instruction template for language {language!r}; known: {sorted(_INSTRUCTION_TEMPLATES)}")
     return [Message(role="user", content=_INSTRUCTION_TEMPLATES[language].format(topic=topic))]
 
 

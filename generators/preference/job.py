@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from datamill.config import load_config
+from datamill.config import ConfigError, load_config
+from datamill.errors import InputError
 from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
 from datamill.records import RecordRef, iter_records
@@ -63,7 +64,7 @@ def engine_responses(store: Store, cfg: PreferenceConfig) -> tuple[JobReport, li
     from datamill.engine.factory import NoEngineConfigured, make_engine
     from generators.preference.responses import generate_responses, load_queries
 
-    class NoEngine(NoEngineConfigured, ValueError):  # ValueError: the CLI prints one line, no traceback
+    class NoEngine(NoEngineConfigured, ValueError):  # a DatamillError: the CLI prints one line, no traceback
         pass
 
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache")
@@ -72,7 +73,7 @@ def engine_responses(store: Store, cfg: PreferenceConfig) -> tuple[JobReport, li
             "no engine is configured (engine.backend: none), so no new responses can be generated; set "
             "engine.backend (transformers | vllm | openai) or use source: catalog to pair responses already stored")
     if not cfg.seed_file:
-        raise ValueError("source: engine needs seed_file (GSM8K-style JSONL of queries)")
+        raise ConfigError("source: engine needs seed_file (GSM8K-style JSONL of queries)")
     from generators.verify.math_verifier import MathVerifier
 
     queries = load_queries(cfg.seed_file, cfg.max_queries)
@@ -97,7 +98,7 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
         return [resp_report, make_pairs(store, cfg, responses)]
     responses = catalog_responses(store, cfg)
     if not responses:
-        raise ValueError(f"{config_path}: no SFT responses in the catalog for domains {cfg.domains} "
+        raise InputError(f"{config_path}: no SFT responses in the catalog for domains {cfg.domains} "
                          f"datasets {cfg.from_datasets or 'any'} (generate math/code/logic first)")
     report = make_pairs(store, cfg, responses)
     if not report.rows_written and not report.parts_skipped:

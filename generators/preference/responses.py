@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from datamill.engine import SamplingParams
+from datamill.errors import InputError
 from datamill.ids import sample_id
 from schemas import Lineage, Message, SFTSample
 
@@ -27,7 +28,7 @@ def load_queries(path: str | Path, limit: int) -> list[dict]:
             row = json.loads(line)
             gold = row["answer"].rsplit("####", 1)[1].strip()
         except (json.JSONDecodeError, KeyError, IndexError, AttributeError) as e:
-            raise ValueError(f"{path}:{n}: not a GSM8K-style row with question / answer '… #### x' ({e})") from None
+            raise InputError(f"{path}:{n}: not a GSM8K-style row with question / answer '… #### x' ({e})") from None
         out.append({"query_id": f"{Path(path).stem}:{n - 1}", "question": row["question"], "gold": gold})
         if len(out) >= limit:
             break

@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 
 from datamill.atomic import atomic_write_text
-from datamill.config import load_config
+from datamill.config import ConfigError, load_config
 from datamill.engine.base import SamplingParams, prompt_id
 from datamill.engine.factory import make_engine
 from datamill.ids import sample_id, with_run_id
@@ -43,7 +43,7 @@ def load_problems(cfg: ReasoningJobConfig) -> tuple[list[SeedProblem], list[str]
         errors += errs
     bad = [p.id for p in problems if p.domain != cfg.domain]
     if bad:
-        raise ValueError(f"config domain {cfg.domain!r} but sources give other domains (e.g. {bad[0]})")
+        raise ConfigError(f"config domain {cfg.domain!r} but sources give other domains (e.g. {bad[0]})")
     return problems[: cfg.limits.max_problems] if cfg.limits.max_problems else problems, errors
 
 
@@ -212,7 +212,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
 
     cfg = with_run_id(load_config(config_path, ReasoningJobConfig), EXECUTION_KEYS)
     if cfg.domain != kind:
-        raise ValueError(f"{config_path}: domain is {cfg.domain!r} but `generate {kind}` was asked")
+        raise ConfigError(f"{config_path}: domain is {cfg.domain!r} but `generate {kind}` was asked")
     problems, seed_errors = load_problems(cfg)
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     if engine is None:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from datamill.demo_data import EXAMPLES, REPO_ROOT, shared_data
+from datamill.errors import InputError
 from generators.seeds.code_seeds import read_humaneval, read_mbpp, read_mbppplus
 from generators.seeds.logic_seeds import read_reasoning_gym
 from generators.seeds.math_seeds import last_boxed, read_gsm8k, read_math
@@ -61,7 +62,7 @@ def load_seeds(cfg: SeedSourceConfig) -> tuple[list[SeedProblem], list[str]]:
     errors: list[str] = []
     if cfg.name == "reasoning_gym":
         if not cfg.tasks:
-            raise ValueError("source reasoning_gym needs `tasks` (e.g. [knights_knaves, syllogism])")
+            raise InputError("source reasoning_gym needs `tasks` (e.g. [knights_knaves, syllogism])")
         return read_reasoning_gym(cfg.tasks, cfg.limit or 10, cfg.seed, errors), errors
     if cfg.name == "humaneval":
         return read_humaneval(Path(cfg.path) if cfg.path else None, cfg.limit, errors), errors

@@ -23,7 +23,7 @@ import re
 
 from datamill.errors import InputError
 from filters.lid import lid_model
-from generators.verify.response import split_thought
+from schemas.chat_format import split_thought
 
 _BLANK = [  # (literal that must occur, non-prose span, spans lines); a span becomes its newlines: line numbers stay
     ("```", re.compile(r"```.*?(?:```|\Z)", re.DOTALL), True),

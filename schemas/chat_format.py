@@ -6,13 +6,14 @@ calls as <tool_call>{"name": …, "arguments": {…}}</tool_call>; results in a 
 <tool_result>{"result": …}</tool_result>. (DESIGN.md "Model facts"; EXAONE 4.0 report, arXiv 2507.11407.)
 
 `render_exaone_chat` also returns the character spans that are trained on (assistant turns only).
+`split_thought` is the one rule for splitting a model response into its thought and its final part.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from schemas.message import Message, ToolCall
 
@@ -21,6 +22,44 @@ END = "[|endofturn|]\n"
 SPECIAL_TOKENS = ["[|system|]", "[|user|]", "[|assistant|]", "[|tool|]", "[|endofturn|]",
                   "<think>", "</think>", "<tool_call>", "</tool_call>", "<tool_result>", "</tool_result>",
                   "<tool>", "</tool>"]  # fmt: skip
+
+
+# EXAONE 4.0 wraps reasoning in <think>…</think>; EXAONE Deep used <thought>…</thought> (DESIGN.md)
+THOUGHT_TAGS = (("<think>", "</think>"), ("<thought>", "</thought>"))
+SplitMode = Literal["response", "structured"]
+
+
+def split_thought(text: str, mode: SplitMode = "response") -> tuple[str, str | None]:
+    """(thought, final part) of a model's text, as written (not stripped); ("", text) when it has no thought.
+
+    A closing tag without its opening one is a prefilled `<think>` (the chat template wrote it into the prompt).
+    - mode="response": a response judged by its final part (verifiers, checks, stored answers). The final part
+      follows the *last* closing tag; a thought opened (or opened again after a close) and never closed means the
+      response was cut off mid-thought, so it has no final part at all: None.
+    - mode="structured": the final part is content the caller parses (tool calls of an agent step, a rendered
+      chat turn), whose arguments may hold any text, tags included. The thought ends at the *first* closing tag
+      and the rest is kept as it is; an unclosed thought leaves the text unsplit: ("", text)."""
+    for open_tag, close_tag in THOUGHT_TAGS:
+        if close_tag not in text:
+            continue
+        if mode == "structured":
+            thought, final = text.split(close_tag, 1)
+        else:
+            thought, final = text.rsplit(close_tag, 1)
+            if open_tag in final:  # a second thought opened after the last close and never closed: cut off
+                return thought.split(open_tag, 1)[-1] + final, None
+        return thought.split(open_tag, 1)[-1], final
+    for open_tag, _ in THOUGHT_TAGS:
+        if open_tag in text:
+            return ("", text) if mode == "structured" else (text.split(open_tag, 1)[1], None)
+    return "", text
+
+
+def reasoning_and_answer(text: str, mode: SplitMode = "response") -> tuple[str | None, str | None]:
+    """`split_thought` stripped, as an assistant Message holds it: (reasoning_content, or None when there is no
+    thought or it is empty; content, or None when a response was cut off mid-thought)."""
+    thought, final = split_thought(text, mode)
+    return thought.strip() or None, None if final is None else final.strip()
 
 
 def _json(v: Any) -> str:
@@ -81,7 +120,6 @@ def render_exaone_chat(
 
 
 _TURN = re.compile(r"\[\|(system|user|assistant|tool)\|\]\n(.*?)\[\|endofturn\|\]\n", re.DOTALL)
-_THINK = re.compile(r"^<think>\n(.*?)\n?</think>\n\n", re.DOTALL)
 _CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _TOOL = re.compile(r"<tool>(.*?)</tool>\n?", re.DOTALL)
 _RESULT = re.compile(r"^<tool_result>(.*)</tool_result>$", re.DOTALL)
@@ -106,11 +144,11 @@ def parse_exaone_chat(text: str) -> tuple[list[Message], list[dict]]:
                 continue
             messages.append(Message(role="system", content=body))
         elif role == "assistant":
-            think = _THINK.match(body)
+            # rendered as "<think>\n{reasoning}\n</think>\n\n{content}" (an empty think block without reasoning)
+            thought, final = split_thought(body, mode="structured")
             reasoning = None
-            if think:
-                reasoning = think.group(1) or None
-                body = body[think.end():]
+            if body.startswith("<think>\n") and final is not None and final != body and final.startswith("\n\n"):
+                reasoning, body = thought[1:].removesuffix("\n") or None, final[2:]
             calls = []
             for k, raw in enumerate(_CALL.findall(body)):
                 obj = json.loads(raw)

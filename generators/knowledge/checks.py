@@ -7,7 +7,6 @@ answers against their source passage, and builds deterministic sample ids.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from datamill.engine import Completion
@@ -24,27 +23,25 @@ _STOP = frozenset(
 )
 
 
-def sample_id(dataset: str, run_id: str, key: str) -> str:
-    """Deterministic id: the same input, config and key give the same id on every run (resume-safe)."""
-    return hashlib.sha256(f"{dataset}|{run_id}|{key}".encode()).hexdigest()[:24]
-
-
 def first_completion(comps: list) -> Completion:
     """The first completion, or an empty 'error' one when the backend returned none (dropped as 'empty')."""
     return comps[0] if comps else Completion(text="", finish_reason="error")
-
-
-def run_id_for(config: dict) -> str:
-    """`cfg-<hash>` of the part of the config that shapes a dataset: the same config re-run resumes that run."""
-    from datamill.store import config_hash
-
-    return f"cfg-{config_hash(config)[:10]}"
 
 
 def to_verdict(verifier: str, result: bool | tuple[bool, str], **details) -> Verdict:
     if result is True:
         return Verdict(verifier=verifier, passed=True, details=details)
     return Verdict(verifier=verifier, passed=False, reason=result[1], details=details)
+
+
+def reasoning_format(think: str | None, answer: str | None, need_reasoning: bool) -> Verdict | None:
+    """A failing `reasoning_format` verdict for a response cut off mid-thought (no final answer: None) or, when
+    reasoning is asked for, one without a thought; None when the format is right."""
+    if answer is None:
+        return Verdict(verifier="reasoning_format", passed=False, reason="no_final_answer")
+    if need_reasoning and think is None:
+        return Verdict(verifier="reasoning_format", passed=False, reason="missing_reasoning")
+    return None
 
 
 def first_failure(verdicts: list[Verdict]) -> str | None:

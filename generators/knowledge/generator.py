@@ -21,6 +21,7 @@ from generators.knowledge.checks import (
     SupportFilter,
     first_completion,
     first_failure,
+    reasoning_format,
     response_verdicts,
     support_overlap,
     to_verdict,
@@ -28,6 +29,7 @@ from generators.knowledge.checks import (
 from generators.knowledge.config import QAConfig
 from generators.knowledge.selection import SourceDocument
 from schemas import Lineage, Message, SFTSample, Verdict
+from schemas.chat_format import reasoning_and_answer
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,6 @@ class Passage:
     @property
     def key(self) -> str:
         return f"{self.doc.id}:{self.index}"
-
-
-def split_reasoning(text: str) -> tuple[str | None, str]:
-    """(reasoning inside <think>…</think> or None, final answer)."""
-    if "</think>" not in text:
-        return None, text.strip()
-    think, answer = text.rsplit("</think>", 1)
-    return think.replace("<think>", "").strip() or None, answer.strip()
 
 
 def in_fraction(key: str, fraction: float) -> bool:
@@ -136,13 +130,11 @@ class GroundedQAGenerator:
 
     def _reasoning_sample(self, p: Passage, k: int, pair: qa.QAPair, user: str, difficulty: str, c, report) -> SFTSample:
         verdicts = response_verdicts(c.text, p.doc.language, c.finish_reason, self.degeneration, self.language)
-        think, answer = split_reasoning(c.text)
+        think, answer = reasoning_and_answer(c.text)  # answer None: cut off mid-thought
         if all(v.passed for v in verdicts):
-            if think is None:
-                verdicts.append(Verdict(verifier="reasoning_format", passed=False, reason="missing_reasoning"))
-            else:
-                verdicts.append(to_verdict("support", self.support.filter(answer, p.text),
-                                           overlap=round(support_overlap(answer, p.text), 3)))
+            verdicts.append(reasoning_format(think, answer, need_reasoning=True)
+                            or to_verdict("support", self.support.filter(answer, p.text),
+                                          overlap=round(support_overlap(answer, p.text), 3)))
         messages = [Message(role="user", content=user),
                     Message(role="assistant", content=answer or " ", reasoning_content=think)]
         meta = {"difficulty": difficulty, "specialised": p.doc.specialised_score >= self.cfg.specialised_edu_score,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from generators.knowledge.checks import content_units
 from generators.knowledge.xquad import TEMPLATES
-from generators.verify.response import final_part
 from schemas import Message
+from schemas.chat_format import split_thought
 
 DIFFICULTIES = ("easy", "medium", "hard")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "ko": "Korean", "de": "German", "fr": "French"}
@@ -65,8 +65,8 @@ def build_qa_prompt(passage: str, language: str, n_questions: int) -> list[Messa
 
 def final_answer(text: str) -> str:
     """The text after the reasoning block (the whole text when there is none; "" when the reasoning was cut off
-    before it closed). One rule for every generator: `generators.verify.response.split_thought`."""
-    return final_part(text).strip()
+    before it closed). One rule for every generator: `schemas.chat_format.split_thought`."""
+    return (split_thought(text)[1] or "").strip()
 
 
 def parse_qa(text: str) -> list[QAPair]:

@@ -20,14 +20,15 @@ from filters.language_consistency import LanguageConsistencyFilter
 from generators.knowledge.checks import (
     first_completion,
     first_failure,
+    reasoning_format,
     response_verdicts,
     to_verdict,
 )
-from generators.knowledge.generator import split_reasoning
 from generators.knowledge.qa import ParseError
 from generators.multilingual import prompts
 from generators.multilingual.config import InstructionsConfig, TranslationConfig
 from schemas import Lineage, Message, SFTSample, Verdict
+from schemas.chat_format import reasoning_and_answer
 
 
 def finish_sample(dataset, run_id, key, language, mode, messages, verdicts, lineage, license, metadata, report,
@@ -85,9 +86,9 @@ class InstructionGenerator:
         for (it, key, instruction, inst_comp), comps in zip(todo, answers):
             comp = first_completion(comps)
             verdicts = response_verdicts(comp.text, it.language, comp.finish_reason, self.degeneration, self.language)
-            think, answer = split_reasoning(comp.text)
-            if c.mode == "reasoning" and all(v.passed for v in verdicts) and think is None:
-                verdicts.append(Verdict(verifier="reasoning_format", passed=False, reason="missing_reasoning"))
+            think, answer = reasoning_and_answer(comp.text)  # answer None: cut off mid-thought
+            if all(v.passed for v in verdicts) and (fmt := reasoning_format(think, answer, c.mode == "reasoning")):
+                verdicts.append(fmt)
             msgs = [Message(role="user", content=instruction),
                     Message(role="assistant", content=answer or " ", reasoning_content=think if c.mode == "reasoning" else None)]
             samples.append(self._sample(report, it, key, c.mode, msgs, verdicts, comp, "answer",

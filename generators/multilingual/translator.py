@@ -15,12 +15,12 @@ from datamill.jobs import JobReport
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
 from filters.translation import TranslationFilter
-from generators.knowledge.checks import first_completion, response_verdicts, to_verdict
-from generators.knowledge.generator import split_reasoning
+from generators.knowledge.checks import first_completion, reasoning_format, response_verdicts, to_verdict
 from generators.multilingual import prompts
 from generators.multilingual.config import TranslationConfig
 from generators.multilingual.generator import finish_sample
 from schemas import Lineage, Message, SFTSample
+from schemas.chat_format import reasoning_and_answer
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,10 @@ class SampleTranslator:
                 c = first_completion(comps)
                 verdicts[i] += response_verdicts(c.text, items[i].target, c.finish_reason, self.degeneration,
                                                  self.language)
-                turns[i]["assistant"] = split_reasoning(c.text)[1]  # non-reasoning sample: the answer only
+                think, answer = reasoning_and_answer(c.text)  # non-reasoning sample: the answer only
+                if all(v.passed for v in verdicts[i]) and (fmt := reasoning_format(think, answer, False)):
+                    verdicts[i].append(fmt)
+                turns[i]["assistant"] = answer or ""
         samples = []
         for i, it in enumerate(items):
             src = it.source

@@ -7,15 +7,13 @@ in `generate_responses`. Verification uses the math/code engineer's verifiers (g
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from datamill.engine import SamplingParams
 from datamill.errors import InputError
 from datamill.ids import sample_id
 from schemas import Lineage, Message, SFTSample
-
-_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
+from schemas.chat_format import reasoning_and_answer
 
 
 def load_queries(path: str | Path, limit: int) -> list[dict]:
@@ -40,10 +38,8 @@ def build_prompt(q: dict) -> list[Message]:
 
 
 def parse(text: str) -> Message:
-    m = _THINK.match(text)
-    if m:
-        return Message(role="assistant", reasoning_content=m.group(1).strip() or None, content=text[m.end():].strip())
-    return Message(role="assistant", content=text.strip())
+    think, answer = reasoning_and_answer(text, mode="structured")
+    return Message(role="assistant", reasoning_content=think, content=answer or "")
 
 
 def generate_responses(engine, queries: list[dict], n: int, seed: int, temperature: float, max_tokens: int,

@@ -22,10 +22,11 @@ from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from generators.reasoning.checks import Response, ResponseChecker
 from generators.reasoning.config import ReasoningJobConfig
-from generators.reasoning.prompts import build_prompt, difficulty, reference_as_reasoning, split_response
+from generators.reasoning.prompts import build_prompt, difficulty, reference_as_reasoning
 from generators.seeds import load_seeds
 from generators.verify import SandboxLimits
 from schemas import Lineage, Message, SFTSample, Verdict
+from schemas.chat_format import reasoning_and_answer
 from schemas.response_meta import REFERENCE, QueryStats, ResponseMeta
 from schemas.seed import SeedProblem
 
@@ -48,8 +49,9 @@ def load_problems(cfg: ReasoningJobConfig) -> tuple[list[SeedProblem], list[str]
 
 
 def to_messages(seed: SeedProblem, text: str) -> list[Message]:
-    think, answer = split_response(text)
-    return build_prompt(seed) + [Message(role="assistant", content=answer, reasoning_content=think)]
+    # the answer the verifier judges; a response cut off mid-thought keeps its trace and has no answer
+    think, answer = reasoning_and_answer(text)
+    return build_prompt(seed) + [Message(role="assistant", content=answer or "", reasoning_content=think)]
 
 
 def query_stats(verdicts: list[list[Verdict]], responses: list[Response]) -> dict[str, QueryStats]:

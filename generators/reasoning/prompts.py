@@ -1,14 +1,12 @@
-"""Pure parts of the math/code/logic generator: build the prompt, split a response into think + answer."""
+"""Pure parts of the math/code/logic generator: build the prompt, a reference as a reasoning response, the
+difficulty bucket (a response is split into think + answer by `schemas.chat_format.reasoning_and_answer`)."""
 
 from __future__ import annotations
-
-import re
 
 from schemas import Message
 from schemas.seed import SeedProblem
 
 MATH_SUFFIX = "\n\nPlease reason step by step, and put your final answer within \\boxed{}."
-_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
 
 
 def build_prompt(seed: SeedProblem) -> list[Message]:
@@ -23,16 +21,6 @@ def reference_as_reasoning(seed: SeedProblem) -> str:
     final = f"The final answer is $\\boxed{{{seed.ground_truth}}}$."
     trace = seed.reference_solution.strip().removesuffix(final).rstrip()
     return f"<think>\n{trace}\n</think>\n\n{final}"
-
-
-def split_response(text: str) -> tuple[str | None, str]:
-    """(reasoning trace or None, visible answer). An unclosed <think> keeps everything as the trace."""
-    m = _THINK.match(text)
-    if m:
-        return (m.group(1).strip() or None), text[m.end() :].strip()
-    if text.lstrip().startswith("<think>"):
-        return text.lstrip()[len("<think>") :].strip() or None, ""
-    return None, text.strip()
 
 
 def difficulty(pass_rate: float | None) -> str:

@@ -38,8 +38,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from generators.tool_use.library import JSON_TYPES, normalise_schema
 from generators.tool_use.schema_check import compile_schema
 from schemas import ToolCall
+from schemas.chat_format import reasoning_and_answer
 
-_THINK = re.compile(r"^\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
 _CALL = re.compile(r"<tool_call>(.*?)(</tool_call>|$)", re.DOTALL)
 _END = "[|endofturn|]"
 
@@ -92,12 +92,9 @@ class AgentStep:
 
 def parse_agent_output(text: str, step: int = 0) -> AgentStep:
     """Split raw agent text into reasoning, content and calls. Never raises: bad calls land in `malformed`."""
-    text = text.split(_END, 1)[0]
-    reasoning = None
-    m = _THINK.match(text)
-    if m:
-        reasoning = m.group(1).strip() or None
-        text = text[m.end() :]
+    # the calls' arguments may hold any text, tags included: the thought ends at its first closing tag
+    reasoning, text = reasoning_and_answer(text.split(_END, 1)[0], mode="structured")
+    text = text or ""
     calls, malformed = [], []
     for k, cm in enumerate(_CALL.finditer(text)):
         raw = cm.group(1).strip()

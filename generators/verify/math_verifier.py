@@ -16,8 +16,8 @@ import concurrent.futures as cf
 import multiprocessing as mp
 
 from generators.verify.answers import answers_equal, extract_answer, fast_equal, proven_different
-from generators.verify.response import split_thought
 from schemas import Verdict
+from schemas.chat_format import split_thought
 
 NAME = "math_verify"
 CUT_OFF = ("length",)  # finish reasons of a response the engine stopped before it ended (OpenAI / vLLM names)

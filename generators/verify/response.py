@@ -1,31 +1,15 @@
-"""Pure helpers that split a model response into its parts (no I/O, no model)."""
+"""Pure helpers that read a model response's final part: its code block, its tagged answer (no I/O, no model).
+The thought / final split itself is `schemas.chat_format.split_thought`."""
 
 from __future__ import annotations
 
 import re
 
-# EXAONE 4.0 wraps reasoning in <think>…</think>; EXAONE Deep used <thought>…</thought> (DESIGN.md)
-THOUGHT_TAGS = (("<think>", "</think>"), ("<thought>", "</thought>"))
+from schemas.chat_format import split_thought
+
 _CODE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _ANSWER_LINE = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:：]\s*(.+)", re.IGNORECASE)
-
-
-def split_thought(text: str) -> tuple[str, str | None]:
-    """(thought, final part). The final part is what follows the last closing tag, or the whole text when the
-    response has no thought; it is None when a thought was opened and never closed (the response was cut off
-    mid-thought, so it has no final part at all). A closing tag without its opening one is a prefilled
-    `<think>` (the chat template wrote it into the prompt)."""
-    for open_tag, close_tag in THOUGHT_TAGS:
-        if close_tag in text:
-            thought, final = text.rsplit(close_tag, 1)
-            if open_tag in final:  # a second thought opened after the last close and never closed: cut off
-                return thought.split(open_tag, 1)[-1] + final, None
-            return thought.split(open_tag, 1)[-1], final
-    for open_tag, _ in THOUGHT_TAGS:
-        if open_tag in text:
-            return text.split(open_tag, 1)[1], None
-    return "", text
 
 
 def final_part(text: str) -> str:

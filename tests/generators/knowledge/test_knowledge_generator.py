@@ -101,6 +101,23 @@ def test_hard_specialised_pairs_get_a_reasoning_sample(scripted, passages):
     assert first_failure(reasoning["doc7"].verdicts) == "truncated"
 
 
+def test_a_reasoning_answer_cut_off_mid_thought_has_no_final_answer(scripted, passages, monkeypatch):
+    """A thought that never closed has no final part: the trace is kept as reasoning and nothing as the answer
+    (it used to be split at the last </think> only, so a thought re-opened after it became part of the answer and
+    passed the support check, <think> tag and all)."""
+    samples, _ = run_gen(scripted, passages)
+    cut = next(s for s in samples if s.mode == "reasoning" and s.lineage.parent_ids == ["doc7"])
+    assert cut.messages[-1].reasoning_content.startswith("The 1901 census") and cut.messages[-1].content == " "
+    reopened = ("<think>\nThe census gives the share.\n</think>\n\nAccording to the 1901 census, 56.2% of "
+                "Warsaw's inhabitants were Catholics.\n<think>\nWait, let me check the")
+    monkeypatch.setitem(REASONING_OUTPUTS, "Catholics", (reopened, "stop"))
+    samples, report = run_gen(scripted, passages)
+    cut = next(s for s in samples if s.mode == "reasoning" and s.lineage.parent_ids == ["doc7"])
+    assert first_failure(cut.verdicts) == "no_final_answer" and not cut.passed
+    assert cut.verdicts[-1].verifier == "reasoning_format" and report.dropped["no_final_answer"] == 1
+    assert "<think>" not in cut.messages[-1].content
+
+
 def test_lineage_scores_and_tokens(scripted, passages):
     samples, _ = run_gen(scripted, passages)
     s = next(s for s in samples if s.lineage.parent_ids == ["doc0"] and s.mode == "non_reasoning")

@@ -75,7 +75,7 @@ def prepare_decontam_index(cfg: CurateConfig, store: Store) -> Path | None:
     """Build (or reuse) the 13-gram index; cached in <store>/_cache/decontam by benchmark files + settings."""
     from datamill.demo_data import EXAMPLES, shared_data
     from filters.benchmarks import benchmark_files, benchmark_texts
-    from filters.decontam import build_ngram_index, save_ngram_index
+    from filters.decontam import INDEX_FORMAT, build_ngram_index, save_ngram_index
 
     if not cfg.decontam.enabled:
         return None
@@ -83,7 +83,7 @@ def prepare_decontam_index(cfg: CurateConfig, store: Store) -> Path | None:
     roots = [Path(r) for r in d.data_roots] if d.data_roots is not None else [EXAMPLES] + ([shared_data()] if shared_data() else [])
     files = [p for name in d.benchmarks if name in _benchmark_names() for p in benchmark_files(name, roots)]
     files += [Path(p) for p in d.extra_files.values() if Path(p).exists()]
-    key = config_hash({"benchmarks": d.benchmarks, "extra": d.extra_files, "n": d.n,
+    key = config_hash({"benchmarks": d.benchmarks, "extra": d.extra_files, "n": d.n, "format": INDEX_FORMAT,
                        "files": [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]})[:16]
     path = store.root / "_cache" / "decontam" / f"{key}.npz"
     if not path.exists():

@@ -4,9 +4,9 @@ which item.
 Two ways to look, measured side by side in bench/quality/decontam.py:
 - plain (the baseline): any shared 13-gram of lower-cased `\\w+` words, as in GPT-3 (arXiv 2005.14165 §C,
   "13-gram overlap") and the FineWeb runs: `plain_ngram_index` + `find_overlap` → {benchmark: hits}.
-- ours (`DecontaminationFilter`, `contamination_verdict`): `decontam_index.BenchmarkIndex`: the same 13-gram rule on
-  normalised text, short items matched whole, and near copies (numbers changed, 60% of an item, LaTeX stripped) by
-  8-gram coverage; every match names benchmark, item id and rule.
+- ours (`DecontaminationFilter`, `contamination_verdict`): `decontam_index.BenchmarkIndex` on normalised text
+  (`decontam_text`): 13 shared words in a row, short items matched whole, and near copies (numbers changed, 60% of
+  an item, LaTeX stripped) by 8-gram coverage; every match names benchmark, item id and rule.
 The index is built once per job (`build_ngram_index` → `save_ngram_index`) and loaded by each task.
 """
 
@@ -21,9 +21,10 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from filters.benchmarks import BenchmarkItem
-from filters.decontam_index import NGRAM, BenchmarkIndex, Match
+from filters.decontam_index import FORMAT, NGRAM, BenchmarkIndex, Match
 from schemas.web import META_CONTAMINATED, META_CONTAMINATION
 
+INDEX_FORMAT = FORMAT  # in curation/job.py's cache key: an index of another format is rebuilt, not refused
 MAX_REPORTED = 5  # matches kept in metadata / verdict details (a pasted exam page can match dozens)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram hash = polynomial over the words' xxh64 hashes (mod 2^64)

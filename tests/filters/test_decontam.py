@@ -205,3 +205,107 @@ def test_a_catalog_from_before_the_contamination_column_gets_it(tmp_path):
         cols = [r[0] for r in con.execute("DESCRIBE samples").fetchall()]
         assert cols[-1] == "contamination"
         assert con.execute("SELECT id, contamination FROM samples").fetchall() == [("old", None)]
+
+
+# --- rules that ask for an item's own text (issue #18: 0 clean flagged), and the two passes agreeing ---------------
+
+STOCK = "can be expressed as $m/n$, where $m$ and $n$ are relatively prime positive integers. Find $m+n$."
+STEMS = [  # written for these tests: eight questions (COMMON_PARTS) that end in the same AIME stock phrase
+    "A fair coin is tossed seven times. The probability that no two consecutive tosses both land heads",
+    "Two cards are drawn from a standard deck without replacement. The probability that both are aces",
+    "A point is chosen at random inside a unit square. The probability that it is nearer the centre than a side",
+    "Three dice are rolled together once. The probability that their faces show three different numbers",
+    "A committee of four is picked from nine teachers and six parents. The probability that parents outnumber",
+    "Two chords of a circle are drawn through random points. The probability that the chords cross inside",
+    "A frog hops along the integers starting from zero. The probability that it ever reaches the number five",
+    "Five balls are placed into three boxes at random. The probability that no box is left empty",
+]
+
+
+def _index(*questions: str, benchmark: str = "math") -> BenchmarkIndex:
+    from filters.benchmarks import BenchmarkItem
+
+    return BenchmarkIndex.build([BenchmarkItem(benchmark, f"q{k}", [q]) for k, q in enumerate(questions)])
+
+
+def test_a_stock_phrase_of_many_items_does_not_flag_clean_text():
+    index = _index(*(f"{s} {STOCK}" for s in STEMS), "Compute $\\dbinom{16}{5}$.")
+    clean = "The lengths of the sides of a triangle are consecutive odd integers. Its area " + STOCK
+    assert index.match(clean) == []
+    got = index.match(f"Homework: {STEMS[2]} {STOCK} Thanks!")
+    assert [(m.item, m.rule) for m in got] == [("q2", "ngram13")]
+    got = index.match("Practice problem: Compute $\\dbinom{16}{5}$. Show your work.")  # a short verbatim item
+    assert [(m.item, m.rule) for m in got] == [("q8", "whole_item")]
+
+
+def test_thirteen_tokens_of_stock_phrase_are_not_thirteen_words():
+    from filters.decontam_text import words
+
+    # MATH train geometry/6236 (the item) and /6027 (another problem): once normalised both hold the 13 tokens
+    # "can be expressed as m n where m and n are relatively prime", 9 of them words
+    item = ("$ABCD$, a rectangle with $AB = 12$ and $BC = 16$, is the base of pyramid $P$, which has a height of $24$. "
+            "A plane parallel to $ABCD$ is passed through $P$, dividing $P$ into a frustum $F$ and a smaller pyramid "
+            "$P'$. Let $X$ denote the center of the circumsphere of $F$, and let $T$ denote the apex of $P$. If the "
+            "volume of $P$ is eight times that of $P'$, then the value of $XT$ can be expressed as $\\frac{m}{n}$, "
+            "where $m$ and $n$ are relatively prime positive integers. Compute the value of $m + n$.")
+    other = ("Let $\\overline{CH}$ be an altitude of $\\triangle ABC$. Let $R\\,$ and $S\\,$ be the points where the "
+             "circles inscribed in the triangles $ACH\\,$ and $BCH$ are tangent to $\\overline{CH}$. If $AB = 1995\\,$, "
+             "$AC = 1994\\,$, and $BC = 1993\\,$, then $RS\\,$ can be expressed as $m/n\\,$, where $m\\,$ and $n\\,$ "
+             "are relatively prime integers. Find $m + n\\,$.")
+    shared = "can be expressed as m n where m and n are relatively prime"
+    assert shared in " ".join(normal_tokens(other)) and len(words(shared.split())) == 9
+    index = _index(item)
+    assert index.match(other) == []
+    assert [(m.item, m.rule) for m in index.match(other + "\n\n" + item)] == [("q0", "ngram13")]
+
+
+def test_scattered_stock_pieces_do_not_cover_a_short_question():
+    # MATH train intermediate_algebra/221 (the item) and /1860 (another problem made of the same stock pieces)
+    item = ("Let $a,$ $b,$ $c,$ $d$ be real numbers such that\n\\[a^2 + b^2 + c^2 + d^2 = 4.\\]Find the maximum "
+            "value of $a^3 + b^3 + c^3 + d^3.$")
+    other = ("Let $a,$ $b,$ $c,$ $d$ be real numbers such that\n\\begin{align*}\na + b + c + d &= 6, \\\\\na^2 + b^2 + "
+             "c^2 + d^2 &= 12.\n\\end{align*}Let $m$ and $M$ denote minimum and maximum values of\n\\[4(a^3 + b^3 + "
+             "c^3 + d^3) - (a^4 + b^4 + c^4 + d^4),\\]respectively.  Find $m + M.$")
+    index = _index(item)
+    assert index.match(other) == []
+    partial = "Let $a,$ $b,$ $c,$ $d$ be real numbers such that $a^2 + b^2 + c^2 + d^2 = 4.$ Find"  # 60%, one place
+    assert [(m.item, m.rule) for m in index.match(partial)] == [("q0", "coverage")]
+
+
+def test_numbers_changed_needs_one_alignment():
+    # MATH train intermediate_algebra/329 (the item) and /299: remainder-theorem stock phrases at other offsets
+    item = ("When a polynomial $p(x)$ is divided by $x + 1,$ the remainder is 5.  When $p(x)$ is divided by $x + 5,$ "
+            "the remainder is $-7.$  Find the remainder when $p(x)$ is divided by $(x + 1)(x + 5).$")
+    other = ("When $p(x) = Ax^5 + Bx^3 + Cx + 4$ is divided by $x - 3,$ the remainder is 11.  Find the remainder when "
+             "$p(x)$ is divided by $x + 3.$")
+    index = _index(item)
+    assert index.match(other) == []
+    got = index.match("Tutor question: " + numbers_changed(item))
+    assert [(m.item, m.rule) for m in got] == [("q0", "numbers_changed")]
+
+
+def test_a_backslash_before_a_digit_keeps_the_number():
+    # a retyped "$\$3.20$" loses its dollar signs but not its price; \$ itself is a LaTeX control symbol
+    assert normal_tokens("for \\3.20, and $\\$2.00$") == ["for", "3", "20", "and", "2", "00"]
+
+
+def test_tokens_are_the_regex_word_runs():
+    import re
+
+    from filters.decontam_text import tokens
+
+    text = "Don’t stop—now: “quoted” café naïve ＡＢＣ，测试 ١٢٣ «x» y…z 4 5\u00a0six"
+    toks, letters = tokens(text)
+    assert toks == re.findall(r"\w+", text.lower())
+    assert letters == [t.isalpha() for t in toks]
+    assert tokens("a_1 x2 __init__ 3j")[0] == ["a", "1", "x", "2", "init", "3", "j"]  # mixed runs split
+
+
+def test_long_and_short_texts_take_their_paths_to_the_same_matches(index, items):
+    essay = (EXAMPLES / "niah/apple.txt").read_text()[:6000]
+    assert len(normal_tokens(essay)) > 256  # the long path: prefix sums read one by one
+    gsm = max((it for it in items.values() if it.benchmark == "gsm8k"), key=lambda it: len(it.question))
+    for text in (gsm.question, numbers_changed(gsm.question)):
+        short, long_ = index.match("Q: " + text), index.match(f"{essay}\n{text}\n{essay}")
+        assert ("gsm8k", gsm.item_id) in names(short)
+        assert [m.to_dict() for m in short] == [m.to_dict() for m in long_]

@@ -80,6 +80,27 @@ class CallProblem:
         self.rule = self.rule or self.reason
 
 
+class UnknownFunction(CallProblem):
+    """The problem of a call to a name the tool set lacks: `unknown_function:<name>`. Made on the hot path of every
+    such call, so it holds the name and the tools only; rule and message (which lists the known tools) are built
+    when read. Read-only: one instance may answer many calls."""
+
+    reason = "unknown_function"
+    index = 0
+    raw = ""
+
+    def __init__(self, name: str, tools: dict[str, dict]):  # no dataclass __init__: nothing is formatted here
+        self.name, self.tools = name, tools
+
+    @property
+    def rule(self) -> str:
+        return f"unknown_function:{self.name}"
+
+    @property
+    def message(self) -> str:
+        return f"no tool named {self.name!r}; known: {list(self.tools)[:20]}"
+
+
 @dataclass
 class AgentStep:
     """One parsed agent output: reasoning, visible text, well-formed calls and the malformed ones."""
@@ -155,7 +176,7 @@ def _type_keyword(variables: bool):
 _STRICT = validators.extend(Draft202012Validator, {"type": _type_keyword(False)})
 _SCRIPT = validators.extend(Draft202012Validator, {"type": _type_keyword(True)})
 _compiled: OrderedDict[tuple[int, str], tuple[dict, object, object]] = OrderedDict()
-_unknown: OrderedDict[tuple[str, int], tuple[dict, CallProblem]] = OrderedDict()
+_unknown: dict[str, UnknownFunction] = {}  # unknown name → its problem for the tool set that last asked
 
 
 def _checkers(parameters: dict, language: str) -> tuple[object, object]:
@@ -228,30 +249,21 @@ def rule_of(e: ValidationError) -> tuple[str, str]:
     return reason, f"schema_violation:{where}:{e.validator}"
 
 
-def _unknown_function(name: str, tools: dict[str, dict]) -> CallProblem:
-    """The (shared, read-only) problem for a name the tool set lacks; cached like the validators."""
-    key = (name, id(tools))
-    hit = _unknown.get(key)
-    if hit is not None and hit[0] is tools:
-        return hit[1]
-    problem = CallProblem(0, "unknown_function", f"no tool named {name!r}; known: {list(tools)[:20]}", "",
-                          f"unknown_function:{name}")
-    _unknown[key] = (tools, problem)
-    if len(_unknown) > _CACHE_SIZE:
-        _unknown.popitem(last=False)
-    return problem
-
-
 def check_call(
     call: ToolCall, tools: dict[str, dict], language: str = "python", via_jsonschema: bool = False
 ) -> CallProblem | None:
     """None when `call` names a known tool and its arguments match that tool's parameter schema (strict: see the
     module docstring); else the problem, with the rule that broke. Never raises on a schema's type names.
     Schemas in the common subset run compiled (schema_check.py); `via_jsonschema` forces jsonschema (tests)."""
-    spec = tools.get(call.name)
-    if spec is None:
-        hit = _unknown.get((call.name, id(tools)))
-        return hit[1] if hit is not None and hit[0] is tools else _unknown_function(call.name, tools)
+    name = call.name
+    spec = tools.get(name)
+    if spec is None:  # the tool set lacks the name: its problem, reused while the same tool set asks, unformatted
+        hit = _unknown.get(name)
+        if hit is None or hit.tools is not tools:
+            if len(_unknown) >= _CACHE_SIZE:
+                _unknown.clear()
+            hit = _unknown[name] = UnknownFunction(name, tools)
+        return hit
     validator, fast = _checkers(spec.get("parameters") or _NO_PARAMETERS, language)
     if fast is not None and not via_jsonschema:  # the compiled subset: same rules, a fraction of the time
         found: list = []

@@ -194,3 +194,19 @@ def test_environment_schemas_same_rule_either_way(name, args):
     fast = check_call(ToolCall(name=name, arguments=args), SHOP)
     slow = check_call(ToolCall(name=name, arguments=args), SHOP, via_jsonschema=True)
     assert (fast and fast.rule) == (slow and slow.rule)
+
+
+def test_unknown_function_names_its_rule_and_the_tools_of_its_own_tool_set():
+    from generators.tool_use.calls import error_feedback
+
+    call = ToolCall(name="drop_table", arguments={})
+    first = check_call(call, SHOP)
+    assert first is check_call(ToolCall(name="drop_table", arguments={"x": 1}), SHOP)  # made once per tool set
+    assert (first.reason, first.rule, first.index) == ("unknown_function", "unknown_function:drop_table", 0)
+    assert "get_order" in first.message and error_feedback(first)["rule"] == "unknown_function:drop_table"
+    other = bfcl_tool({"city": {"type": "string"}}, name="weather")
+    p = check_call(call, other)  # another tool set: its own problem, its own known tools
+    assert p is not first and p.rule == first.rule and "weather" in p.message and "get_order" not in p.message
+    assert "get_order" in check_call(call, SHOP).message
+    grown = dict(other, drop_table=SHOP["get_order"])  # looked up first: a name the tool set gains is a tool
+    assert check_call(ToolCall(name="drop_table", arguments={"order_id": "o_1"}), grown) is None

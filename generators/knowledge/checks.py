@@ -1,19 +1,12 @@
-"""Checks shared by the knowledge and multilingual builders, turned into `Verdict`s.
-
-The language and degeneration checks themselves live in `filters/` (one implementation for every generator);
-this module adapts their `True | (False, reason)` results to verdicts, adds the grounding check of generated
-answers against their source passage, and builds deterministic sample ids.
+"""The grounding check of generated answers against their source passage (knowledge QA, and multilingual QA
+over Korean documents through the same generator). Checks every SFT builder shares: `generators/sft_checks.py`.
 """
 
 from __future__ import annotations
 
 import re
 
-from datamill.engine import Completion
-from filters.degeneration import DegenerationFilter
-from filters.language_consistency import LanguageConsistencyFilter
 from generators.verify.answers import normalise_text
-from schemas import Verdict
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -21,31 +14,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
     ["the", "a", "an", "of", "to", "in", "on", "and", "or", "is", "are", "was", "were", "be", "been", "for", "with", "by", "as", "at", "from", "that", "this", "it", "its", "which", "who", "el", "la", "los", "las", "de", "del", "y", "o", "en", "un", "una", "por", "para", "con", "que", "se", "su", "sus", "es", "al", "lo", "como"]
 )
-
-
-def first_completion(comps: list) -> Completion:
-    """The first completion, or an empty 'error' one when the backend returned none (dropped as 'empty')."""
-    return comps[0] if comps else Completion(text="", finish_reason="error")
-
-
-def to_verdict(verifier: str, result: bool | tuple[bool, str], **details) -> Verdict:
-    if result is True:
-        return Verdict(verifier=verifier, passed=True, details=details)
-    return Verdict(verifier=verifier, passed=False, reason=result[1], details=details)
-
-
-def reasoning_format(think: str | None, answer: str | None, need_reasoning: bool) -> Verdict | None:
-    """A failing `reasoning_format` verdict for a response cut off mid-thought (no final answer: None) or, when
-    reasoning is asked for, one without a thought; None when the format is right."""
-    if answer is None:
-        return Verdict(verifier="reasoning_format", passed=False, reason="no_final_answer")
-    if need_reasoning and think is None:
-        return Verdict(verifier="reasoning_format", passed=False, reason="missing_reasoning")
-    return None
-
-
-def first_failure(verdicts: list[Verdict]) -> str | None:
-    return next((v.reason for v in verdicts if not v.passed), None)
 
 
 def content_units(text: str) -> set[str]:
@@ -86,18 +54,3 @@ class SupportFilter:
         if support_overlap(answer, passage) < self.min_overlap:
             return False, "unsupported_answer"
         return True
-
-
-def response_verdicts(
-    text: str,
-    language: str,
-    finish_reason: str = "stop",
-    degeneration: DegenerationFilter | None = None,
-    language_filter: LanguageConsistencyFilter | None = None,
-) -> list[Verdict]:
-    """Degeneration check on the raw model text, then the language check (stops at the first failure)."""
-    verdicts = [to_verdict("degeneration", (degeneration or DegenerationFilter()).filter(text, finish_reason))]
-    if verdicts[0].passed:
-        lang = (language_filter or LanguageConsistencyFilter()).filter(text, language)
-        verdicts.append(to_verdict("language_consistency", lang, expected=language))
-    return verdicts

@@ -17,17 +17,17 @@ from datamill.tokens import count_chat_tokens
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
 from generators.knowledge import qa
-from generators.knowledge.checks import (
-    SupportFilter,
+from generators.knowledge.checks import SupportFilter, support_overlap
+from generators.knowledge.config import QAConfig
+from generators.knowledge.selection import SourceDocument
+from generators.sft_checks import (
+    ParseError,
     first_completion,
     first_failure,
     reasoning_format,
     response_verdicts,
-    support_overlap,
     to_verdict,
 )
-from generators.knowledge.config import QAConfig
-from generators.knowledge.selection import SourceDocument
 from schemas import Lineage, Message, SFTSample, Verdict
 from schemas.chat_format import reasoning_and_answer
 
@@ -89,7 +89,7 @@ class GroundedQAGenerator:
             if verdicts[0].passed:
                 try:
                     pairs = qa.parse_qa(c.text)
-                except qa.ParseError as e:
+                except ParseError as e:
                     verdicts.append(Verdict(verifier="qa_parse", passed=False, reason=e.reason, details={"error": str(e)}))
             if not pairs:  # the raw output is kept for audit
                 raw = [*prompt, Message(role="assistant", content=c.text or " ")]

@@ -13,19 +13,12 @@ from dataclasses import dataclass
 
 from generators.knowledge.checks import content_units
 from generators.knowledge.xquad import TEMPLATES
+from generators.sft_checks import ParseError
 from schemas import Message
-from schemas.chat_format import split_thought
+from schemas.chat_format import reasoning_and_answer
 
 DIFFICULTIES = ("easy", "medium", "hard")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "ko": "Korean", "de": "German", "fr": "French"}
-
-
-class ParseError(ValueError):
-    """The model output does not contain what the prompt asked for; `reason` is the drop reason."""
-
-    def __init__(self, reason: str, message: str = ""):
-        super().__init__(message or reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -63,15 +56,9 @@ def build_qa_prompt(passage: str, language: str, n_questions: int) -> list[Messa
     return [Message(role="user", content=instr)]
 
 
-def final_answer(text: str) -> str:
-    """The text after the reasoning block (the whole text when there is none; "" when the reasoning was cut off
-    before it closed). One rule for every generator: `schemas.chat_format.split_thought`."""
-    return (split_thought(text)[1] or "").strip()
-
-
 def parse_qa(text: str) -> list[QAPair]:
     """Parse the JSON list of QA pairs (code fences allowed). Raises ParseError('unparseable_output')."""
-    body = final_answer(text)
+    body = reasoning_and_answer(text)[1] or ""  # nothing when the reasoning was cut off before it closed
     body = re.sub(r"^```(?:json)?\s*|\s*```$", "", body.strip())
     start, end = body.find("["), body.rfind("]")
     if start < 0 or end <= start:
@@ -119,7 +106,7 @@ def build_judge_prompt(passage: str, question: str, answer: str) -> list[Message
 
 def parse_judge(text: str) -> bool | tuple[bool, str]:
     """True when the judge's final word is SUPPORTED; (False, reason) otherwise."""
-    words = re.findall(r"\b(UNSUPPORTED|SUPPORTED)\b", final_answer(text).upper())
+    words = re.findall(r"\b(UNSUPPORTED|SUPPORTED)\b", (reasoning_and_answer(text)[1] or "").upper())
     if not words:
         return False, "judge_unparseable"
     return True if words[-1] == "SUPPORTED" else (False, "judge_unsupported")

@@ -97,7 +97,7 @@ def import_xquad(items: list[XQuADItem], report, dataset: str, run_id: str, doma
     from datamill.ids import sample_id
     from datamill.tokens import count_chat_tokens
     from filters.language_consistency import LanguageConsistencyFilter
-    from generators.knowledge.checks import first_failure, to_verdict
+    from generators.sft_checks import first_failure, to_verdict
 
     lang_filter = LanguageConsistencyFilter()
     out = []

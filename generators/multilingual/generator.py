@@ -17,16 +17,16 @@ from datamill.store import Store
 from datamill.tokens import count_chat_tokens
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
-from generators.knowledge.checks import (
+from generators.multilingual import prompts
+from generators.multilingual.config import InstructionsConfig, TranslationConfig
+from generators.sft_checks import (
+    ParseError,
     first_completion,
     first_failure,
     reasoning_format,
     response_verdicts,
     to_verdict,
 )
-from generators.knowledge.qa import ParseError
-from generators.multilingual import prompts
-from generators.multilingual.config import InstructionsConfig, TranslationConfig
 from schemas import Lineage, Message, SFTSample, Verdict
 from schemas.chat_format import reasoning_and_answer
 

@@ -18,7 +18,6 @@ from datamill.jobs import JobReport, run_sharded
 from datamill.store import Store
 from datamill.tokens import count_chat_tokens
 from filters.language_consistency import LanguageConsistencyFilter
-from generators.knowledge.checks import first_failure, to_verdict
 from generators.knowledge.config import resolve_data_root
 from generators.knowledge.generator import GroundedQAGenerator, Passage
 from generators.knowledge.job import run_xquad
@@ -29,6 +28,7 @@ from generators.multilingual.generator import InstructionGenerator, TopicItem, s
 from generators.multilingual.korean_docs import read_bill, read_constitution
 from generators.multilingual.legal_tasks import LegalTask, article_tasks, bill_tasks, legal_documents
 from generators.multilingual.translator import SampleTranslator, TranslationItem
+from generators.sft_checks import first_failure, to_verdict
 from schemas import Lineage, Message, SFTSample, Verdict
 
 log = logging.getLogger(__name__)

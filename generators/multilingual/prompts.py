@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from datamill.errors import InputError
-from generators.knowledge.qa import ParseError, final_answer
+from generators.sft_checks import ParseError
 from schemas import Message
+from schemas.chat_format import reasoning_and_answer
 
 LANGUAGE_NAMES = {"ko": "Korean", "es": "Spanish", "en": "English"}
 
@@ -26,7 +27,7 @@ def build_instruction_prompt(topic: str, language: str) -> list[Message]:
 
 def parse_instruction(text: str) -> str:
     """The instruction text: reasoning removed, surrounding quotes/labels stripped."""
-    body = final_answer(text)
+    body = reasoning_and_answer(text)[1] or ""
     body = re.sub(r"^(질문|요청|Pregunta|Petición|Instrucción)\s*[:：]\s*", "", body.strip(), flags=re.IGNORECASE)
     body = body.strip().strip("\"'“”«»「」").strip()
     if not body:
@@ -43,6 +44,6 @@ def build_translation_prompt(text: str, target_language: str) -> list[Message]:
 
 
 def parse_translation(text: str) -> str:
-    body = final_answer(text)
+    body = reasoning_and_answer(text)[1] or ""
     body = re.sub(r"^\s*<(source|translation)>\s*|\s*</(source|translation)>\s*$", "", body)
     return body.strip()

@@ -15,10 +15,10 @@ from datamill.jobs import JobReport
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
 from filters.translation import TranslationFilter
-from generators.knowledge.checks import first_completion, reasoning_format, response_verdicts, to_verdict
 from generators.multilingual import prompts
 from generators.multilingual.config import TranslationConfig
 from generators.multilingual.generator import finish_sample
+from generators.sft_checks import first_completion, reasoning_format, response_verdicts, to_verdict
 from schemas import Lineage, Message, SFTSample
 from schemas.chat_format import reasoning_and_answer
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from filters.degeneration import DegenerationFilter
 from filters.language_consistency import LanguageConsistencyFilter
 from filters.length import LengthFilter
+from generators.sft_checks import to_verdict
 from generators.verify import CodeVerifier, LogicVerifier, MathVerifier, SandboxLimits
 from generators.verify.sandbox import DEFAULT_LIMITS
 from schemas import Verdict
@@ -23,14 +24,6 @@ class Response:
     index: int  # sample index within (query, mode); -1 for the reference
     num_tokens: int = 0
     prompt_id: str | None = None
-
-
-def _filter_verdict(name: str, result) -> Verdict:
-    return (
-        Verdict(verifier=name, passed=True)
-        if result is True
-        else Verdict(verifier=name, passed=False, reason=result[1])
-    )
 
 
 class ResponseChecker:
@@ -73,9 +66,9 @@ class ResponseChecker:
             out.append(
                 [
                     v,
-                    _filter_verdict("degeneration", self.degeneration.filter(r.text, r.finish_reason)),
+                    to_verdict("degeneration", self.degeneration.filter(r.text, r.finish_reason)),
                     Verdict(verifier="language_consistency", passed=lang[0], reason=lang[1], details=lang[2]),
-                    _filter_verdict("length", self.length.filter(r.text, r.num_tokens)),
+                    to_verdict("length", self.length.filter(r.text, r.num_tokens)),
                 ]
             )
         return out

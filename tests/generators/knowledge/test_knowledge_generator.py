@@ -8,11 +8,11 @@ import json
 import pytest
 
 from datamill.jobs import JobReport
-from generators.knowledge.checks import first_failure
 from generators.knowledge.config import QAConfig
 from generators.knowledge.generator import GroundedQAGenerator, Passage
 from generators.knowledge.selection import SourceDocument
 from generators.knowledge.xquad import XQuADReader
+from generators.sft_checks import first_failure
 
 
 def qa_json(*pairs):

@@ -11,6 +11,7 @@ from generators.knowledge.checks import SupportFilter, content_units, support_ov
 from generators.knowledge.config import SelectionConfig
 from generators.knowledge.selection import select_documents
 from generators.knowledge.xquad import XQuADReader
+from generators.sft_checks import ParseError
 from schemas import WebDocument
 
 PASSAGE = ("The Panthers defense gave up just 308 points, ranking sixth in the league, while also leading the NFL "
@@ -36,10 +37,10 @@ def test_parse_qa_accepts_fences_and_think_blocks_and_rejects_prose():
     body = json.dumps([{"question": "Q1?", "answer": "A1", "difficulty": "HARD"}, {"question": "", "answer": "x"}])
     pairs = qa.parse_qa(f"<think>\nplan\n</think>\n\n```json\n{body}\n```")
     assert pairs == [qa.QAPair("Q1?", "A1", "hard")]
-    with pytest.raises(qa.ParseError) as e:
+    with pytest.raises(ParseError) as e:
         qa.parse_qa("I cannot write questions for this passage.")
     assert e.value.reason == "unparseable_output"
-    with pytest.raises(qa.ParseError):
+    with pytest.raises(ParseError):
         qa.parse_qa('[{"question": "only a question"}]')
 
 

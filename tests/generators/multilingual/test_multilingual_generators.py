@@ -11,11 +11,11 @@ import re
 import pytest
 
 from datamill.jobs import JobReport
-from generators.knowledge.checks import first_failure
 from generators.knowledge.xquad import XQuADReader, build_messages, import_xquad
 from generators.multilingual.config import InstructionsConfig, TranslationConfig
 from generators.multilingual.generator import InstructionGenerator, TopicItem
 from generators.multilingual.translator import SampleTranslator, TranslationItem
+from generators.sft_checks import first_failure
 
 KO_GOOD = (
     "김장은 겨울을 앞두고 많은 양의 김치를 한꺼번에 담그는 한국의 전통 풍습입니다. 배추를 소금에 절이면 수분이 빠져 "

@@ -18,12 +18,13 @@ from pathlib import Path
 from curation.config import CurateConfig
 from curation.executors import make_executor
 from datamill.atomic import atomic_write_text
+from datamill.errors import DatamillError
 
 SUBMISSION = "slurm_submission.json"
 
 
-class SlurmRunFailed(RuntimeError):
-    """The recorded jobs ended (no longer in squeue) and some stage still has incomplete tasks."""
+class SlurmRunFailed(DatamillError):
+    """Slurm did not do the work: the jobs ended with stages incomplete, or squeue failed (one CLI line, exit 2)."""
 
 
 def stage_progress(logs: dict[str, str], tasks: dict[str, int]) -> dict[str, tuple[int, int]]:
@@ -51,7 +52,7 @@ def active_jobs(job_ids: list[str]) -> set[str]:
     if r.returncode != 0:
         if "invalid job id" in r.stderr.lower():  # every id has left the queue (slurmctld forgets finished jobs)
             return set()
-        raise RuntimeError(f"squeue failed ({r.returncode}): {r.stderr.strip()[:300]}")
+        raise SlurmRunFailed(f"squeue failed ({r.returncode}): {r.stderr.strip()[:300]}")
     listed = {line.strip().split("_", 1)[0] for line in r.stdout.splitlines() if line.strip()}
     return listed & set(job_ids)
 

@@ -2,5 +2,5 @@
 correctness, conciseness, language consistency, optional judge score), chosen/rejected with lineage to both.
 
 `config.py` PreferenceConfig · `reward.py` pure reward + pair selection · `pairs.py` responses → PreferencePair ·
-`responses.py` the one engine call (source: engine) · `job.py` run(kind, config_path, store).
+`job.py` run(kind, config_path, store); `source: engine` samples and verifies with the reasoning generator.
 """

@@ -36,9 +36,10 @@ class PreferenceConfig(BaseModel):
     engine: EngineConfig = Field(default_factory=EngineConfig)
     """engine source: the model (backend none = no model configured; the job says so and stops)."""
     kind: Literal["math"] = "math"
-    """engine source: problem type, verified with generators.verify (math: math-verify)."""
+    """engine source: problem type: the reasoning generator's domain (its verifier and checks)."""
     seed_file: str | None = None
-    """engine source: GSM8K-style JSONL ({question, answer "… #### x"}) of queries."""
+    """engine source: GSM8K-style JSONL ({question, answer "… #### x"}) of queries, read as a gsm8k seed source
+    (a relative path is from the repository root; a bad line is reported as file:line and skipped)."""
     max_queries: int = Field(50, gt=0)
     """engine source: queries taken from seed_file (in file order)."""
     n_responses: int = Field(8, ge=4, le=16)

@@ -1,8 +1,9 @@
 """`datamill generate preference CONFIG`: preference pairs into the store (resumable, deterministic).
 
 source: catalog — pair the responses the math/code/logic datasets already hold (every response of a query,
-passed and failed, with metadata.query_id); no model needed. source: engine — generate n_responses per query
-with the configured engine, verify them (generators.verify), store them as `<dataset>-responses`, then pair.
+passed and failed, with metadata.query_id); no model needed. source: engine — the reasoning generator
+(`generators.reasoning.job.generate`: the one way responses are sampled and verified) writes n_responses per
+query of seed_file as `<dataset>-responses`, then they are paired.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from datamill.config import ConfigError, load_config
+from datamill.engine.base import SamplingConfig
 from datamill.errors import InputError
 from datamill.ids import run_id_for
 from datamill.jobs import JobReport, run_sharded
@@ -18,6 +20,8 @@ from datamill.store import Store
 from filters.language_consistency import LanguageConsistencyFilter
 from generators.preference.config import PreferenceConfig
 from generators.preference.pairs import build_pair, group_by_query
+from generators.reasoning.config import ReasoningJobConfig
+from generators.seeds import SeedSourceConfig
 from schemas import SFTSample
 
 log = logging.getLogger(__name__)
@@ -60,41 +64,45 @@ def make_pairs(store: Store, cfg: PreferenceConfig, responses: list[SFTSample]) 
     return report
 
 
-def engine_responses(store: Store, cfg: PreferenceConfig) -> tuple[JobReport, list[SFTSample]]:
-    from datamill.engine.factory import NoEngineConfigured, make_engine
-    from generators.preference.responses import generate_responses, load_queries
+def responses_job(cfg: PreferenceConfig) -> ReasoningJobConfig:
+    """`source: engine`: the reasoning job that samples and verifies the responses to pair — the queries of
+    seed_file (GSM8K-style), n_responses each in one mode, no reference solutions — into `<dataset>-responses`,
+    under a run id of the preference config (datamill.ids)."""
+    return ReasoningJobConfig(
+        domain=cfg.kind, dataset=f"{cfg.dataset}-responses", run_id=run_id_for(cfg.model_dump(mode="json")),
+        engine=cfg.engine, sources=[SeedSourceConfig(name="gsm8k", path=cfg.seed_file, limit=cfg.max_queries)],
+        n_responses=cfg.n_responses, modes=["reasoning" if cfg.reasoning else "non_reasoning"],
+        include_reference=False, chunk_size=cfg.chunk_size,
+        sampling=SamplingConfig(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed))
+
+
+def engine_responses(store: Store, cfg: PreferenceConfig, config_path: str = "the config"
+                     ) -> tuple[JobReport, list[SFTSample]]:
+    """Responses from the reasoning generator (generators.reasoning.job.generate), then read back for pairing."""
+    from datamill.engine.factory import NoEngineConfigured
+    from generators.reasoning.job import engine_for, generate
 
     class NoEngine(NoEngineConfigured, ValueError):  # a DatamillError: the CLI prints one line, no traceback
         pass
 
-    engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache")
+    job = responses_job(cfg)
+    engine = engine_for(job, store)
     if engine is None:
         raise NoEngine(
             "no engine is configured (engine.backend: none), so no new responses can be generated; set "
             "engine.backend (transformers | vllm | openai) or use source: catalog to pair responses already stored")
     if not cfg.seed_file:
         raise ConfigError("source: engine needs seed_file (GSM8K-style JSONL of queries)")
-    from generators.verify.math_verifier import MathVerifier
-
-    queries = load_queries(cfg.seed_file, cfg.max_queries)
-    dataset = f"{cfg.dataset}-responses"
-    run_id = run_id_for(cfg.model_dump(mode="json"))
-    with MathVerifier() as verifier:
-        def process(chunk, report):
-            return generate_responses(engine, list(chunk), cfg.n_responses, cfg.seed, cfg.temperature,
-                                      cfg.max_tokens, cfg.reasoning, verifier, dataset, run_id)
-
-        report = run_sharded(store, dataset, run_id, "sft", cfg.model_dump(mode="json"), queries, process,
-                             chunk_size=cfg.chunk_size)
-    responses = catalog_responses(store, cfg.model_copy(update={"from_datasets": [dataset], "domains": []}),
-                                  {dataset: run_id})
+    report = generate(job, store, engine, config_path)
+    responses = catalog_responses(store, cfg.model_copy(update={"from_datasets": [job.dataset], "domains": []}),
+                                  {job.dataset: job.run_id})
     return report, responses
 
 
 def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     cfg = load_config(config_path, PreferenceConfig)
     if cfg.source == "engine":
-        resp_report, responses = engine_responses(store, cfg)
+        resp_report, responses = engine_responses(store, cfg, config_path)
         return [resp_report, make_pairs(store, cfg, responses)]
     responses = catalog_responses(store, cfg)
     if not responses:

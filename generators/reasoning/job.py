@@ -210,13 +210,25 @@ class ReasoningGenerator:
 
 
 def run(kind: str, config_path: str, store: Store) -> JobReport:
-    from datamill.tokens import load_tokenizer
-
     cfg = with_run_id(load_config(config_path, ReasoningJobConfig), EXECUTION_KEYS)
     if cfg.domain != kind:
         raise ConfigError(f"{config_path}: domain is {cfg.domain!r} but `generate {kind}` was asked")
+    return generate(cfg, store, engine_for(cfg, store), config_path)
+
+
+def engine_for(cfg: ReasoningJobConfig, store: Store):
+    """The job's engine (None with engine.backend none); completions are cached in the store."""
+    return make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
+
+
+def generate(cfg: ReasoningJobConfig, store: Store, engine, config_path: str = "the config") -> JobReport:
+    """Sample `cfg.n_responses` per query and mode with `engine` (None: references only), verify every response
+    and store them as `cfg.dataset`/`cfg.run_id` (resumable): the one way verified responses are made (the
+    preference stage's `source: engine` calls it too). Writes `reasoning_report.json` in the run folder."""
+    from datamill.tokens import load_tokenizer
+
+    cfg = with_run_id(cfg, EXECUTION_KEYS)
     problems, seed_errors = load_problems(cfg)
-    engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     if engine is None:
         log.info(
             f"No model configured (engine.backend: none): writing only the {len(problems)} datasets' reference "

@@ -5,11 +5,15 @@ import yaml
 
 from datamill.engine.base import prompt_id
 from datamill.engine.factory import NoEngineConfigured
+from datamill.ids import run_id_for
 from datamill.store import Store
-from generators.preference.config import RewardWeights
+from generators.preference.config import PreferenceConfig, RewardWeights
 from generators.preference.job import run
-from generators.preference.responses import build_prompt, load_queries
 from generators.preference.reward import Scored, score_group, select_pair
+from generators.reasoning.prompts import build_prompt
+from generators.seeds import SeedSourceConfig, load_seeds
+from schemas import SFTSample
+from schemas.response_meta import ResponseMeta
 from tests.datamill.mixing.realstore import gsm8k_samples
 
 
@@ -57,32 +61,55 @@ def test_no_engine_is_said_plainly(tmp_path, examples):
         run("preference", cfg, Store(tmp_path / "s"))
 
 
-def test_engine_source_with_canned_outputs(tmp_path, examples):
-    seed = examples / "math/gsm8k_train.jsonl"
-    queries = load_queries(seed, 3)
+def _canned(tmp_path, seed_file, limit: int) -> str:
+    """Four canned responses per GSM8K query, keyed by the reasoning generator's prompt: two correct (a short and
+    a long one), a wrong answer and no answer."""
     canned = tmp_path / "canned.jsonl"
     with open(canned, "w") as f:
-        for q in queries:
-            outs = [f"<think>\nshort\n</think>\n\nThe answer is $\\boxed{{{q['gold']}}}$.",
-                    f"<think>\nlonger reasoning that goes on and on before it ends\n</think>\n\n$\\boxed{{{q['gold']}}}$",
+        for s in load_seeds(SeedSourceConfig(name="gsm8k", path=str(seed_file), limit=limit))[0]:
+            gold = s.ground_truth
+            outs = [f"<think>\nshort\n</think>\n\nThe answer is $\\boxed{{{gold}}}$.",
+                    f"<think>\nlonger reasoning that goes on and on before it ends\n</think>\n\n$\\boxed{{{gold}}}$",
                     "<think>\nguess\n</think>\n\nThe answer is $\\boxed{123456}$.",
                     "<think>\nnothing\n</think>\n\nI do not know."]
-            f.write(json.dumps({"prompt_id": prompt_id(build_prompt(q), True), "outputs": outs}) + "\n")
-    cfg = _config(tmp_path, source="engine", seed_file=str(seed), max_queries=3, n_responses=4, dataset="p",
-                  engine={"backend": "canned", "canned_path": str(canned), "cache_dir": str(tmp_path / "c")})
+            f.write(json.dumps({"prompt_id": prompt_id(build_prompt(s), True), "outputs": outs}) + "\n")
+    return str(canned)
+
+
+def test_engine_source_samples_and_verifies_with_the_reasoning_generator(tmp_path, examples):
+    seed = examples / "math/gsm8k_train.jsonl"
+    engine = {"backend": "canned", "canned_path": _canned(tmp_path, seed, 3), "cache_dir": str(tmp_path / "c")}
+    fields = {"source": "engine", "seed_file": str(seed), "max_queries": 3, "n_responses": 4, "dataset": "p",
+              "engine": engine}
     store = Store(tmp_path / "s")
-    resp, pairs = run("preference", cfg, store)
+    resp, pairs = run("preference", _config(tmp_path, **fields), store)
     assert resp.rows_written == 12 and pairs.rows_written == 3
     for p in store.read_table("p").to_pylist():
         assert "short" in p["chosen"][0]["reasoning_content"]  # shortest correct
         assert p["rejected_reward"] < p["chosen_reward"]
+    # the responses are the reasoning generator's: its dataset and run id scheme, verdicts and typed metadata
+    run_id = run_id_for(PreferenceConfig.model_validate(fields).model_dump(mode="json"))
+    responses = [SFTSample.from_row(r) for r in store.read_table("p-responses").to_pylist()]
+    assert {r.lineage.params["temperature"] for r in responses} == {1.0} and len(responses) == 12
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT DISTINCT run_id FROM samples WHERE dataset = 'p-responses'").fetchall() == [(run_id,)]
+    meta = [ResponseMeta.from_dict(r.metadata, r.id) for r in responses]
+    assert {m.response_source for m in meta} == {"canned"} and {m.n_responses for m in meta} == {4}
+    assert {m.pass_rate for m in meta} == {0.5} and all(r.mode == "reasoning" for r in responses)
+    assert [v.verifier for v in responses[0].verdicts] == ["math_verify", "degeneration", "language_consistency",
+                                                           "length"]
+    assert {r.verdicts[0].reason for r in responses if not r.passed} == {"wrong_answer", "no_final_answer"}
 
 
-def test_bad_seed_line_names_file_and_line(tmp_path):
+def test_bad_seed_line_is_reported_by_file_and_line_and_skipped(tmp_path, examples):
     f = tmp_path / "q.jsonl"
-    f.write_text('{"question": "q", "answer": "x #### 1"}\n{"question": "no answer"}\n')
-    with pytest.raises(ValueError, match="q.jsonl:2"):
-        load_queries(f, 10)
+    good = (examples / "math/gsm8k_train.jsonl").read_text().splitlines()[0]
+    f.write_text(good + '\n{"question": "no answer"}\n{not json\n')
+    cfg = _config(tmp_path, source="engine", seed_file=str(f), n_responses=4, dataset="p",
+                  engine={"backend": "canned", "canned_path": _canned(tmp_path, f, 1), "cache_dir": str(tmp_path / "c")})
+    resp, pairs = run("preference", cfg, Store(tmp_path / "s"))
+    assert resp.rows_written == 4 and pairs.rows_written == 1  # the good query is still answered and paired
+    assert [e.split(": ", 1)[0] for e in resp.errors] == [f"{f}:2", f"{f}:3"]
 
 
 def test_pairs_export_as_trl_dpo_jsonl(examples, tmp_path):

@@ -30,9 +30,9 @@ from schemas.chat_format import reasoning_and_answer
 from schemas.response_meta import REFERENCE, QueryStats, ResponseMeta
 from schemas.seed import SeedProblem
 
-EXECUTION_KEYS = ("limits.math_workers", "limits.code_workers")  # how fast, not what: not in the run id
 log = logging.getLogger(__name__)
 
+EXECUTION_KEYS = ("limits.math_workers", "limits.code_workers")  # how fast, not what: not in the run id
 RL_ALL_CORRECT = 8  # EXAONE 4.0 RL pre-filter: queries the model answers 8/8 correctly are dropped from RL
 
 

@@ -63,8 +63,6 @@ COMMON_PARTS = 8  # an n-gram in this many item parts is a template (MBPP's "wri
 _BLOOM_WORDS = 22
 _SHIFT = np.uint64(64 - _BLOOM_WORDS)
 _ONE, _SIX, _B6 = np.uint64(1), np.uint64(63), np.uint64(6)
-# short-question anchors (first 3 tokens) go into the filter under this salt (xor), apart from the 8-gram hashes
-_SALT = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio, the usual odd mixing constant
 # rule id → (name, share of the part's tokens that must be covered (None: one hit is enough), shortest shared run
 # that counts, fewest covered tokens, one alignment only)
 RULES = (("ngram13", None, 0, 0, False), ("whole_item", None, 0, 0, False),
@@ -175,7 +173,7 @@ class BenchmarkIndex:
              "rule": r, "part": part, "pos": pos}
         run = r == 0
         starts = _cat(eights, np.uint64)[np.cumsum([0] + [len(e) for e in eights])[part[run]] + pos[run]]
-        a["bits"] = _bitmap(np.concatenate([h, starts, sa ^ _SALT]))  # postings, run starts, short-question starts
+        a["bits"] = _bitmap(np.concatenate([h, starts, sa]))  # postings, run starts, short-question starts
         keys, first = np.unique(h, return_index=True)
         a["offsets"] = np.append(first, len(h)).astype(np.int64)
         a.update(_directory(keys))
@@ -197,12 +195,12 @@ class BenchmarkIndex:
     def match(self, text: str) -> list[Match]:
         """Every benchmark item the text matches, best first (one Match per item).
 
-        First pass, over the whole text in numpy, one Bloom-filter read per position: its 8-gram with numbers kept
-        (a coverage posting, or the first 8 tokens of some item's 13-word run?), with numbers blanked where it
-        holds a number (a numbers_changed posting?), and its first 3 tokens under the salt (the start of a short
-        question?). A clean text ends here. Second pass (`decontam_match.SecondPass`), only at the positions that
-        passed: 13-word runs hashed and looked up, short questions compared whole, then the 8-grams that no
-        matched run already holds looked up and scored."""
+        First pass, over the whole text in numpy: the Bloom filter is read for every position's 8-gram with numbers
+        kept (a coverage posting, or the first 8 tokens of some item's 13-word run?), with numbers blanked where it
+        holds a number (a numbers_changed posting?), and its first 3 tokens (the start of a short question?). A
+        clean text ends here. Second pass (`decontam_match.SecondPass`), only at the positions that passed: 13-word
+        runs hashed and looked up, short questions compared whole, then the 8-grams that no matched run already
+        holds looked up and scored."""
         toks, alpha = tokens(text)
         if len(toks) < SHORT_MIN_TOKENS:
             return []
@@ -210,32 +208,30 @@ class BenchmarkIndex:
         g = Grams.of_tokens(toks, alpha)  # without numbers the blanked row is the same row: one row
         k, n = g.s.shape[0], g.n
         if n <= _SPAN_CACHE_TOKENS:  # short text: every query from one gather over cached span positions
-            end, start, power, salt = _query_spans(n, k)
+            end, start, power = _query_spans(n, k)
             s = g.s.ravel()
-            q = g.p[power] * (s[end] - s[start]) ^ salt
+            q = g.p[power] * (s[end] - s[start])
             m8, m1, num = max(n - COVER_N + 1, 0), (k - 1) * max(n - COVER_N + 1, 0), None
         else:  # long text: slices; blanked 8-grams only where they differ (where there is a number)
             q8 = g.of_rows(COVER_N)
             num = (q8[0] != q8[1]).nonzero()[0] if k > 1 else np.empty(0, np.int64)
-            q = np.concatenate([q8[0], q8[-1, num], g.of(SHORT_MIN_TOKENS) ^ _SALT])
+            q = np.concatenate([q8[0], q8[-1, num], g.of(SHORT_MIN_TOKENS)])
             m8, m1 = q8.shape[1], len(num)
         hits = _maybe(a["bits"], q).nonzero()[0]
         if not len(hits):  # the common case: nothing of the text is in the index
             return []
-        h0, h1, anchors = {}, [], []
-        numl = num.tolist() if num is not None else range(m1)
-        for i, h in zip(hits.tolist(), q[hits].tolist()):  # (position, hash) of each passed query, by kind
-            if i < m8:
-                h0[i] = h
-            elif i < m8 + m1:
-                t = numl[i - m8]
-                if h0.get(t) != h:  # blanked row: only where the 8-gram holds a number
-                    h1.append((t, h))
-            else:
-                anchors.append(i - m8 - m1)
+        i0, i1 = hits.searchsorted((m8, m8 + m1)).tolist()  # the passed queries by kind: (position, hash)
+        r0, r1 = hits[:i0], hits[i0:i1]
+        at1 = r1 - m8 if num is None else num.take(r1 - m8)
+        if num is None:  # short text: the blanked row was asked everywhere; where it equals row 0 it is row 0
+            keep = q.take(r1) != q.take(at1)
+            r1, at1 = r1[keep], at1[keep]
+        h0 = list(zip(r0.tolist(), q.take(r0).tolist()))
+        h1 = list(zip(at1.tolist(), q.take(r1).tolist()))
+        anchors = (hits[i1:] - (m8 + m1)).tolist()
         if self._second is None:
             self._second = SecondPass(a, self.short, self.n, RULES, COVER_N, SHORT_MIN_TOKENS, _MASKS, int(_SHIFT))
-        found = self._second.run(g, toks, list(h0.items()), h1, anchors)
+        found = self._second.run(g, toks, h0, h1, anchors)
         best: dict[int, Match] = {}
         part_item, bench, ids = self._names
         for p, (score, rule) in found.items():
@@ -251,13 +247,12 @@ _SPAN_CACHE_TOKENS = 256  # texts up to this many tokens compute their queries f
 @functools.lru_cache(maxsize=2 * _SPAN_CACHE_TOKENS)  # one or two rows
 def _query_spans(n: int, rows: int) -> tuple[np.ndarray, ...]:
     """(end, start) of every first-pass query of a text of n tokens as positions in its flattened (rows, n + 1)
-    prefix sums, the power of P of each and its salt: 8-grams of each row, then 3-grams of row 0 under the salt."""
+    prefix sums and the power of P of each: 8-grams of each row, then 3-grams of row 0."""
     m8, m3 = max(n - COVER_N + 1, 0), max(n - SHORT_MIN_TOKENS + 1, 0)
     start = np.concatenate([np.arange(m8) + r * (n + 1) for r in range(rows)] + [np.arange(m3)])
     length = np.repeat([COVER_N] * rows + [SHORT_MIN_TOKENS], [m8] * rows + [m3])
     within = np.concatenate([np.arange(m8)] * rows + [np.arange(m3)])  # start within its row
-    salt = np.where(np.arange(len(start)) >= rows * m8, _SALT, np.uint64(0))
-    return start + length, start, within + length - 1, salt
+    return start + length, start, within + length - 1
 
 
 def _informative(toks: list[str], n: int) -> np.ndarray:

@@ -1,15 +1,16 @@
 """Second pass of `BenchmarkIndex.match`: what the few positions that passed the Bloom filter match, and scoring.
 
 It runs on Python integers: a text that gets here has a few dozen candidate positions, where numpy's per-call
-cost (tens of small array calls) is more than the work. The prefix sums come over once (`tolist`), a span hash
-is P^(j-1) · (S[j] − S[i]) mod 2^64 as in `decontam_text.Grams`, and the bucket directory and postings are read
-through memoryviews of the index's own arrays (no copy). Only a text with many candidates (a long copied page)
-looks them up in one numpy call.
+cost (tens of small array calls) is more than the work. The prefix sums come over at once (`tolist`) for a short
+text and one at a time for a long one, a span hash is P^(j-1) · (S[j] − S[i]) mod 2^64 as in
+`decontam_text.Grams`, and the bucket directory and postings are read through memoryviews of the index's own
+arrays (no copy). Only a text with many candidates (a long copied page) looks them up in one numpy call.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import compress
 
 import numpy as np
 
@@ -28,6 +29,8 @@ def powers(n: int) -> list[int]:
 
 
 class SecondPass:
+    """`run(...)`: part → (score, rule) for the positions of one text that passed the first pass."""
+
     def __init__(self, a: dict[str, np.ndarray], short: dict[int, dict[int, dict[int, list[int]]]], n_words: int,
                  rules: tuple, cover_n: int, short_min: int, masks: np.ndarray, bloom_shift: int):
         self.a, self.short, self.nw, self.rules, self.cover_n, self.short_min = a, short, n_words, rules, cover_n, short_min
@@ -50,10 +53,8 @@ class SecondPass:
                         found.setdefault(part, (1.0, "whole_item"))
         # 13-word runs from the words among the passed positions, left to right; the text a run matched is
         # explained by it: runs and 8-grams starting inside it are not looked up again
-        skip = set()
-        for i, end, h in self._runs(toks, s0, h0):
-            if i in skip:
-                continue
+        skip: set[int] = set()
+        for i, end, h in self._runs(toks, s0, h0, skip):
             hits = self._postings([(h, True, i)])
             for _, part, _, _ in hits:
                 found.setdefault(part, (1.0, self.rules[0][0]))
@@ -64,14 +65,22 @@ class SecondPass:
             self.score(self._postings(queries, found), found)
         return found
 
-    def _runs(self, toks: list[str], s0, h0: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-        """(start, end, hash) of the 13-word runs that start at the passed positions (in order) and pass the Bloom
-        filter. Words are found by reading forward from the passed positions only (a long text's hits sit in
-        the few places it shares with the index)."""
+    def _runs(self, toks: list[str], s0, h0: list[tuple[int, int]], skip: set[int]):
+        """(start, end, hash) of the 13-word runs that start at the passed positions (in order), not in `skip` (which
+        the caller grows as runs match), and pass the Bloom filter. Words are found by reading forward from the
+        passed positions only (a long text's hits sit in the few places it shares with the index)."""
         n, nw, p, is_word = len(toks), self.nw, _POW, IS_WORD
-        out, wpos, scan = [], [], 0  # wpos: the words in [first unread-gap end, scan), in order
+        if 16 * len(h0) >= n:  # hits all over the text: every word's 13th word at once (C-level passes)
+            wpos = list(compress(range(n), map(is_word.__getitem__, toks)))
+            ends = dict(zip(wpos, [w + 1 for w in wpos[nw - 1 :]]))
+            for i, _ in h0:
+                end = ends.get(i) if i not in skip else None
+                if end is not None and self.maybe(h := p[end - 1] * (s0[end] - s0[i]) & _M64):
+                    yield i, end, h
+            return
+        wpos, scan = [], 0  # the words read since reading last (re)started, up to scan
         for i, _ in h0:
-            if not is_word[toks[i]]:
+            if i in skip or not is_word[toks[i]]:
                 continue
             if i >= scan:  # nothing read here yet: start afresh at i
                 wpos, scan = [], i
@@ -85,8 +94,7 @@ class SecondPass:
             end = wpos[k + nw - 1] + 1
             h = p[end - 1] * (s0[end] - s0[i]) & _M64
             if self.maybe(h):
-                out.append((i, end, h))
-        return out
+                yield i, end, h
 
     def maybe(self, h: int) -> bool:
         """The Bloom filter's answer for one hash (`decontam_index._maybe`)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from itertools import compress
-from operator import not_
+from operator import eq, not_
 
 import numpy as np
 import xxhash
@@ -69,8 +69,8 @@ def tokens(text: str) -> tuple[list[str], list[bool]]:
                 t = t.replace(c, " ")
     toks = t.encode("utf-8", "surrogatepass").translate(_BYTE_SEP).decode("utf-8", "surrogatepass").split()
     alpha = list(map(str.isalpha, toks))
-    if not all(alpha):
-        odd = [i for i in compress(range(len(toks)), map(not_, alpha)) if not toks[i].isdigit()]
+    if not all(alpha):  # odd = neither letters nor digits (isalpha == isdigit: both False), found at C speed
+        odd = list(compress(range(len(toks)), map(eq, alpha, map(str.isdigit, toks))))
         for i in reversed(odd):  # runs with non-word characters, and letters mixed with digits or "_"
             pieces = [x for w in _WORD.findall(toks[i])
                       for x in ((w,) if w.isalpha() or w.isdigit() else _PIECE.findall(w))]
@@ -171,13 +171,16 @@ class Grams:
     def of_tokens(cls, toks: list[str], alpha: list[bool]) -> Grams:
         """Grams of normalised tokens: row 0 numbers kept, row 1 (only when the text has a number) blanked. The
         same values as Grams(token_hashes(toks, alpha)) in three numpy calls for a short text (its cost is the
-        calls, not the arithmetic): the rows go over as one list of Python ints."""
+        calls, not the arithmetic): the rows go over as one flat list of Python ints."""
         n = len(toks)
         p, q = _POW.upto(n + 1)
         if n <= _LIST_TOKENS:
-            h = list(map(xxhash.xxh64_intdigest, toks))
-            rows = [[0, *h]] if all(alpha) else [[0, *h], [0, *[x if a else _HN for x, a in zip(h, alpha)]]]
-            s = np.array(rows, dtype=np.uint64)
+            flat = [0, *map(xxhash.xxh64_intdigest, toks)]
+            if not all(alpha):  # the blanked row: a copy with the numbers (found at C speed) replaced
+                flat += flat
+                for i in compress(range(n + 2, 2 * n + 2), map(not_, alpha)):
+                    flat[i] = _HN
+            s = np.array(flat, dtype=np.uint64).reshape(-1, n + 1)  # one flat list converts fastest
         else:
             h = np.fromiter(map(xxhash.xxh64_intdigest, toks), dtype=np.uint64, count=n)
             s = np.zeros((1 if all(alpha) else 2, n + 1), np.uint64)

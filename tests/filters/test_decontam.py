@@ -309,3 +309,13 @@ def test_long_and_short_texts_take_their_paths_to_the_same_matches(index, items)
         short, long_ = index.match("Q: " + text), index.match(f"{essay}\n{text}\n{essay}")
         assert ("gsm8k", gsm.item_id) in names(short)
         assert [m.to_dict() for m in short] == [m.to_dict() for m in long_]
+
+
+@pytest.mark.parametrize("repeat", [1, 40])  # a short text (Python-list rows) and a long one (numpy rows)
+def test_grams_of_tokens_equal_the_reference_hashes(repeat):
+    from filters.decontam_text import tokens
+
+    toks, letters = tokens("Janet sells 16 eggs a day for $2 each; x^2 + 3x = 7. " * repeat)
+    assert (len(toks) > 256) == (repeat > 1)
+    fast, reference = Grams.of_tokens(toks, letters), Grams(token_hashes(toks, letters))
+    assert np.array_equal(fast.s, reference.s) and np.array_equal(fast.of(8, row=1), reference.of(8, row=1))

@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 1
     with terminal_logging():
+        fleets = sys.modules.get("datamill.engine.fleet")  # loaded only if model servers were called before
+        if fleets is not None:
+            fleets.mark_tables_logged()
         try:
             return int(args._run(args) or 0)
         except KeyboardInterrupt:

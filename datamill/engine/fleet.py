@@ -37,6 +37,13 @@ def log_tables() -> None:
         fleet.log_table()
 
 
+def mark_tables_logged() -> None:
+    """Count every live fleet's requests so far as reported. The CLI calls this when a command starts, so the
+    tables it logs at the end are of that command's fleets only (one process can run several commands: tests)."""
+    for fleet in list(_FLEETS):
+        fleet._logged_at = sum(e.stats.requests for e in fleet.endpoints)
+
+
 @dataclass
 class Task:
     """One request: samples first .. first+count-1 of wanted prompt `t` (count > 1 uses the server's `n`)."""

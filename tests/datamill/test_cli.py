@@ -151,3 +151,21 @@ def test_a_config_for_another_domain_is_one_config_error_line(tmp_path):
     out = datamill("--store", str(tmp_path / "s"), "generate", "code", str(cfg))
     assert out.returncode == 2
     assert out.stderr == f"datamill generate: error: {cfg}: domain is 'math' but `generate code` was asked\n"
+
+
+def test_the_endpoint_tables_are_of_the_commands_own_fleets(monkeypatch, tmp_path, capsys):
+    from datamill.engine import EngineConfig, SamplingParams
+    from datamill.engine.openai_backend import OpenAIEngine
+    from datamill.engine.stub_server import StubServer
+    from schemas import Message
+
+    with StubServer(latency_s=0.0) as stub:  # an engine used before the command, still alive (as in a test session)
+        earlier = OpenAIEngine(EngineConfig(backend="openai", model="tiny", base_url=stub.url, progress=False))
+        earlier.generate([[Message(role="user", content="2+2?")]], SamplingParams(max_tokens=8))
+        assert earlier.attempts >= 1
+
+        def job(kind, config_path, store):
+            raise InputError("seeds.jsonl:1: not a GSM8K-style row")
+
+        assert _generate_with(monkeypatch, tmp_path, job) == 2
+    assert capsys.readouterr().err == "datamill generate: error: seeds.jsonl:1: not a GSM8K-style row\n"

@@ -49,8 +49,12 @@ def run_sharded(
     chunk_size: int = 256,
     parents: list[str] | None = None,
     progress: bool = True,
+    engine=None,
 ) -> JobReport:
-    """Process `items` in fixed chunks; chunk k becomes part k. `process` must be deterministic."""
+    """Process `items` in fixed chunks; chunk k becomes part k. `process` must be deterministic.
+
+    `engine`: the job's model engine, if any. Samples it dropped while a chunk was processed (e.g. a prompt longer
+    than the model's context: `context_too_long`) are counted as this report's drops with their reason."""
     from tqdm import tqdm
 
     report = JobReport(dataset, run_id)
@@ -64,7 +68,11 @@ def run_sharded(
             report.parts_skipped += 1
             bar.update(len(chunk))
             continue
+        before = dict(getattr(engine, "drops", None) or {})
         records = list(process(chunk, report))
+        for reason, n in (getattr(engine, "drops", None) or {}).items():
+            if n > before.get(reason, 0):
+                report.add_drop(reason, n - before.get(reason, 0))
         store.write_shard(dataset, run_id, part, records, kind=kind)
         report.rows_written += len(records)
         bar.update(len(chunk))

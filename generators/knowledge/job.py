@@ -82,6 +82,6 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     run_id = run_id_for(part)
     gen = GroundedQAGenerator(engine, cfg.qa, cfg.web_qa_dataset, run_id, cfg.tokenizer_path)
     report = run_sharded(store, cfg.web_qa_dataset, run_id, "sft", part, passages,
-                         lambda chunk, rep: gen.process(list(chunk), rep), chunk_size=cfg.chunk_size)
+                         lambda chunk, rep: gen.process(list(chunk), rep), chunk_size=cfg.chunk_size, engine=engine)
     say(f"grounded web QA from {n_docs} documents: {report.summary()}")
     return [*reports, report]

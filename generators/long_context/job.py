@@ -87,7 +87,8 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
             out += _engine_samples(gen, engine, cfg, longform, report, run_id)
         return out
 
-    report = run_sharded(store, cfg.dataset, run_id, "sft", config, specs, process, chunk_size=cfg.chunk_size)
+    report = run_sharded(store, cfg.dataset, run_id, "sft", config, specs, process, chunk_size=cfg.chunk_size,
+                         engine=engine)
     cov = coverage_for_run(store, cfg.dataset, run_id, [length_bucket(n) for n in cfg.lengths],
                            all_depth_buckets(cfg.depth_buckets), list(cfg.languages))
     log.info(coverage_table(cov))

@@ -123,7 +123,7 @@ def run_legal_qa(store: Store, cfg: MultilingualConfig, engine, model: dict) -> 
     run_id = run_id_for(part)
     gen = GroundedQAGenerator(engine, lc.qa, cfg.legal_qa_dataset, run_id, cfg.tokenizer_path, domain="multilingual")
     rep = run_sharded(store, cfg.legal_qa_dataset, run_id, "sft", part, passages,
-                      lambda chunk, r: gen.process(list(chunk), r), chunk_size=cfg.chunk_size)
+                      lambda chunk, r: gen.process(list(chunk), r), chunk_size=cfg.chunk_size, engine=engine)
     say(f"model-written QA over {len(docs)} Korean legal documents ({len(passages)} passages): {rep.summary()}")
     return rep
 
@@ -152,7 +152,7 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
         run_id = run_id_for(part)
         gen = InstructionGenerator(engine, cfg.instructions, cfg.instructions_dataset, run_id, cfg.tokenizer_path)
         rep = run_sharded(store, cfg.instructions_dataset, run_id, "sft", part, topics,
-                          lambda chunk, r: gen.process(list(chunk), r), chunk_size=cfg.chunk_size)
+                          lambda chunk, r: gen.process(list(chunk), r), chunk_size=cfg.chunk_size, engine=engine)
         say(f"instructions from {len(topics)} topics: {rep.summary()}")
         reports.append(rep)
     if items:
@@ -161,7 +161,7 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
         run_id = run_id_for(part)
         tr = SampleTranslator(engine, cfg.translation, cfg.translations_dataset, run_id, cfg.tokenizer_path)
         rep = run_sharded(store, cfg.translations_dataset, run_id, "sft", part, items,
-                          lambda chunk, r: tr.process(list(chunk), r), chunk_size=cfg.chunk_size)
+                          lambda chunk, r: tr.process(list(chunk), r), chunk_size=cfg.chunk_size, engine=engine)
         say(f"translations of {len(sources)} samples into {cfg.translation.target_languages}: {rep.summary()}")
         reports.append(rep)
     else:

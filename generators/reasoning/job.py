@@ -246,6 +246,7 @@ def generate(cfg: ReasoningJobConfig, store: Store, engine, config_path: str = "
             problems,
             gen.process,
             chunk_size=cfg.chunk_size,
+            engine=engine,
         )
     finally:
         gen.checker.close()

@@ -178,7 +178,7 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     inputs = {"tasks": [t.id for t in tasks], "bfcl_files": {Path(f).name: n for f, n in per_file.items()}}
     config = {**cfg.model_dump(), "inputs": inputs}
     report = run_sharded(
-        store, cfg.dataset, cfg.run_id, "sft", config, items, gen.process, chunk_size=cfg.chunk_size
+        store, cfg.dataset, cfg.run_id, "sft", config, items, gen.process, chunk_size=cfg.chunk_size, engine=engine
     )
     report.errors = bfcl_errors + report.errors
     summary = {

@@ -62,3 +62,18 @@ def test_unknown_model_is_one_line_from_the_cli(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [(f"datamill generate: error: engine.model 'tiny' is not served at {stub.url}; "
                    "it serves: exaone-4.0-32b")]
+
+
+def test_a_prompt_beyond_the_context_is_a_drop_in_the_job_report_not_a_job_failure(tmp_path, caplog):
+    """#22: context too long → that sample is dropped with the reason (counted in the job's report), the job goes on."""
+    import logging
+
+    from generators.reasoning.job import run
+
+    with StubServer(latency_s=0.0, max_prompt_chars=300) as server:  # the 3 rendered prompts: 208, 250, 355 chars
+        caplog.set_level(logging.INFO)
+        report = run("math", _config(tmp_path, {"base_url": server.url}), Store(tmp_path / "store"))
+    rows = Store(tmp_path / "store").read_table("sft_math_fleet", "t1").num_rows
+    # two of the prompts fit, one does not: its 2 samples are dropped with the reason, the other 4 are written
+    assert (report.dropped.get("context_too_long"), rows) == (2, 4), report.dropped
+    assert "context_too_long" in report.summary()

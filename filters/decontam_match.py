@@ -70,7 +70,7 @@ class SecondPass:
         the caller grows as runs match), and pass the Bloom filter. Words are found by reading forward from the
         passed positions only (a long text's hits sit in the few places it shares with the index)."""
         n, nw, p, is_word = len(toks), self.nw, _POW, IS_WORD
-        if 16 * len(h0) >= n:  # hits all over the text: every word's 13th word at once (C-level passes)
+        if n <= _PYTHON_TOKENS and 16 * len(h0) >= n:  # hits all over a short text: every word's 13th word at once
             wpos = list(compress(range(n), map(is_word.__getitem__, toks)))
             ends = dict(zip(wpos, [w + 1 for w in wpos[nw - 1 :]]))
             for i, _ in h0:

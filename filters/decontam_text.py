@@ -13,6 +13,7 @@ A *word* is a letter run of 2+ letters that is not a math or LaTeX name: what GP
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import compress
 from operator import eq, not_
@@ -50,7 +51,7 @@ P = 0x100000001B3  # FNV-64 prime (odd, so invertible mod 2^64): n-gram hash = p
 _P, _Q = np.uint64(P), np.uint64(pow(P, -1, 2**64))
 HASH_NUM = np.uint64(xxhash.xxh64_intdigest("#"))
 _HN = int(HASH_NUM)
-_LIST_TOKENS = 256  # up to this many tokens the hash rows are built as Python lists (fewer numpy calls)
+_LIST_TOKENS = 64  # up to this many tokens the hash rows are built as Python lists (fewer numpy calls)
 
 
 def tokens(text: str) -> tuple[list[str], list[bool]]:
@@ -154,6 +155,13 @@ class _Powers:
 _POW = _Powers()
 
 
+@functools.lru_cache(maxsize=1024)
+def _weights(n: int, rows: int) -> np.ndarray:
+    """P^-t for the token at t of each of `rows` rows of n + 1 (a leading 0 each), end to end."""
+    q = _POW.upto(n + 1)[1]
+    return np.tile(np.concatenate([np.ones(1, np.uint64), q[:n]]), rows)
+
+
 class Grams:
     """Hash of any token span of one or more token-hash rows, from one prefix sum per row:
     hash(i, j) = P^(j-1) · (S[j] − S[i]) with S[k] = Σ_{t<k} h_t P^-t, i.e. Σ h_t P^(j-1-t) (Horner's form of
@@ -170,27 +178,29 @@ class Grams:
     @classmethod
     def of_tokens(cls, toks: list[str], alpha: list[bool]) -> Grams:
         """Grams of normalised tokens: row 0 numbers kept, row 1 (only when the text has a number) blanked. The
-        same values as Grams(token_hashes(toks, alpha)) in three numpy calls for a short text (its cost is the
-        calls, not the arithmetic): the rows go over as one flat list of Python ints."""
+        same span hashes as Grams(token_hashes(toks, alpha)) in a few flat numpy calls (a short text's cost is the
+        calls, not the arithmetic): the rows lie end to end in one buffer and take one running sum, so row 1's
+        sums carry row 0's total, which every span difference S[j] − S[i] within the row cancels."""
         n = len(toks)
-        p, q = _POW.upto(n + 1)
-        if n <= _LIST_TOKENS:
+        p, _ = _POW.upto(n + 1)
+        if n <= _LIST_TOKENS:  # the rows go over as one flat list of Python ints
             flat = [0, *map(xxhash.xxh64_intdigest, toks)]
             if not all(alpha):  # the blanked row: a copy with the numbers (found at C speed) replaced
                 flat += flat
                 for i in compress(range(n + 2, 2 * n + 2), map(not_, alpha)):
                     flat[i] = _HN
-            s = np.array(flat, dtype=np.uint64).reshape(-1, n + 1)  # one flat list converts fastest
+            s = np.array(flat, dtype=np.uint64)
         else:
             h = np.fromiter(map(xxhash.xxh64_intdigest, toks), dtype=np.uint64, count=n)
-            s = np.zeros((1 if all(alpha) else 2, n + 1), np.uint64)
-            s[0, 1:] = h
-            if len(s) > 1:
-                s[1, 1:] = np.where(np.fromiter(alpha, bool, n), h, HASH_NUM)
-        np.multiply(s[:, 1:], q[:n], out=s[:, 1:])  # in place: S[j] = Σ_{t<j} h_t P^-t
-        np.cumsum(s, axis=1, out=s)
+            s = np.zeros((1 if all(alpha) else 2) * (n + 1), np.uint64)
+            s[1 : n + 1] = h
+            if len(s) > n + 1:
+                s[n + 2 :] = np.where(np.fromiter(alpha, bool, n), h, HASH_NUM)
+        k = len(s) // (n + 1)
+        np.multiply(s, _weights(n, k), out=s)  # S[j] = Σ_{t<j} h_t P^-t
+        np.cumsum(s, out=s)
         g = cls.__new__(cls)
-        g.n, g.p, g.s = n, p, s
+        g.n, g.p, g.s = n, p, s.reshape(k, n + 1)
         return g
 
     def of(self, length: int, row: int = 0) -> np.ndarray:

@@ -318,4 +318,7 @@ def test_grams_of_tokens_equal_the_reference_hashes(repeat):
     toks, letters = tokens("Janet sells 16 eggs a day for $2 each; x^2 + 3x = 7. " * repeat)
     assert (len(toks) > 256) == (repeat > 1)
     fast, reference = Grams.of_tokens(toks, letters), Grams(token_hashes(toks, letters))
-    assert np.array_equal(fast.s, reference.s) and np.array_equal(fast.of(8, row=1), reference.of(8, row=1))
+    assert np.array_equal(fast.s[0], reference.s[0])  # row 1 differs by row 0's total, which spans cancel
+    for length in (3, 8, 13):
+        for row in (0, 1):
+            assert np.array_equal(fast.of(length, row), reference.of(length, row))

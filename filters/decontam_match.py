@@ -67,30 +67,22 @@ class SecondPass:
 
     def _runs(self, toks: list[str], s0, h0: list[tuple[int, int]], skip: set[int]):
         """(start, end, hash) of the 13-word runs that start at the passed positions (in order), not in `skip` (which
-        the caller grows as runs match), and pass the Bloom filter. Words are found by reading forward from the
-        passed positions only (a long text's hits sit in the few places it shares with the index)."""
-        n, nw, p, is_word = len(toks), self.nw, _POW, IS_WORD
-        if n <= _PYTHON_TOKENS and 16 * len(h0) >= n:  # hits all over a short text: every word's 13th word at once
-            wpos = list(compress(range(n), map(is_word.__getitem__, toks)))
-            ends = dict(zip(wpos, [w + 1 for w in wpos[nw - 1 :]]))
-            for i, _ in h0:
-                end = ends.get(i) if i not in skip else None
-                if end is not None and self.maybe(h := p[end - 1] * (s0[end] - s0[i]) & _M64):
-                    yield i, end, h
-            return
+        the caller grows as runs match), and pass the Bloom filter. Words are read forward from the passed positions
+        only, a few dozen tokens at a time (a long text's hits sit in the few places it shares with the index)."""
+        n, nw, p, word = len(toks), self.nw, _POW, IS_WORD.__getitem__
         wpos, scan = [], 0  # the words read since reading last (re)started, up to scan
         for i, _ in h0:
-            if i in skip or not is_word[toks[i]]:
+            if i in skip or not word(toks[i]):
                 continue
             if i >= scan:  # nothing read here yet: start afresh at i
                 wpos, scan = [], i
             k = bisect_left(wpos, i)
             while len(wpos) - k < nw and scan < n:
-                if is_word[toks[scan]]:
-                    wpos.append(scan)
-                scan += 1
+                stop = min(n, scan + 4 * nw)
+                wpos += compress(range(scan, stop), map(word, toks[scan:stop]))
+                scan = stop
             if len(wpos) - k < nw:
-                break  # fewer than 13 words are left: neither here nor further on
+                return  # fewer than 13 words are left: neither here nor further on
             end = wpos[k + nw - 1] + 1
             h = p[end - 1] * (s0[end] - s0[i]) & _M64
             if self.maybe(h):

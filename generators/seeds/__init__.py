@@ -15,7 +15,7 @@ from datamill.demo_data import EXAMPLES, REPO_ROOT, shared_data
 from datamill.errors import InputError
 from generators.seeds.code_seeds import read_humaneval, read_mbpp, read_mbppplus
 from generators.seeds.logic_seeds import read_reasoning_gym
-from generators.seeds.math_seeds import last_boxed, read_gsm8k, read_math
+from generators.seeds.math_seeds import read_gsm8k, read_math
 from schemas.seed import SeedProblem
 
 DEFAULT_FILES = {
@@ -73,4 +73,4 @@ def load_seeds(cfg: SeedSourceConfig) -> tuple[list[SeedProblem], list[str]]:
     return reader(path, cfg.limit, errors), errors
 
 
-__all__ = ["SeedProblem", "SeedSourceConfig", "last_boxed", "load_seeds"]
+__all__ = ["SeedProblem", "SeedSourceConfig", "load_seeds"]

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from datamill.readers import iter_jsonl_errors
+from generators.verify.answers import last_boxed
 from schemas.seed import SeedProblem
 
 _CALC = re.compile(r"<<[^>]*>>")  # GSM8K calculator annotations, e.g. <<48/2=24>>
@@ -35,22 +36,6 @@ def worked_answer(work: str, gold: str) -> str | None:
         return gold
     ordered = _CALC_RESULT.findall(last) or _NUMBER.findall(_CALC.sub("", last)) or calc_all
     return ordered[-1].replace(",", "").replace(" ", "").rstrip(".") if ordered else None
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} (or \\fbox{...}), braces balanced; None when absent."""
-    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if start < 0:
-        return None
-    i = text.find("{", start)
-    if i < 0:
-        return None
-    depth = 0
-    for j in range(i, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            return text[i + 1 : j]
-    return None
 
 
 def _jsonl(path: Path, errors: list[str]):

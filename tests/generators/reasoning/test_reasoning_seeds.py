@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from generators.seeds import SeedSourceConfig, last_boxed, load_seeds
+from generators.seeds import SeedSourceConfig, load_seeds
 from generators.seeds.math_seeds import worked_answer
+from generators.verify.answers import last_boxed
 from schemas import SeedProblem, records_from_arrow, records_to_arrow
 
 

@@ -40,6 +40,7 @@ dashboard: $(STAMP)
 	$(BIN)/datamill dashboard --store demo_out/store
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
 clean:

@@ -96,7 +96,9 @@ def kernels(seg: torch.Tensor, cfg: ModelConfig, local: bool, cuda: bool) -> dic
                                                     kernel_options=opts)  # fmt: skip
     if one_doc and local:  # the model's band for one-document rows: no document ids to look up per pair
         band = build_masks(None, cfg, "flex", like_BL=seg)[local]
-        out["flex band (no doc ids)"] = lambda q, k, v: flex(q, k, v, block_mask=band, scale=scale, enable_gqa=True)
+        out["flex band (no doc ids)"] = lambda q, k, v: flex(
+            q, k, v, block_mask=band, scale=scale, enable_gqa=True
+        )
     try:
         vm = build_masks(seg, cfg, "varlen")[local]
         out[VARLEN] = lambda q, k, v: varlen_attention(q, k, v, vm, scale)
@@ -145,7 +147,9 @@ def time_fwd_bwd(fn, q, k, v, warmup: int, iters: int, cuda: bool) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--smoke", action="store_true", help="tiny shape on CPU (SDPA path only)")
-    p.add_argument("--seqs", type=lambda s: [int(x) for x in s.split(",")], help="sequence lengths, comma-separated")
+    p.add_argument(
+        "--seqs", type=lambda s: [int(x) for x in s.split(",")], help="sequence lengths, comma-separated"
+    )
     p.add_argument("--iters", type=int, default=10, help="timed calls per row (median)")
     p.add_argument("--only", help="run only kernels whose name contains this")
     p.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
@@ -174,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                 base = None
                 for kname, fn in kernels(seg, cfg, kind == "local", cuda).items():
                     # fresh leaves per kernel, already in its layout (the model makes it inside a fused kernel)
-                    q, k, v = (t[0].transpose(0, 1).contiguous() if kname == VARLEN else t.clone() for t in qkv)
+                    q, k, v = (
+                        t[0].transpose(0, 1).contiguous() if kname == VARLEN else t.clone() for t in qkv
+                    )
                     if args.only and args.only not in kname:
                         continue
                     row = {"seq": seq, "docs": len(lengths), "kind": kind, "kernel": kname}
@@ -183,13 +189,17 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         try:
                             q, k, v = (t.requires_grad_() for t in (q, k, v))
-                            row["s"] = time_fwd_bwd(fn, q, k, v, warmup=3 if cuda else 1, iters=args.iters, cuda=cuda)
+                            row["s"] = time_fwd_bwd(
+                                fn, q, k, v, warmup=3 if cuda else 1, iters=args.iters, cuda=cuda
+                            )
                             row["tflops"] = flops / row["s"] / 1e12
                             base = row["s"] if kname == "flex (default)" else base
                             row["vs_flex"] = base / row["s"] if base else None
                         except Exception as e:  # noqa: BLE001 — one kernel that cannot run must not hide the others
                             traceback.print_exc()
-                            row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:70] if str(e) else ''}"
+                            row["error"] = (
+                                f"{type(e).__name__}: {str(e).splitlines()[0][:70] if str(e) else ''}"
+                            )
                     print(row, flush=True)
                     rows.append(row)
     text = table(["seq", "docs", "layer", "kernel", "fwd+bwd ms", "TFLOP/s", "speed vs flex default"],

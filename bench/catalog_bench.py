@@ -30,24 +30,59 @@ def synthetic_shard(start: int, n: int, rng: np.random.Generator) -> pa.Table:
     dom = rng.integers(0, len(DOMAINS), n)
     lang = rng.integers(0, len(LANGS), n)
     passed = rng.random(n) > 0.2
-    msgs = [[{"role": "user", "content": f"question {start + i}", "reasoning_content": None, "tool_calls": [],
-              "tool_call_id": None, "name": None},
-             {"role": "assistant", "content": "answer", "reasoning_content": None, "tool_calls": [],
-              "tool_call_id": None, "name": None}] for i in range(n)]
+    msgs = [
+        [
+            {
+                "role": "user",
+                "content": f"question {start + i}",
+                "reasoning_content": None,
+                "tool_calls": [],
+                "tool_call_id": None,
+                "name": None,
+            },
+            {
+                "role": "assistant",
+                "content": "answer",
+                "reasoning_content": None,
+                "tool_calls": [],
+                "tool_call_id": None,
+                "name": None,
+            },
+        ]
+        for i in range(n)
+    ]
     cols = {
         "schema_version": pa.array(np.ones(n, np.int32)),
-        "id": pa.array(ids), "dataset": pa.array(["bench"] * n),
-        "domain": pa.array([DOMAINS[d] for d in dom]), "language": pa.array([LANGS[x] for x in lang]),
+        "id": pa.array(ids),
+        "dataset": pa.array(["bench"] * n),
+        "domain": pa.array([DOMAINS[d] for d in dom]),
+        "language": pa.array([LANGS[x] for x in lang]),
         "mode": pa.array(np.where(rng.random(n) < 0.6, "reasoning", "non_reasoning")),
         "messages": pa.array(msgs, type=SFTSample.ARROW_SCHEMA.field("messages").type),
         "tools": pa.array(["[]"] * n),
-        "verdicts": pa.array([[{"verifier": "v", "passed": bool(p), "reason": "", "details": "{}"}] for p in passed],
-                             type=SFTSample.ARROW_SCHEMA.field("verdicts").type),
-        "scores": pa.array([[("edu", float(s))] for s in rng.random(n) * 5], type=pa.map_(pa.string(), pa.float64())),
+        "verdicts": pa.array(
+            [[{"verifier": "v", "passed": bool(p), "reason": "", "details": "{}"}] for p in passed],
+            type=SFTSample.ARROW_SCHEMA.field("verdicts").type,
+        ),
+        "scores": pa.array(
+            [[("edu", float(s))] for s in rng.random(n) * 5], type=pa.map_(pa.string(), pa.float64())
+        ),
         "num_tokens": pa.array(rng.integers(50, 4000, n)),
         "license": pa.array(["MIT"] * n),
-        "lineage": pa.array([{"parent_ids": [], "source": "bench", "model": None, "params": "{}", "seed": 0,
-                              "prompt_id": None}] * n, type=SFTSample.ARROW_SCHEMA.field("lineage").type),
+        "lineage": pa.array(
+            [
+                {
+                    "parent_ids": [],
+                    "source": "bench",
+                    "model": None,
+                    "params": "{}",
+                    "seed": 0,
+                    "prompt_id": None,
+                }
+            ]
+            * n,
+            type=SFTSample.ARROW_SCHEMA.field("lineage").type,
+        ),
         "metadata": pa.array(["{}"] * n),
     }
     return pa.table(cols, schema=SFTSample.ARROW_SCHEMA)
@@ -55,10 +90,12 @@ def synthetic_shard(start: int, n: int, rng: np.random.Generator) -> pa.Table:
 
 QUERIES = {
     "facet domain×language×mode": (
-        "SELECT domain, language, mode, count(*) FROM {src} GROUP BY ALL ORDER BY ALL"),
+        "SELECT domain, language, mode, count(*) FROM {src} GROUP BY ALL ORDER BY ALL"
+    ),
     "page of 50 (filtered)": (
         "SELECT id, domain, language, mode, {tok} FROM {src} WHERE domain = 'math' AND language = 'ko' AND {passed} "
-        "ORDER BY id LIMIT 50 OFFSET 1000"),
+        "ORDER BY id LIMIT 50 OFFSET 1000"
+    ),
     "token sum by domain": "SELECT domain, sum({tok}) FROM {src} GROUP BY domain ORDER BY domain",
 }
 
@@ -84,8 +121,13 @@ def main() -> None:
         store.begin_run("bench", "r1", "sft", {"rows": args.rows})
         t0 = time.perf_counter()
         for part, start in enumerate(range(0, args.rows, args.shard_rows)):
-            store.write_shard("bench", "r1", part, synthetic_shard(start, min(args.shard_rows, args.rows - start), rng),
-                              kind="sft")
+            store.write_shard(
+                "bench",
+                "r1",
+                part,
+                synthetic_shard(start, min(args.shard_rows, args.rows - start), rng),
+                kind="sft",
+            )
         ingest_s = time.perf_counter() - t0
         import duckdb
 
@@ -95,18 +137,40 @@ def main() -> None:
         rows = []
         with store.connect(read_only=True) as con:
             for name, q in QUERIES.items():
-                ours = timed(lambda q=q: con.sql(q.format(src="samples", tok="tokens",
-                                                          passed="passed")).fetchall(), args.reps)
-                base_q = q.format(src="shards", tok="num_tokens",
-                                  passed="list_bool_and(list_transform(verdicts, lambda v: v.passed))")
+                ours = timed(
+                    lambda q=q: con.sql(q.format(src="samples", tok="tokens", passed="passed")).fetchall(),
+                    args.reps,
+                )
+                base_q = q.format(
+                    src="shards",
+                    tok="num_tokens",
+                    passed="list_bool_and(list_transform(verdicts, lambda v: v.passed))",
+                )
                 base = timed(lambda base_q=base_q: plain.sql(base_q).fetchall(), args.reps)
                 p50, p95 = statistics.median(ours), np.percentile(ours, 95)
                 b50 = statistics.median(base)
-                rows.append([name, f"{p50:.1f}", f"{p95:.1f}", f"{b50:.1f}", f"{b50 / p50:.2f}×",
-                             "yes" if p95 < 200 else "NO"])
-    headers = ["query", "catalog p50 ms", "catalog p95 ms", "plain DuckDB over Parquet p50 ms", "speed-up", "< 200 ms"]
-    body = (f"{args.rows:,} sample rows in {len(files)} shards; ingest (write shard + register) "
-            f"{args.rows / ingest_s:,.0f} rows/s ({ingest_s:.1f} s).\n\n" + table(headers, rows))
+                rows.append(
+                    [
+                        name,
+                        f"{p50:.1f}",
+                        f"{p95:.1f}",
+                        f"{b50:.1f}",
+                        f"{b50 / p50:.2f}×",
+                        "yes" if p95 < 200 else "NO",
+                    ]
+                )
+    headers = [
+        "query",
+        "catalog p50 ms",
+        "catalog p95 ms",
+        "plain DuckDB over Parquet p50 ms",
+        "speed-up",
+        "< 200 ms",
+    ]
+    body = (
+        f"{args.rows:,} sample rows in {len(files)} shards; ingest (write shard + register) "
+        f"{args.rows / ingest_s:,.0f} rows/s ({ingest_s:.1f} s).\n\n" + table(headers, rows)
+    )
     print(body)
     write_section("catalog_bench", body)
 

@@ -44,12 +44,17 @@ def cpu() -> float:
     return time.process_time() + ch.ru_utime + ch.ru_stime
 
 
-def make_input(src_web: Path, dst: Path, repeat: int, limit: int | None = None, langs: set[str] | None = None) -> int:
+def make_input(
+    src_web: Path, dst: Path, repeat: int, limit: int | None = None, langs: set[str] | None = None
+) -> int:
     (dst / "html").mkdir(parents=True)
     pages = sorted((src_web / "html").glob("*.html"))[:limit]
     if langs:  # <html lang> from the manifest
-        keep = {r["file"] for r in map(json.loads, (src_web / "html_manifest.jsonl").read_text().splitlines())
-                if r["html_lang"] in langs}
+        keep = {
+            r["file"]
+            for r in map(json.loads, (src_web / "html_manifest.jsonl").read_text().splitlines())
+            if r["html_lang"] in langs
+        }
         pages = [p for p in pages if p.name in keep]
     for r in range(repeat):
         for p in pages:
@@ -71,9 +76,16 @@ def reference_pipeline(inp: Path, out: Path) -> float:
 
     from curation.readers import HtmlFileReader, WarcRecordReader
 
-    steps = [HtmlFileReader(str(inp / "html"), str(out / "q"), "html"), WarcRecordReader(str(inp / "warc"), str(out / "q"), "warc"),
-             Trafilatura(favour_precision=True), GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter(),
-             FineWebQualityFilter(), JsonlWriter(str(out / "ref"))]
+    steps = [
+        HtmlFileReader(str(inp / "html"), str(out / "q"), "html"),
+        WarcRecordReader(str(inp / "warc"), str(out / "q"), "warc"),
+        Trafilatura(favour_precision=True),
+        GopherRepetitionFilter(),
+        GopherQualityFilter(),
+        C4QualityFilter(),
+        FineWebQualityFilter(),
+        JsonlWriter(str(out / "ref")),
+    ]
     t0 = cpu()
     LocalPipelineExecutor(steps, tasks=2, workers=1, logging_dir=str(out / "logs")).run()
     return cpu() - t0
@@ -84,8 +96,13 @@ def reference_in_child(inp: Path, out: Path, web: Path, trafilatura_dir: Path | 
     env = dict(os.environ)
     if trafilatura_dir:
         env["PYTHONPATH"] = f"{trafilatura_dir}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    r = subprocess.run([sys.executable, __file__, "--reference", str(inp), str(out), str(web)], env=env, check=True,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, __file__, "--reference", str(inp), str(out), str(web)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     res = json.loads(r.stdout.strip().splitlines()[-1])
     return res["cpu"], res["trafilatura"]
 
@@ -101,7 +118,9 @@ def our_config(inp: Path, out: Path, workers: int, dataset: str) -> str:
     return str(out / f"c{workers}.yaml")
 
 
-def our_pipeline(inp: Path, out: Path, store_root: Path, workers: int = 1, dataset: str = "web_demo") -> tuple[float, object]:
+def our_pipeline(
+    inp: Path, out: Path, store_root: Path, workers: int = 1, dataset: str = "web_demo"
+) -> tuple[float, object]:
     """One store for all timed runs (a dataset name each): the 13-gram decontamination index is built once, in the
     warm-up, as on a real store."""
     from curation.job import run_curate
@@ -115,8 +134,11 @@ def our_pipeline(inp: Path, out: Path, store_root: Path, workers: int = 1, datas
 
 def store_fingerprint(store_root: Path, dataset: str) -> dict[str, bytes]:
     """Every shard file of the dataset and its rejects, by path relative to the store."""
-    return {str(p.relative_to(store_root)): p.read_bytes()
-            for ds in (dataset, dataset + ".rejected") for p in sorted((store_root / ds).rglob("part-*.parquet"))}
+    return {
+        str(p.relative_to(store_root)): p.read_bytes()
+        for ds in (dataset, dataset + ".rejected")
+        for p in sorted((store_root / ds).rglob("part-*.parquet"))
+    }
 
 
 def lid_rate(texts: list[str]) -> float:
@@ -143,56 +165,101 @@ def main() -> None:
         inp, out, web = map(Path, args.reference)
         make_input(web, out / "warm_in", 1, limit=3)
         reference_pipeline(out / "warm_in", out / "warm")
-        print(json.dumps({"cpu": reference_pipeline(inp, out / "run"), "trafilatura": trafilatura.__version__}))
+        print(
+            json.dumps({"cpu": reference_pipeline(inp, out / "run"), "trafilatura": trafilatura.__version__})
+        )
         return
     web = EXAMPLES / "web" if args.quick or not shared_data() else shared_data() / "web"
     have_111 = (TRAFILATURA_111 / "trafilatura").is_dir()
     if not have_111:
-        print(f"trafilatura 1.11 not in {TRAFILATURA_111} (make bench installs it): its reference row is skipped")
+        print(
+            f"trafilatura 1.11 not in {TRAFILATURA_111} (make bench installs it): its reference row is skipped"
+        )
     rows, ratios, notes = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make_input(web, tmp / "warm_in", 1, limit=3)
         our_pipeline(tmp / "warm_in", tmp / "warm_ours", tmp / "store")
-        inputs = [(f"all pages × {args.repeat}", None, args.repeat), (f"en/es pages × {args.repeat}", {"en", "es"}, args.repeat),
-                  ("all pages × 1", None, 1)]  # no copies: every word cache starts cold on every page
+        inputs = [
+            (f"all pages × {args.repeat}", None, args.repeat),
+            (f"en/es pages × {args.repeat}", {"en", "es"}, args.repeat),
+            ("all pages × 1", None, 1),
+        ]  # no copies: every word cache starts cold on every page
         for label, langs, repeat in inputs:
             d = tmp / label.replace(" ", "_").replace("/", "").replace("×", "x")
             n = make_input(web, d / "in", repeat, langs=langs) + 5  # + the 5 HTML records of the WARC samples
             for trial in range(args.trials):
-                refs = [reference_in_child(d / "in", d / f"ref111_{trial}", web, TRAFILATURA_111)] if have_111 else []
+                refs = (
+                    [reference_in_child(d / "in", d / f"ref111_{trial}", web, TRAFILATURA_111)]
+                    if have_111
+                    else []
+                )
                 refs.append(reference_in_child(d / "in", d / f"ref2_{trial}", web, None))
-                ours_cpu, report = our_pipeline(d / "in", d / f"ours_{trial}", tmp / "store", dataset=f"b{len(ratios)}")
+                ours_cpu, report = our_pipeline(
+                    d / "in", d / f"ours_{trial}", tmp / "store", dataset=f"b{len(ratios)}"
+                )
                 base = refs[0][0]
                 for ref_cpu, version in refs:
-                    rows.append([label, trial + 1, f"plain datatrove, trafilatura {version}", n, f"{ref_cpu:.1f}",
-                                 f"{n / ref_cpu:.1f}", f"{base / ref_cpu:.2f}×"])
-                rows.append([label, trial + 1, "ours (full pipeline incl. dedup, store, catalog)", n, f"{ours_cpu:.1f}",
-                             f"{n / ours_cpu:.1f}", f"**{base / ours_cpu:.2f}×**"])
+                    rows.append(
+                        [
+                            label,
+                            trial + 1,
+                            f"plain datatrove, trafilatura {version}",
+                            n,
+                            f"{ref_cpu:.1f}",
+                            f"{n / ref_cpu:.1f}",
+                            f"{base / ref_cpu:.2f}×",
+                        ]
+                    )
+                rows.append(
+                    [
+                        label,
+                        trial + 1,
+                        "ours (full pipeline incl. dedup, store, catalog)",
+                        n,
+                        f"{ours_cpu:.1f}",
+                        f"{n / ours_cpu:.1f}",
+                        f"**{base / ours_cpu:.2f}×**",
+                    ]
+                )
                 ratios.append((label, base / ours_cpu))
-                notes.append(f"{label}, trial {trial + 1}: ours kept {report.kept} of {report.processed}; stages (wall s) "
-                             + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items()))
-        print(table(["input", "trial", "pipeline", "docs", "CPU s", "docs/s per core", "speed-up"], rows), flush=True)
+                notes.append(
+                    f"{label}, trial {trial + 1}: ours kept {report.kept} of {report.processed}; stages (wall s) "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
+                )
+        print(
+            table(["input", "trial", "pipeline", "docs", "CPU s", "docs/s per core", "speed-up"], rows),
+            flush=True,
+        )
         # the all-pages input with 1 and 2 workers into two stores: byte-identical shards?
         d = tmp / f"all_pages_x_{args.repeat}"
         for w in (1, 2):
             our_pipeline(d / "in", d / f"ours_w{w}", tmp / f"store_w{w}", workers=w)
-        one, two = store_fingerprint(tmp / "store_w1", "web_demo"), store_fingerprint(tmp / "store_w2", "web_demo")
+        one, two = (
+            store_fingerprint(tmp / "store_w1", "web_demo"),
+            store_fingerprint(tmp / "store_w2", "web_demo"),
+        )
         identical = one == two and len(one) > 0
-        texts = [json.loads(x)["text"] for p in sorted((d / "ref2_0" / "run" / "ref").glob("*")) for x in _lines(p)]
+        texts = [
+            json.loads(x)["text"] for p in sorted((d / "ref2_0" / "run" / "ref").glob("*")) for x in _lines(p)
+        ]
         lid = lid_rate(texts * max(1, 2000 // max(len(texts), 1)))
     docs_s = "docs/s per core"
-    body = (f"Input: {web} pages (× N: each page copied N times) + WARC samples; 2 tasks on 1 worker, CPU seconds (process + children) "
-            f"after a warm-up run; {args.trials} trials. Speed-up = reference CPU s (plain datatrove with trafilatura "
-            f"{'1.11.0, its pinned version' if have_111 else '2.3.1'}) / ours, measured in the same trial. With all "
-            "pages, ours routes the languages it is not configured for (de, fr, pl, …: en/ko/es only) out before the "
-            "quality filters, which the reference runs on every page; the en/es-only input compares the same work.\n\n"
-            + table(["input", "trial", "pipeline", "docs", "CPU s", docs_s, "speed-up vs plain datatrove"], rows)
-            + "\n\nSpeed-up of ours per trial: " + ", ".join(f"{lbl} {r:.2f}×" for lbl, r in ratios)
-            + " (goal ≥ 1.5×).\n\nOutput of ours with 1 and 2 workers (all pages, same config): "
-            + (f"byte-identical ({len(one)} shard files)" if identical else "DIFFERENT") + ".\n\n"
-            + "\n".join(f"- {x}" for x in notes)
-            + f"\n\nLID (fastText lid.176, batches of 64, first 10k chars): {lid:,.0f} docs/s per core.")
+    body = (
+        f"Input: {web} pages (× N: each page copied N times) + WARC samples; 2 tasks on 1 worker, CPU seconds (process + children) "
+        f"after a warm-up run; {args.trials} trials. Speed-up = reference CPU s (plain datatrove with trafilatura "
+        f"{'1.11.0, its pinned version' if have_111 else '2.3.1'}) / ours, measured in the same trial. With all "
+        "pages, ours routes the languages it is not configured for (de, fr, pl, …: en/ko/es only) out before the "
+        "quality filters, which the reference runs on every page; the en/es-only input compares the same work.\n\n"
+        + table(["input", "trial", "pipeline", "docs", "CPU s", docs_s, "speed-up vs plain datatrove"], rows)
+        + "\n\nSpeed-up of ours per trial: "
+        + ", ".join(f"{lbl} {r:.2f}×" for lbl, r in ratios)
+        + " (goal ≥ 1.5×).\n\nOutput of ours with 1 and 2 workers (all pages, same config): "
+        + (f"byte-identical ({len(one)} shard files)" if identical else "DIFFERENT")
+        + ".\n\n"
+        + "\n".join(f"- {x}" for x in notes)
+        + f"\n\nLID (fastText lid.176, batches of 64, first 10k chars): {lid:,.0f} docs/s per core."
+    )
     print(body)
     if not args.no_write:
         write_section("curation_bench", body)

@@ -24,7 +24,10 @@ from dashboards.browse_query import BrowseFilter
 from dashboards.views import browse, overview
 from datamill import catalog
 
-for _name in ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api"):
+for _name in (
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+    "streamlit.runtime.caching.cache_data_api",
+):
     logging.getLogger(_name).disabled = True  # "no runtime" warnings: pages are called outside a server
 
 FILL_SQL = """
@@ -74,8 +77,9 @@ def main() -> None:
         print(f"built a catalog of {args.rows:,} rows in {time.perf_counter() - t0:.1f} s")
         r, version = str(root), 0.0
         default = dataclasses.asdict(BrowseFilter())
-        filtered = dataclasses.asdict(BrowseFilter(languages=["ko"], domains=["multilingual"], text="김치",
-                                                   audit="unaudited"))
+        filtered = dataclasses.asdict(
+            BrowseFilter(languages=["ko"], domains=["multilingual"], text="김치", audit="unaudited")
+        )
 
         def ov():
             overview.load.clear()
@@ -88,37 +92,53 @@ def main() -> None:
                 browse.load_facets(r, version)
                 rows, total = browse.load(r, version, fields, page, 50)
                 browse.compute(rows, total, page, 50)
+
             return f
 
         con = catalog.duckdb.connect(str(root / "catalog.duckdb"), read_only=True)
-        base_ov = lambda: con.sql("SELECT dataset, domain, language, mode, count(*), sum(tokens) FROM samples "
-                                  "GROUP BY ALL").fetchall()
+        base_ov = lambda: con.sql(
+            "SELECT dataset, domain, language, mode, count(*), sum(tokens) FROM samples GROUP BY ALL"
+        ).fetchall()
         base_page = lambda: con.sql("SELECT * FROM samples ORDER BY id LIMIT 50").fetchall()
         base_deep = lambda: con.sql("SELECT * FROM samples ORDER BY id LIMIT 50 OFFSET 499950").fetchall()
-        base_filtered = lambda: con.sql("SELECT * FROM samples WHERE language = 'ko' AND domain = 'multilingual' "
-                                        "AND preview ILIKE '%김치%' ORDER BY id LIMIT 50").fetchall()
-        cases = [("Overview (load + compute)", ov, base_ov, "5 aggregates vs 1 GROUP BY"),
-                 ("Browse first page", first_page(default), base_page, "facets+page+count vs 1 page"),
-                 ("Browse filtered + text search", first_page(filtered), base_filtered, "ko·multilingual·'김치'·unaudited"),
-                 ("Browse page 10,000 (OFFSET)", first_page(default, 9_999), base_deep, "same OFFSET 499,950")]
+        base_filtered = lambda: con.sql(
+            "SELECT * FROM samples WHERE language = 'ko' AND domain = 'multilingual' "
+            "AND preview ILIKE '%김치%' ORDER BY id LIMIT 50"
+        ).fetchall()
+        cases = [
+            ("Overview (load + compute)", ov, base_ov, "5 aggregates vs 1 GROUP BY"),
+            ("Browse first page", first_page(default), base_page, "facets+page+count vs 1 page"),
+            (
+                "Browse filtered + text search",
+                first_page(filtered),
+                base_filtered,
+                "ko·multilingual·'김치'·unaudited",
+            ),
+            ("Browse page 10,000 (OFFSET)", first_page(default, 9_999), base_deep, "same OFFSET 499,950"),
+        ]
         rows = []
         for name, fn, base, note in cases:
             fn()  # warm the OS page cache and DuckDB's buffer pool once, as a running app would be
             p = statistics.median(timed(fn, args.reps))
             b = statistics.median(timed(base, args.reps))
-            rows.append([name, f"{p * 1000:.0f}", f"{b * 1000:.1f}", f"{p / b:.1f}×", "yes" if p < 1 else "NO", note])
+            rows.append(
+                [name, f"{p * 1000:.0f}", f"{b * 1000:.1f}", f"{p / b:.1f}×", "yes" if p < 1 else "NO", note]
+            )
         con.close()
     headers = ["page data", "page p50 ms", "plain DuckDB p50 ms", "page / plain", "< 1 s", "what"]
     out = table(headers, rows)
     print(out)
-    write_section("dashboard_bench", f"""{args.rows:,} synthetic rows inserted into a catalog `samples` table (+1 % audited);
+    write_section(
+        "dashboard_bench",
+        f"""{args.rows:,} synthetic rows inserted into a catalog `samples` table (+1 % audited);
 machine = 2-core CPU. Page data = the page's uncached `load()` + `compute()` (opening a read-only catalog
 connection, as the app does on every load); plain DuckDB = the closest single query on one already-open
 connection. Browse first page = 6 facet DISTINCTs + the page (cut first, then joined with latest_audits) + count.
 `python bench/dashboard_bench.py --rows {args.rows}`
 
 {out}
-""")
+""",
+    )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,12 @@ FLOOR = 20.0  # issue #22: >= 20x sequential at 32 in flight
 def start_stubs(k: int, latency_s: float) -> tuple[list[subprocess.Popen], list[str]]:
     procs, urls = [], []
     for _ in range(k):
-        p = subprocess.Popen([sys.executable, "-m", "datamill.engine.stub_server", "--latency", str(latency_s)],
-                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+        p = subprocess.Popen(
+            [sys.executable, "-m", "datamill.engine.stub_server", "--latency", str(latency_s)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[1],
+        )
         procs.append(p)
         urls.append(p.stdout.readline().strip())
     return procs, urls
@@ -56,18 +60,30 @@ def plain_sequential(url: str, batch: list[list[Message]], params: SamplingParam
     """requests/s of one blocking urllib request after another."""
     t0 = time.perf_counter()
     for p in batch:
-        body = {"model": "tiny", "prompt": generation_prompt(p, True)[0], "n": 1, "temperature": params.temperature,
-                "top_p": params.top_p, "max_tokens": params.max_tokens, "seed": params.seed}
-        req = urllib.request.Request(url + "/completions", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+        body = {
+            "model": "tiny",
+            "prompt": generation_prompt(p, True)[0],
+            "n": 1,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "seed": params.seed,
+        }
+        req = urllib.request.Request(
+            url + "/completions", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(req, timeout=30) as r:
             assert json.loads(r.read())["choices"]
     return len(batch) / (time.perf_counter() - t0)
 
 
-def ours(urls: list[str], per_endpoint: int, batch, params, cache_dir: str | None) -> tuple[float, float, int]:
+def ours(
+    urls: list[str], per_endpoint: int, batch, params, cache_dir: str | None
+) -> tuple[float, float, int]:
     """(requests/s, tokens/s, completions) of OpenAIEngine.generate over the batch."""
-    cfg = EngineConfig(backend="openai", model="tiny", base_url=urls, max_in_flight=per_endpoint, progress=False)
+    cfg = EngineConfig(
+        backend="openai", model="tiny", base_url=urls, max_in_flight=per_endpoint, progress=False
+    )
     cache = CompletionCache(Path(cache_dir) / "completions.sqlite") if cache_dir else None
     eng = OpenAIEngine(cfg, cache)
     eng.generate(batch[:1], params)  # preflight (GET /models) and one warm request, outside the timing
@@ -113,22 +129,38 @@ def main() -> None:
         for p in procs:
             p.kill()
             p.wait()
-    rows = [["plain urllib, 1 in flight (baseline)", 1, n_seq, f"{seq:.1f}", "-", "1.0x"],
-            ["ours, 1 endpoint, 1 in flight", 1, n_seq, f"{one[0]:.1f}", f"{one[1]:.0f}", f"{one[0] / seq:.1f}x"],
-            ["ours, 32 in flight, no cache", 32, n_ours, f"{ours_nc[0]:.1f}", f"{ours_nc[1]:.0f}",
-             f"{ours_nc[0] / seq:.1f}x"],
-            ["ours, 32 in flight, SQLite cache", 32, n_ours, f"{ours_c[0]:.1f}", f"{ours_c[1]:.0f}",
-             f"{ours_c[0] / seq:.1f}x"]]
+    rows = [
+        ["plain urllib, 1 in flight (baseline)", 1, n_seq, f"{seq:.1f}", "-", "1.0x"],
+        ["ours, 1 endpoint, 1 in flight", 1, n_seq, f"{one[0]:.1f}", f"{one[1]:.0f}", f"{one[0] / seq:.1f}x"],
+        [
+            "ours, 32 in flight, no cache",
+            32,
+            n_ours,
+            f"{ours_nc[0]:.1f}",
+            f"{ours_nc[1]:.0f}",
+            f"{ours_nc[0] / seq:.1f}x",
+        ],
+        [
+            "ours, 32 in flight, SQLite cache",
+            32,
+            n_ours,
+            f"{ours_c[0]:.1f}",
+            f"{ours_c[1]:.0f}",
+            f"{ours_c[0] / seq:.1f}x",
+        ],
+    ]
     text = table(["client", "in flight", "requests", "requests/s", "tokens/s", "vs baseline"], rows)
     ratio = ours_c[0] / seq
     ideal = 32 / args.latency
     verdict = "met" if ratio >= FLOOR else "NOT MET"
-    notes = (f"Stub latency {args.latency * 1000:.0f} ms per request, 2 stub processes on this machine; "
-             f"ideal at 32 in flight: {ideal:.0f} requests/s ({32:.0f}x). Floor {FLOOR:.0f}x (ours with the cache "
-             f"vs baseline): {ratio:.1f}x, {verdict}.\n\nCache cost: one committed `CompletionCache.put` "
-             f"(WAL, synchronous=NORMAL, ~2 KB completion) takes {put_us:.0f} us median, i.e. "
-             f"{put_us / 1e6 * ours_c[0] * 100:.2f} % of one core at the measured rate; end to end the cached run "
-             f"made {ours_c[0]:.1f} vs {ours_nc[0]:.1f} requests/s without it.")
+    notes = (
+        f"Stub latency {args.latency * 1000:.0f} ms per request, 2 stub processes on this machine; "
+        f"ideal at 32 in flight: {ideal:.0f} requests/s ({32:.0f}x). Floor {FLOOR:.0f}x (ours with the cache "
+        f"vs baseline): {ratio:.1f}x, {verdict}.\n\nCache cost: one committed `CompletionCache.put` "
+        f"(WAL, synchronous=NORMAL, ~2 KB completion) takes {put_us:.0f} us median, i.e. "
+        f"{put_us / 1e6 * ours_c[0] * 100:.2f} % of one core at the measured rate; end to end the cached run "
+        f"made {ours_c[0]:.1f} vs {ours_nc[0]:.1f} requests/s without it."
+    )
     print(text)
     print(notes)
     if not args.quick:

@@ -48,10 +48,20 @@ def load_samples(n: int, per_query: int = 1) -> tuple[list[SFTSample], str]:
     for i in range(n):
         q, sol = rows[(i // per_query) % len(rows)]
         mode = "reasoning" if i % 2 == 0 else "non_reasoning"
-        reply = (Message(role="assistant", reasoning_content=sol, content=sol.splitlines()[-1]) if mode == "reasoning"
-                 else Message(role="assistant", content=sol))
-        out.append(SFTSample(id=f"b{i}", domain="math", language="en", mode=mode,
-                             messages=[Message(role="user", content=q), reply]))
+        reply = (
+            Message(role="assistant", reasoning_content=sol, content=sol.splitlines()[-1])
+            if mode == "reasoning"
+            else Message(role="assistant", content=sol)
+        )
+        out.append(
+            SFTSample(
+                id=f"b{i}",
+                domain="math",
+                language="en",
+                mode=mode,
+                messages=[Message(role="user", content=q), reply],
+            )
+        )
     return out, f"{root}/math (GSM8K + MATH train, {len(rows)} problems)"
 
 
@@ -68,8 +78,12 @@ def baseline(samples, tok, with_mask: bool = True):
     import datasets
 
     datasets.disable_progress_bars()
-    ds = datasets.Dataset.from_list([{"messages": [m.model_dump() for m in s.messages], "reasoning": s.mode == "reasoning"}
-                                     for s in samples])
+    ds = datasets.Dataset.from_list(
+        [
+            {"messages": [m.model_dump() for m in s.messages], "reasoning": s.mode == "reasoning"}
+            for s in samples
+        ]
+    )
 
     def fn(batch):
         texts, spans = [], []
@@ -80,12 +94,16 @@ def baseline(samples, tok, with_mask: bool = True):
         enc = tok(texts, add_special_tokens=False, return_offsets_mapping=with_mask)
         if not with_mask:
             return {"input_ids": enc["input_ids"]}
-        masks = [[int(any(a <= s and e <= b for a, b in sp)) for s, e in offs]
-                 for offs, sp in zip(enc["offset_mapping"], spans)]
+        masks = [
+            [int(any(a <= s and e <= b for a, b in sp)) for s, e in offs]
+            for offs, sp in zip(enc["offset_mapping"], spans)
+        ]
         return {"input_ids": enc["input_ids"], "assistant_masks": masks}
 
     t0 = time.process_time()
-    out = ds.map(fn, batched=True, batch_size=1000, remove_columns=ds.column_names, load_from_cache_file=False)
+    out = ds.map(
+        fn, batched=True, batch_size=1000, remove_columns=ds.column_names, load_from_cache_file=False
+    )
     dt = time.process_time() - t0
     return sum(len(x) for x in out["input_ids"]), dt
 
@@ -127,28 +145,46 @@ def main() -> None:
             return tokens, tok_s + pack_s, stats
 
         tokens, our_s, _stats = best(run_ours, reps)
-        assert tokens == base_tokens == plain_tokens == raw_tokens, \
+        assert tokens == base_tokens == plain_tokens == raw_tokens, (
             f"token counts differ: {tokens} {base_tokens} {plain_tokens} {raw_tokens}"
+        )
         base_rate = base_tokens / base_s
-        for name, t, sec in (("ours: tokenize+mask+pack (seq 1024)", tokens, our_s),
-                             ("HF datasets.map + tokenizer, offsets mask, no packing", base_tokens, base_s),
-                             ("(reference) datasets.map + tokenizer, no mask, no packing", plain_tokens, plain_s),
-                             ("(reference) tokenizer encode_batch_fast on whole texts only", raw_tokens, raw_s)):
-            rows.append([shape, name, f"{t:,}", f"{sec:.2f}", f"{t / sec / 1e6:.2f}M", f"{t / sec / base_rate:.2f}×"])
+        for name, t, sec in (
+            ("ours: tokenize+mask+pack (seq 1024)", tokens, our_s),
+            ("HF datasets.map + tokenizer, offsets mask, no packing", base_tokens, base_s),
+            ("(reference) datasets.map + tokenizer, no mask, no packing", plain_tokens, plain_s),
+            ("(reference) tokenizer encode_batch_fast on whole texts only", raw_tokens, raw_s),
+        ):
+            rows.append(
+                [shape, name, f"{t:,}", f"{sec:.2f}", f"{t / sec / 1e6:.2f}M", f"{t / sec / base_rate:.2f}×"]
+            )
         if per_query == 1:
             docs = tokenize(samples, tok)
             effs = [(sl, pack(docs, sl)[3]) for sl in (1024, 4096)]
     t1 = table(["data", "pipeline", "tokens", "CPU s", "tokens/s per core", "vs baseline"], rows)
-    t2 = table(["seq_len", "documents", "sequences", "non-pad tokens", "packing efficiency", "overlong split"],
-               [[sl, st["documents"], st["num_seqs"], f"{st['non_pad_tokens']:,}", f"{st['efficiency']:.2%}",
-                 st["overlong_split"]] for sl, st in effs])
-    body = (f"Machine: 2-core CPU (shared), pinned to 1 core, CPU seconds, best of {reps}. {n} samples per data "
-            f"shape from {src}, half reasoning mode; tokenizer examples/tokenizer. All pipelines render with "
-            f"`render_exaone_chat` and produce identical token counts. Ours encodes each distinct word chunk once "
-            f"(`datamill.tokens.encode_flat`, exact: tests/datamill/test_tokens.py compares it with the tokenizer), "
-            f"which is why it beats even the bare tokenizer on whole texts.\n\n{t1}\n\n"
-            f"Packing ({n} samples, 1 response per query; best-fit-decreasing over the whole set; goal ≥ 98 %):"
-            f"\n\n{t2}\n")
+    t2 = table(
+        ["seq_len", "documents", "sequences", "non-pad tokens", "packing efficiency", "overlong split"],
+        [
+            [
+                sl,
+                st["documents"],
+                st["num_seqs"],
+                f"{st['non_pad_tokens']:,}",
+                f"{st['efficiency']:.2%}",
+                st["overlong_split"],
+            ]
+            for sl, st in effs
+        ],
+    )
+    body = (
+        f"Machine: 2-core CPU (shared), pinned to 1 core, CPU seconds, best of {reps}. {n} samples per data "
+        f"shape from {src}, half reasoning mode; tokenizer examples/tokenizer. All pipelines render with "
+        f"`render_exaone_chat` and produce identical token counts. Ours encodes each distinct word chunk once "
+        f"(`datamill.tokens.encode_flat`, exact: tests/datamill/test_tokens.py compares it with the tokenizer), "
+        f"which is why it beats even the bare tokenizer on whole texts.\n\n{t1}\n\n"
+        f"Packing ({n} samples, 1 response per query; best-fit-decreasing over the whole set; goal ≥ 98 %):"
+        f"\n\n{t2}\n"
+    )
     print(body)
     if not args.no_write:
         write_section("export_bench", body)

@@ -41,7 +41,7 @@ def build_store(root: Path, n: int) -> Path:
     store = Store(root / "store")
     store.begin_run("bench", "r1", "sft", {"n": n})
     for part, a in enumerate(range(0, n, 2000)):
-        store.write_shard("bench", "r1", part, samples[a:a + 2000])
+        store.write_shard("bench", "r1", part, samples[a : a + 2000])
     spec = {"name": "all", "reasoning_ratio": None, "components": [{"name": "all", "token_budget": 10**12}]}
     (root / "spec.yaml").write_text(yaml.safe_dump(spec))
     return run_mix(root / "spec.yaml", store, root / "mix", progress=False).manifest_path
@@ -101,8 +101,11 @@ def _export(which: str, manifest: str, store: str, out: str, seq_len: int) -> No
 def measure(which: str, manifest: Path, store: Path, out: Path, seq_len: int) -> tuple[float, float, float]:
     """(peak anonymous MiB, max RSS MiB, wall s) of one export in a fresh process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(HERE), "--child", which, str(manifest), str(store), str(out),
-                             str(seq_len)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE), "--child", which, str(manifest), str(store), str(out), str(seq_len)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     stdout = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
@@ -132,18 +135,44 @@ def main() -> None:
             for f in ("chat.jsonl", "packed/tokens.bin", "packed/loss_mask.bin"):
                 same = (root / "ours" / f).read_bytes() == (root / "plain" / f).read_bytes()
                 assert same, f"{f} differs between the two exports"
-            rows.append([f"{n:,}", f"{tokens:,}", f"{ours[0]:.0f}", f"{base[0]:.0f}", f"{ours[0] / base[0]:.2f}",
-                         f"{ours[1]:.0f}", f"{base[1]:.0f}", f"{ours[2]:.1f}", f"{base[2]:.1f}"])
-    body = ("Peak memory of `datamill.export.export` (streams shard by shard through a disk spill) vs the plain "
-            "in-memory export (all records in a list, then chat rows, tokenize and pack at once), same manifest, "
-            f"chat + packed (seq {args.seq_len}); both write byte-identical chat.jsonl and tokens.bin. Each export "
-            "runs in its own process (interpreter, imports and tokenizer included). *anon* = peak anonymous "
-            "resident memory (heap and arrays, sampled every 10 ms from /proc/self/status RssAnon): what can run a "
-            "machine out of memory; *max RSS* also counts file pages the process maps (ours memory-maps its spill "
-            "and the output files; the kernel can drop those pages). Samples: GSM8K + MATH train in both modes, "
-            "shards of 2000.\n\n"
-            + table(["samples", "tokens", "ours anon MiB", "in-memory anon MiB", "ours / in-memory",
-                     "ours max RSS", "in-memory max RSS", "ours s", "in-memory s"], rows) + "\n")
+            rows.append(
+                [
+                    f"{n:,}",
+                    f"{tokens:,}",
+                    f"{ours[0]:.0f}",
+                    f"{base[0]:.0f}",
+                    f"{ours[0] / base[0]:.2f}",
+                    f"{ours[1]:.0f}",
+                    f"{base[1]:.0f}",
+                    f"{ours[2]:.1f}",
+                    f"{base[2]:.1f}",
+                ]
+            )
+    body = (
+        "Peak memory of `datamill.export.export` (streams shard by shard through a disk spill) vs the plain "
+        "in-memory export (all records in a list, then chat rows, tokenize and pack at once), same manifest, "
+        f"chat + packed (seq {args.seq_len}); both write byte-identical chat.jsonl and tokens.bin. Each export "
+        "runs in its own process (interpreter, imports and tokenizer included). *anon* = peak anonymous "
+        "resident memory (heap and arrays, sampled every 10 ms from /proc/self/status RssAnon): what can run a "
+        "machine out of memory; *max RSS* also counts file pages the process maps (ours memory-maps its spill "
+        "and the output files; the kernel can drop those pages). Samples: GSM8K + MATH train in both modes, "
+        "shards of 2000.\n\n"
+        + table(
+            [
+                "samples",
+                "tokens",
+                "ours anon MiB",
+                "in-memory anon MiB",
+                "ours / in-memory",
+                "ours max RSS",
+                "in-memory max RSS",
+                "ours s",
+                "in-memory s",
+            ],
+            rows,
+        )
+        + "\n"
+    )
     print(body)
     if not args.no_write:
         write_section("export_memory_bench", body)

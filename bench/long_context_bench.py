@@ -23,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._report import table, write_section
 
 
-def naive_build(tok, docs: list[str], target: int, needles: list[str], depths: list[float]) -> tuple[str, int]:
+def naive_build(
+    tok, docs: list[str], target: int, needles: list[str], depths: list[float]
+) -> tuple[str, int]:
     enc = lambda t: tok.encode(t, add_special_tokens=False).ids
     ctx, i = "", 0
     while len(enc(ctx)) < target:
@@ -64,7 +66,9 @@ def main() -> None:
         exact, build_s, build_cpu = 0, 0.0, 0.0
         for i in range(n_ours[target]):
             s0, c0 = time.perf_counter(), time.process_time()
-            s = gen.build(Spec("en", target, "multi_value", 100.0 * i / max(1, n_ours[target] - 1), i, "number"))
+            s = gen.build(
+                Spec("en", target, "multi_value", 100.0 * i / max(1, n_ours[target] - 1), i, "number")
+            )
             build_s += time.perf_counter() - s0
             cpu = time.process_time() - c0
             build_cpu += cpu
@@ -76,31 +80,68 @@ def main() -> None:
         base_exact, lens = 0, []
         for i in range(n_base[target]):
             rng = random.Random(i)
-            needles = [f"One of the special magic numbers for key-{k} is: {rng.randint(10**6, 10**7 - 1)}."
-                       for k in range(5)]
-            _, n = naive_build(bt, docs[i:] + docs[:i], target, needles, [rng.uniform(0, 100) for _ in needles])
+            needles = [
+                f"One of the special magic numbers for key-{k} is: {rng.randint(10**6, 10**7 - 1)}."
+                for k in range(5)
+            ]
+            _, n = naive_build(
+                bt, docs[i:] + docs[:i], target, needles, [rng.uniform(0, 100) for _ in needles]
+            )
             lens.append(n)
             base_exact += n == target
-        base_s, base_cpu = (time.perf_counter() - t) / n_base[target], (time.process_time() - c) / n_base[target]
+        base_s, base_cpu = (
+            (time.perf_counter() - t) / n_base[target],
+            (time.process_time() - c) / n_base[target],
+        )
         label = f"{target // 1024}K"
-        rows.append([label, "ours (cached sentence counts, 1 full encode)", n_ours[target], f"{ours_cpu:.3f}",
-                     f"{ours_s:.3f}", f"{1 / ours_cpu:.2f}", f"{exact}/{n_ours[target]}", f"{base_cpu / ours_cpu:.1f}×"])
-        rows.append([label, "naive (re-tokenise per essay + per needle)", n_base[target], f"{base_cpu:.3f}",
-                     f"{base_s:.3f}", f"{1 / base_cpu:.2f}", f"{base_exact}/{n_base[target]} (got {', '.join(map(str, lens))})", "1.0×"])
-    headers = ["length", "method", "samples", "CPU s/sample", "wall s/sample", "samples/s (CPU)", "exact length",
-               "speed-up (CPU)"]
+        rows.append(
+            [
+                label,
+                "ours (cached sentence counts, 1 full encode)",
+                n_ours[target],
+                f"{ours_cpu:.3f}",
+                f"{ours_s:.3f}",
+                f"{1 / ours_cpu:.2f}",
+                f"{exact}/{n_ours[target]}",
+                f"{base_cpu / ours_cpu:.1f}×",
+            ]
+        )
+        rows.append(
+            [
+                label,
+                "naive (re-tokenise per essay + per needle)",
+                n_base[target],
+                f"{base_cpu:.3f}",
+                f"{base_s:.3f}",
+                f"{1 / base_cpu:.2f}",
+                f"{base_exact}/{n_base[target]} (got {', '.join(map(str, lens))})",
+                "1.0×",
+            ]
+        )
+    headers = [
+        "length",
+        "method",
+        "samples",
+        "CPU s/sample",
+        "wall s/sample",
+        "samples/s (CPU)",
+        "exact length",
+        "speed-up (CPU)",
+    ]
     out = table(headers, rows)
     print(out)
     verdict = "met" if worst128 < 1.0 else "NOT met"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    body = (f"One core (sched_setaffinity), tokenizer examples/tokenizer, English haystack from "
-            f"{gen.root} ({len(docs)} essays, {stream.total_tokens:,} tokens; one-off sentence cache "
-            f"{setup_s:.2f} s, not in the per-sample times). Each sample: 3 needle values + 2 distractors, "
-            f"depths spread 0–100 %. The machine is shared (1-min load average {load:.1f} on 2 cores at the "
-            f"end), so wall time includes waiting for the core: CPU time (process_time, one pinned core) is the "
-            f"measure of work; both are shown. Our time per sample is the whole `build` (needles, haystack, the encode that proves exactness, offsets, SFTSample); a second check encode runs outside the timing.\n\n"
-            f"{out}\n\nTarget (128K-token sample < 1 s on one core): slowest 128K sample {worst128:.3f} CPU-s → {verdict}."
-            f"{' (--quick run)' if args.quick else ''}")
+    body = (
+        f"One core (sched_setaffinity), tokenizer examples/tokenizer, English haystack from "
+        f"{gen.root} ({len(docs)} essays, {stream.total_tokens:,} tokens; one-off sentence cache "
+        f"{setup_s:.2f} s, not in the per-sample times). Each sample: 3 needle values + 2 distractors, "
+        f"depths spread 0–100 %. The machine is shared (1-min load average {load:.1f} on 2 cores at the "
+        f"end), so wall time includes waiting for the core: CPU time (process_time, one pinned core) is the "
+        f"measure of work; both are shown. Our time per sample is the whole `build` (needles, haystack, the encode that proves exactness, offsets, SFTSample); a second check encode runs outside the timing.\n\n"
+        f"{out}\n\nTarget (128K-token sample < 1 s on one core): slowest 128K sample {worst128:.3f} CPU-s → {verdict}."
+        f"{' (--quick run)' if args.quick else ''}"
+    )
     print(body.splitlines()[-1])
     write_section("long_context_bench", body)
 

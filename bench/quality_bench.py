@@ -23,14 +23,41 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench._report import table, write_section
 from bench.quality import Row
 
-HEADERS = ["check", "set", "n", "plain acc", "ours acc", "plain FP", "ours FP", "plain FN", "ours FN",
-           "plain /s/core", "ours /s/core", "speed ×", "floor", "met"]
+HEADERS = [
+    "check",
+    "set",
+    "n",
+    "plain acc",
+    "ours acc",
+    "plain FP",
+    "ours FP",
+    "plain FN",
+    "ours FN",
+    "plain /s/core",
+    "ours /s/core",
+    "speed ×",
+    "floor",
+    "met",
+]
 
 
 def _fmt(row: Row) -> list:
-    return [row.check, row.set, row.n, row.pct(row.plain_acc), row.pct(row.ours_acc), row.plain_fp, row.ours_fp,
-            row.plain_fn, row.ours_fn, row.rate(row.plain_per_s), row.rate(row.ours_per_s), row.speedup(),
-            row.floor, "yes" if row.met else "NO"]
+    return [
+        row.check,
+        row.set,
+        row.n,
+        row.pct(row.plain_acc),
+        row.pct(row.ours_acc),
+        row.plain_fp,
+        row.ours_fp,
+        row.plain_fn,
+        row.ours_fn,
+        row.rate(row.plain_per_s),
+        row.rate(row.ours_per_s),
+        row.speedup(),
+        row.floor,
+        "yes" if row.met else "NO",
+    ]
 
 
 def areas() -> list[str]:
@@ -60,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         notes = [f"- {n}" for r in got for n in r.notes]
         print(f"\n## {mod.AREA}\n{text}" + ("\n" + "\n".join(notes) if notes else ""))
         if not args.quick:
-            write_section(f"quality_bench: {mod.AREA}", legend + "\n\n" + text + ("\n\n" + "\n".join(notes) if notes else ""))
+            write_section(
+                f"quality_bench: {mod.AREA}",
+                legend + "\n\n" + text + ("\n\n" + "\n".join(notes) if notes else ""),
+            )
     return 0 if all(r.met for r in rows) else 1
 
 

@@ -53,7 +53,9 @@ def peak_flops(device: torch.device) -> float | None:
     return next((v for k, v in PEAK_BF16.items() if k in name), None)
 
 
-def build(variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compile_layers: bool, cache: bool = False):
+def build(
+    variant: str, cfg: ModelConfig, device: torch.device, ac: bool, compile_layers: bool, cache: bool = False
+):
     """(model, step function) for one variant; the step runs one full optimizer step on a batch. Ours run with
     `cfg.attn_impl` (auto = FlexAttention on CUDA) and, with `cache`, train_entry.weight_cache's bf16 copies."""
     from train_entry.distributed import apply_activation_checkpointing
@@ -133,10 +135,14 @@ def measure(variant: str, cfg: ModelConfig, seq: int, args, device: torch.device
 def _try_row(row: dict, variant: str, cfg: ModelConfig, args, device: torch.device) -> str | None:
     seq, micro = row["seq"], row["micro"]
     try:
-        _, step = build(variant, cfg.replace(attn_impl=row["attn"]), device, row["ac"], args.compile, row["cache"])
+        _, step = build(
+            variant, cfg.replace(attn_impl=row["attn"]), device, row["ac"], args.compile, row["cache"]
+        )
         g = torch.Generator(device="cpu").manual_seed(seq)
         ids = torch.randint(0, cfg.vocab_size, (row["batch"], seq), generator=g).to(device)
-        seg = torch.ones_like(ids) if row["doc_mask"] else None  # None: one document per row, as the trainer passes
+        seg = (
+            torch.ones_like(ids) if row["doc_mask"] else None
+        )  # None: one document per row, as the trainer passes
         tgt = torch.roll(ids, -1, dims=1)
         tgt[:, -1] = -100
         if device.type == "cuda":
@@ -212,14 +218,18 @@ def report(rows: list[dict], cfg: ModelConfig, device: torch.device) -> str:
     out = []
     for r in sorted(rows, key=lambda r: (r["seq"], order.index(r["variant"]))):
         seq, ok = r["seq"], "tok_s" in r
-        flops_cfg = cfg.replace(layer_pattern="G") if r["variant"] == "global" else cfg  # HF: the hybrid's math
+        flops_cfg = (
+            cfg.replace(layer_pattern="G") if r["variant"] == "global" else cfg
+        )  # HF: the hybrid's math
         mfu = f"{flops_per_token(flops_cfg, seq) * r['tok_s'] / peak:.1%}" if ok and peak else "n/a"
 
         def ratio(base: str, r=r, seq=seq, ok=ok) -> str:
             b = by.get((base, seq), {})
             return f"{r['tok_s'] / b['tok_s']:.2f}×" if ok and "tok_s" in b else "-"
 
-        name = NAMES[r["variant"]] + (f" · {r['attn']}" if r["variant"] != "hf" and r["attn"] != "auto" else "")
+        name = NAMES[r["variant"]] + (
+            f" · {r['attn']}" if r["variant"] != "hf" and r["attn"] != "auto" else ""
+        )
         name += " · bf16 cache" if r.get("cache") else ""
         name += " · doc mask" if r.get("doc_mask") else ""
         name += " · no cuDNN" if r.get("no_cudnn") else ""
@@ -240,31 +250,60 @@ GPU_ROWS = [("hybrid", 4096), ("hf", 4096), ("hybrid", 32768), ("global", 32768)
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--smoke", action="store_true", help="tiny shape on CPU (same code path and table)")
-    p.add_argument("--seqs", type=lambda s: [int(x) for x in s.split(",")], help="sequence lengths, comma-separated")
-    p.add_argument("--variants", help="hybrid,global,hf (with --seqs: every pair; default GPU rows: GPU_ROWS)")
+    p.add_argument(
+        "--seqs", type=lambda s: [int(x) for x in s.split(",")], help="sequence lengths, comma-separated"
+    )
+    p.add_argument(
+        "--variants", help="hybrid,global,hf (with --seqs: every pair; default GPU rows: GPU_ROWS)"
+    )
     p.add_argument("--steps", type=int, help="timed optimizer steps per row (default 3)")
-    p.add_argument("--warmup", type=int, help="untimed steps first (default 2 GPU — compiles; HF 1 — 1 smoke)")
-    p.add_argument("--ac-from", type=int, help="activation checkpointing from this length (default 16384; smoke 512)")
-    p.add_argument("--tokens-per-step", type=int, help="accumulate micro-batches up to this (default 32768; smoke 512)")
+    p.add_argument(
+        "--warmup", type=int, help="untimed steps first (default 2 GPU — compiles; HF 1 — 1 smoke)"
+    )
+    p.add_argument(
+        "--ac-from", type=int, help="activation checkpointing from this length (default 16384; smoke 512)"
+    )
+    p.add_argument(
+        "--tokens-per-step", type=int, help="accumulate micro-batches up to this (default 32768; smoke 512)"
+    )
     p.add_argument("--batch", type=int, default=1, help="sequences per micro-batch (default 1)")
-    p.add_argument("--attn", choices=ATTN_IMPLS, default="auto",
-                   help="our models' attention kernel (default auto: FlexAttention on CUDA, SDPA on CPU)")
-    p.add_argument("--bf16-cache", action="store_true",
-                   help="ours: bf16 weight copies once per optimizer step (train_entry.weight_cache; CUDA)")
-    p.add_argument("--doc-mask", action="store_true",
-                   help="ours: pass all-ones document ids (the document-mask kernels) instead of none (causal kernels)")
-    p.add_argument("--no-cudnn", action="store_true",
-                   help="torch.backends.cuda.enable_cudnn_sdp(False): ours' causal layers run Flash, not cuDNN first")
-    p.add_argument("--budget-s", type=float, default=float("inf"), help="start no row after this many seconds")
+    p.add_argument(
+        "--attn",
+        choices=ATTN_IMPLS,
+        default="auto",
+        help="our models' attention kernel (default auto: FlexAttention on CUDA, SDPA on CPU)",
+    )
+    p.add_argument(
+        "--bf16-cache",
+        action="store_true",
+        help="ours: bf16 weight copies once per optimizer step (train_entry.weight_cache; CUDA)",
+    )
+    p.add_argument(
+        "--doc-mask",
+        action="store_true",
+        help="ours: pass all-ones document ids (the document-mask kernels) instead of none (causal kernels)",
+    )
+    p.add_argument(
+        "--no-cudnn",
+        action="store_true",
+        help="torch.backends.cuda.enable_cudnn_sdp(False): ours' causal layers run Flash, not cuDNN first",
+    )
+    p.add_argument(
+        "--budget-s", type=float, default=float("inf"), help="start no row after this many seconds"
+    )
     p.add_argument("--jsonl", type=Path, help="append each row here as it finishes")
     p.add_argument("--profile", action="store_true", help="after each row, print where one step's time goes")
-    p.add_argument("--no-compile", dest="compile", action="store_false", help="GPU: skip torch.compile of layers")
+    p.add_argument(
+        "--no-compile", dest="compile", action="store_false", help="GPU: skip torch.compile of layers"
+    )
     p.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = p.parse_args(argv)
     cuda = torch.cuda.is_available() and not args.smoke
     device = torch.device("cuda" if cuda else "cpu")
     if args.no_cudnn:
-        torch.backends.cuda.enable_cudnn_sdp(False)  # train_entry.attention._cudnn_first respects it (HF's sdpa too)
+        torch.backends.cuda.enable_cudnn_sdp(
+            False
+        )  # train_entry.attention._cudnn_first respects it (HF's sdpa too)
     if not cuda and not args.smoke:
         print("no CUDA device: running the CPU smoke mode (tiny shape); bench/RESULTS.md keeps the GPU table")
         args.smoke = True
@@ -279,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     args.ac_from = args.ac_from or (16384 if cuda else 512)
     args.tokens_per_step = args.tokens_per_step or (32768 if cuda else 512)
     args.compile = args.compile and cuda
-    if cuda:  # every (variant, length) pair compiles its own graphs: past dynamo's default limit of 8 it falls
+    if (
+        cuda
+    ):  # every (variant, length) pair compiles its own graphs: past dynamo's default limit of 8 it falls
         torch._dynamo.config.recompile_limit = 64  # back to eager without an error, and the rows would lie
         # Static shapes per row, as in training (packed sequences have one length). With Dynamo's automatic dynamic
         # shapes, the rows after a length change reuse dynamic-shape kernels: on the H200, hybrid at 16K then ran
@@ -307,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
            f"step; fastest of {args.steps} timed steps after {args.warmup} warm-up (HF: 1)")  # fmt: skip
     print(f"device: {name} · {shape} · {how}\n{text}")
     if cuda and not args.no_write:  # the CPU smoke run never replaces the GPU table
-        write_section("train_bench", f"Device: {name}, torch {torch.__version__}. Shape: {shape}; {how}.\n\n{text}\n")
+        write_section(
+            "train_bench", f"Device: {name}, torch {torch.__version__}. Shape: {shape}; {how}.\n\n{text}\n"
+        )
     return 0
 
 

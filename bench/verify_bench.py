@@ -90,8 +90,13 @@ def plain_math(gold: str, response: str) -> bool:
     """Plain math-verify in-process (timeouts off, as off the main thread; the pairs here are small)."""
     from math_verify import parse, verify
 
-    return bool(verify(parse(f"\\boxed{{{gold}}}", parsing_timeout=None), parse(response, parsing_timeout=None),
-                       timeout_seconds=None))
+    return bool(
+        verify(
+            parse(f"\\boxed{{{gold}}}", parsing_timeout=None),
+            parse(response, parsing_timeout=None),
+            timeout_seconds=None,
+        )
+    )
 
 
 def naive_code(code: str, tests: list[str]) -> bool:
@@ -145,11 +150,20 @@ def main() -> None:
     def math_row(name: str, cores: int, seconds: float, got: list[bool]) -> list:
         per_s = len(pairs) / seconds
         agree = sum(a == ok for a, (_, _, ok) in zip(got, pairs)) / len(pairs)
-        return [name, cores, len(pairs), f"{per_s:,.1f}", f"{per_s / cores:,.1f}",
-                f"{per_s / cores / plain_rate:.2f}×", f"{agree:.1%}"]
+        return [
+            name,
+            cores,
+            len(pairs),
+            f"{per_s:,.1f}",
+            f"{per_s / cores:,.1f}",
+            f"{per_s / cores / plain_rate:.2f}×",
+            f"{agree:.1%}",
+        ]
 
-    math_rows = [math_row("plain math-verify, in-process", 1, t_plain, plain_ok),
-                 math_row("ours: check_math, in-process", 1, t_inproc, ours_ok)]
+    math_rows = [
+        math_row("plain math-verify, in-process", 1, t_plain, plain_ok),
+        math_row("ours: check_math, in-process", 1, t_inproc, ours_ok),
+    ]
     for workers in (1, 2):
         canonical.cache_clear()
         parsed_gold.cache_clear()
@@ -158,8 +172,14 @@ def main() -> None:
             t0 = time.perf_counter()
             verdicts = mv.verify_many([(g, r) for g, r, _ in pairs])
             t_mv = time.perf_counter() - t0
-        math_rows.append(math_row(f"ours: MathVerifier, {workers} worker process(es)", workers, t_mv,
-                                  [v.passed for v in verdicts]))
+        math_rows.append(
+            math_row(
+                f"ours: MathVerifier, {workers} worker process(es)",
+                workers,
+                t_mv,
+                [v.passed for v in verdicts],
+            )
+        )
 
     # -- code ---------------------------------------------------------------------------------------------
     seeds = []
@@ -190,12 +210,24 @@ def main() -> None:
             rate(len(seeds), t_code),
             rate(len(sub), t_code_naive),
             f"{(len(seeds) / t_code) / (len(sub) / t_code_naive):.1f}×",
-            (f"canonical pass: ours {sum(v.passed for v in canon[: len(sub)])}/{len(sub)}, "
-             f"naive {sum(naive_ok)}/{len(sub)} ({n_tests_naive} subprocesses)"),
+            (
+                f"canonical pass: ours {sum(v.passed for v in canon[: len(sub)])}/{len(sub)}, "
+                f"naive {sum(naive_ok)}/{len(sub)} ({n_tests_naive} subprocesses)"
+            ),
         ],
     ]
-    math_table = table(["math verdicts", "cores", "N", "pairs /s", "pairs /s/core", "per core vs plain",
-                        "agreement with label"], math_rows)
+    math_table = table(
+        [
+            "math verdicts",
+            "cores",
+            "N",
+            "pairs /s",
+            "pairs /s/core",
+            "per core vs plain",
+            "agreement with label",
+        ],
+        math_rows,
+    )
     t1 = table(["check", "N", "ours /s", "naive /s", "ratio", "agreement with label (ours / naive)"], rows)
     per = []
     for name in ("mbpp", "mbppplus", "humaneval"):

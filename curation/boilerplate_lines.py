@@ -39,7 +39,9 @@ CAPTION_CREDIT = re.compile(
     |[^()]*\bv[íi]a\s+(?:reuters|afp|ap|efe|dpa|getty\ images))\)\.?\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
-MAX_LABEL_LINE = 200  # chars: "Read more: <headline>" lines; a longer line is prose that starts with these words
+MAX_LABEL_LINE = (
+    200  # chars: "Read more: <headline>" lines; a longer line is prose that starts with these words
+)
 MAX_CTA_LINE = 300
 
 
@@ -47,8 +49,10 @@ def is_boilerplate_line(line: str) -> bool:
     s = line.strip()
     if not s:
         return False
-    return bool((len(s) <= MAX_LABEL_LINE and (RELATED_LABEL.match(s) or CAPTION_CREDIT.search(s)))
-                or (len(s) <= MAX_CTA_LINE and CALL_TO_ACTION.search(s)))
+    return bool(
+        (len(s) <= MAX_LABEL_LINE and (RELATED_LABEL.match(s) or CAPTION_CREDIT.search(s)))
+        or (len(s) <= MAX_CTA_LINE and CALL_TO_ACTION.search(s))
+    )
 
 
 def drop_boilerplate_lines(text: str) -> str:

@@ -38,8 +38,17 @@ class GatherExactDedup(PipelineStep):
     name = "🧲 Gather + exact dedup"
     type = "🫂 - DEDUP"
 
-    def __init__(self, input_dir: str, output_dir: str, shards: int, store_root: str, dataset: str, run_id: str,
-                 exact: bool = True, tokenizer: str | None = None):
+    def __init__(
+        self,
+        input_dir: str,
+        output_dir: str,
+        shards: int,
+        store_root: str,
+        dataset: str,
+        run_id: str,
+        exact: bool = True,
+        tokenizer: str | None = None,
+    ):
         super().__init__()
         self.input_dir, self.output_dir, self.shards = str(input_dir), str(output_dir), shards
         self.store_root, self.dataset, self.run_id = str(store_root), dataset, run_id
@@ -49,8 +58,10 @@ class GatherExactDedup(PipelineStep):
         from datatrove.pipeline.readers import JsonlReader
 
         has_input = any(Path(self.input_dir).glob("*.jsonl.gz"))  # no file when every document was dropped
-        docs = sorted(JsonlReader(self.input_dir, glob_pattern="*.jsonl.gz").run(None, 0, 1) if has_input else [],
-                      key=lambda d: d.id)
+        docs = sorted(
+            JsonlReader(self.input_dir, glob_pattern="*.jsonl.gz").run(None, 0, 1) if has_input else [],
+            key=lambda d: d.id,
+        )
         sink = RejectSink()
         seen: dict[str, str] = {}
         buckets: list[list] = [[] for _ in range(self.shards)]
@@ -68,13 +79,25 @@ class GatherExactDedup(PipelineStep):
         out.mkdir(parents=True, exist_ok=True)
         for i, bucket in enumerate(buckets):
             tmp = out / f"{i:05d}.jsonl.gz.tmp"
-            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz, \
-                    io.TextIOWrapper(gz, encoding="utf-8") as f:
+            with (
+                open(tmp, "wb") as raw,
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz,
+                io.TextIOWrapper(gz, encoding="utf-8") as f,
+            ):
                 for d in bucket:
-                    f.write(json.dumps({"id": d.id, "text": d.text, "metadata": d.metadata}, ensure_ascii=False) + "\n")
+                    f.write(
+                        json.dumps({"id": d.id, "text": d.text, "metadata": d.metadata}, ensure_ascii=False)
+                        + "\n"
+                    )
             tmp.replace(out / f"{i:05d}.jsonl.gz")
-        write_docs(Store(self.store_root), self.dataset + REJECTED_SUFFIX, self.run_id, EXACT_DEDUP_PART,
-                   sink.drain(), self.tokenizer)
+        write_docs(
+            Store(self.store_root),
+            self.dataset + REJECTED_SUFFIX,
+            self.run_id,
+            EXACT_DEDUP_PART,
+            sink.drain(),
+            self.tokenizer,
+        )
         self.stat_update("documents", value=len(docs))
         yield from ()
 
@@ -83,5 +106,9 @@ def minhash_config(n_grams: int, num_buckets: int, hashes_per_bucket: int):
     from datatrove.pipeline.dedup.minhash import MinhashConfig
     from datatrove.utils.hashing import HashConfig
 
-    return MinhashConfig(n_grams=n_grams, num_buckets=num_buckets, hashes_per_bucket=hashes_per_bucket,
-                         hash_config=HashConfig(precision=64))
+    return MinhashConfig(
+        n_grams=n_grams,
+        num_buckets=num_buckets,
+        hashes_per_bucket=hashes_per_bucket,
+        hash_config=HashConfig(precision=64),
+    )

@@ -26,8 +26,17 @@ from filters.edu import NEGATIVE_LABEL, POSITIVE_LABEL, edu_scores, fasttext_lin
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "edu_fasttext.ftz"
 CHUNK = 1200  # characters per training example (web chunks and long positives cut to similar lengths)
 # ENVIRONMENT.md: fastText on numpy 2 may hit NaN with unigrams; wordNgrams=2 and a small bucket avoid it
-TRAIN_PARAMS = {"lr": 0.1, "epoch": 5, "wordNgrams": 2, "bucket": 20000, "dim": 32, "minCount": 2, "loss": "softmax",
-                "thread": 1, "seed": 7}
+TRAIN_PARAMS = {
+    "lr": 0.1,
+    "epoch": 5,
+    "wordNgrams": 2,
+    "bucket": 20000,
+    "dim": 32,
+    "minCount": 2,
+    "loss": "softmax",
+    "thread": 1,
+    "seed": 7,
+}
 
 
 def _chunks(text: str, size: int = CHUNK) -> list[str]:
@@ -56,7 +65,9 @@ def positives(root: Path) -> list[str]:
     out += _chunks((root / "korean" / "kolaw_constitution.txt").read_text(encoding="utf-8"))
     for p in sorted((root / "korean" / "kobill").glob("*.txt")):
         out += _chunks(p.read_text(encoding="utf-8", errors="replace"))
-    niah = root / "niah" / "PaulGrahamEssays" if (root / "niah" / "PaulGrahamEssays").is_dir() else root / "niah"
+    niah = (
+        root / "niah" / "PaulGrahamEssays" if (root / "niah" / "PaulGrahamEssays").is_dir() else root / "niah"
+    )
     for p in sorted(niah.glob("*.txt")):
         out += _chunks(p.read_text(encoding="utf-8"))
     return out
@@ -78,10 +89,16 @@ def negatives(root: Path) -> list[str]:
             out += _chunks(page_text_with_boilerplate(p.read_text(encoding="utf-8", errors="replace")))
         except Exception:  # noqa: BLE001, S112 — lxml rejects a few pages (empty documents); they just do not contribute
             continue
-    reviews = [json.loads(x)["review"] for x in (root / "korean" / "nsmc_raw_reviews_sample.jsonl")
-               .read_text(encoding="utf-8").splitlines() if x.strip()]
+    reviews = [
+        json.loads(x)["review"]
+        for x in (root / "korean" / "nsmc_raw_reviews_sample.jsonl").read_text(encoding="utf-8").splitlines()
+        if x.strip()
+    ]
     out += _groups([r for r in reviews if r.strip()], 12)
-    chat = [ln.rsplit(",", 1)[0] for ln in (root / "korean" / "ChatbotData.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    chat = [
+        ln.rsplit(",", 1)[0]
+        for ln in (root / "korean" / "ChatbotData.csv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
     out += _groups(chat, 12)
     return out
 
@@ -104,8 +121,13 @@ def evaluate(model, heldout: list[tuple[str, str]], threshold: float = 0.5) -> d
     tp = sum(s >= threshold and lab == POSITIVE_LABEL for s, (lab, _) in zip(scores, heldout))
     fp = sum(s >= threshold and lab != POSITIVE_LABEL for s, (lab, _) in zip(scores, heldout))
     fn = sum(s < threshold and lab == POSITIVE_LABEL for s, (lab, _) in zip(scores, heldout))
-    return {"precision": tp / max(tp + fp, 1), "recall": tp / max(tp + fn, 1), "heldout": len(heldout),
-            "heldout_positive": sum(lab == POSITIVE_LABEL for lab, _ in heldout), "threshold": threshold}
+    return {
+        "precision": tp / max(tp + fp, 1),
+        "recall": tp / max(tp + fn, 1),
+        "heldout": len(heldout),
+        "heldout_positive": sum(lab == POSITIVE_LABEL for lab, _ in heldout),
+        "threshold": threshold,
+    }
 
 
 def _train_in_child(train_file: str, model_out: str, quantize: bool) -> None:
@@ -120,11 +142,15 @@ def _train_in_child(train_file: str, model_out: str, quantize: bool) -> None:
             sys.exit(3)
         raise
     if quantize:  # ~8x smaller file; accuracy change is reported by the held-out metrics
-        model.quantize(input=train_file, qnorm=False, retrain=False, cutoff=50000)  # qnorm/cutoff=20k lose recall
+        model.quantize(
+            input=train_file, qnorm=False, retrain=False, cutoff=50000
+        )  # qnorm/cutoff=20k lose recall
     model.save_model(model_out)
 
 
-def train_edu_classifier(out: str | Path = DEFAULT_MODEL, root: Path | None = None, quantize: bool = True) -> dict:
+def train_edu_classifier(
+    out: str | Path = DEFAULT_MODEL, root: Path | None = None, quantize: bool = True
+) -> dict:
     """Train, evaluate on the held-out split, save the model (+ <model>.json with metrics). Returns the metrics."""
 
     root = Path(root) if root else (shared_data() or EXAMPLES)
@@ -143,13 +169,16 @@ def train_edu_classifier(out: str | Path = DEFAULT_MODEL, root: Path | None = No
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
     try:
         for _ in range(10):
-            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                  check=False)
+            proc = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+            )
             if proc.returncode != 3:
                 break
         if proc.returncode != 0:
-            raise RuntimeError(f"fastText training failed (exit code {proc.returncode}; 3 = diverged to NaN "
-                               f"10 times, see ENVIRONMENT.md): {proc.stderr.strip()[-500:]}")
+            raise RuntimeError(
+                f"fastText training failed (exit code {proc.returncode}; 3 = diverged to NaN "
+                f"10 times, see ENVIRONMENT.md): {proc.stderr.strip()[-500:]}"
+            )
     finally:
         Path(f.name).unlink(missing_ok=True)
     tmp.replace(out)

@@ -32,9 +32,25 @@ from curation.sink import RejectSink, doc_id
 from curation.structured_data import structured_text
 from schemas.web import META_EXTRACTED, META_HTML, META_SOURCE, META_URL
 
-PRUNED_TAGS = ("script", "style", "svg", "noscript", "iframe", "template", "object", "embed", "canvas", "link",
-               "picture", "img", "video", "audio")  # media: trafilatura drops them (include_images=False)
-FAST_TOO_LITTLE = 0.2  # fast/resiliparse length ratio under which the full trafilatura runs (see module doc, 3)
+PRUNED_TAGS = (
+    "script",
+    "style",
+    "svg",
+    "noscript",
+    "iframe",
+    "template",
+    "object",
+    "embed",
+    "canvas",
+    "link",
+    "picture",
+    "img",
+    "video",
+    "audio",
+)  # media: trafilatura drops them (include_images=False)
+FAST_TOO_LITTLE = (
+    0.2  # fast/resiliparse length ratio under which the full trafilatura runs (see module doc, 3)
+)
 LEAD_MIN_CHARS = 100  # resiliparse paragraphs shorter than this are never put back (menus, captions, bylines)
 LEAD_BEFORE = 3  # paragraphs before the first one trafilatura kept that may be a lead
 MATCH_MIN_CHARS = 30  # a resiliparse paragraph this long found in trafilatura's text anchors the kept span
@@ -64,9 +80,20 @@ def prune_html(html: str) -> tuple[str, list[str]]:
 def trafilatura_text(html: str, url: str | None, fast: bool, favor_precision: bool = True) -> str:
     import trafilatura
 
-    return trafilatura.extract(html, url=url or None, fast=fast, favor_precision=favor_precision,
-                               favor_recall=not favor_precision, include_comments=False, deduplicate=False,
-                               with_metadata=False, config=_trafilatura_config()) or ""
+    return (
+        trafilatura.extract(
+            html,
+            url=url or None,
+            fast=fast,
+            favor_precision=favor_precision,
+            favor_recall=not favor_precision,
+            include_comments=False,
+            deduplicate=False,
+            with_metadata=False,
+            config=_trafilatura_config(),
+        )
+        or ""
+    )
 
 
 def _shingles(words: list[str], n: int = 5) -> set[tuple[str, ...]]:
@@ -110,8 +137,14 @@ def add_lead_paragraphs(text: str, second: str) -> str:
     return text
 
 
-def extract_main(html: str, url: str | None = None, fallback: bool = True, leads: bool = True,
-                 structured: bool = True, line_rules: bool = True) -> str:
+def extract_main(
+    html: str,
+    url: str | None = None,
+    fallback: bool = True,
+    leads: bool = True,
+    structured: bool = True,
+    line_rules: bool = True,
+) -> str:
     """The chosen extraction; the flags turn single parts off for the ablations of bench/extraction_bench.py."""
     from resiliparse.extract.html2text import extract_plain_text
 

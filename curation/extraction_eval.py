@@ -49,8 +49,12 @@ class ExtractionScores:
 
     def add(self, page: dict[str, int]) -> None:
         self.pages += 1
-        self.tp, self.fn, self.fp, self.tn = (self.tp + page["tp"], self.fn + page["fn"], self.fp + page["fp"],
-                                              self.tn + page["tn"])
+        self.tp, self.fn, self.fp, self.tn = (
+            self.tp + page["tp"],
+            self.fn + page["fn"],
+            self.fp + page["fp"],
+            self.tn + page["tn"],
+        )
 
 
 @dataclass
@@ -75,8 +79,16 @@ def load_pages(eval_json: Path, html_dir: Path, manifest: Path | None = None) ->
         path = Path(html_dir) / e["file"]
         if path.exists():
             url = key if key.startswith("http") else None
-            pages.append(EvalPage(key, path, url, e.get("lang") or langs.get(e["file"], "und"), e.get("with", []),
-                                  e.get("without", [])))
+            pages.append(
+                EvalPage(
+                    key,
+                    path,
+                    url,
+                    e.get("lang") or langs.get(e["file"], "und"),
+                    e.get("with", []),
+                    e.get("without", []),
+                )
+            )
     return pages
 
 
@@ -109,9 +121,20 @@ def evaluate_extraction(web_dir: Path, favor_precision: bool = True) -> Extracti
 
 
 # jusText stoplists by page language (jusText ships one per language, named in English)
-JUSTEXT_LANGS = {"en": "English", "de": "German", "es": "Spanish", "fr": "French", "pl": "Polish", "pt": "Portuguese",
-                 "it": "Italian", "fi": "Finnish", "hu": "Hungarian", "no": "Norwegian_Bokmal", "ar": "Arabic",
-                 "ko": "Korean"}
+JUSTEXT_LANGS = {
+    "en": "English",
+    "de": "German",
+    "es": "Spanish",
+    "fr": "French",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "fi": "Finnish",
+    "hu": "Hungarian",
+    "no": "Norwegian_Bokmal",
+    "ar": "Arabic",
+    "ko": "Korean",
+}
 
 
 def _justext(html: str, url: str | None, lang: str) -> str:
@@ -119,8 +142,11 @@ def _justext(html: str, url: str | None, lang: str) -> str:
 
     name = JUSTEXT_LANGS.get(lang, "English")
     stoplist = justext.get_stoplist(name) if name in justext.get_stoplists() else frozenset()
-    return "\n".join(p.text for p in justext.justext(html.encode("utf-8"), stoplist, encoding="utf-8")
-                     if not p.is_boilerplate)
+    return "\n".join(
+        p.text
+        for p in justext.justext(html.encode("utf-8"), stoplist, encoding="utf-8")
+        if not p.is_boilerplate
+    )
 
 
 def _trafilatura(**kw) -> Callable[[str, str | None, str], str]:
@@ -128,8 +154,13 @@ def _trafilatura(**kw) -> Callable[[str, str | None, str], str]:
         import trafilatura
 
         # as datatrove's Trafilatura step calls it, but deduplicate=False (deterministic)
-        return trafilatura.extract(html, url=url, include_comments=False, deduplicate=False, with_metadata=False,
-                                   **kw) or ""
+        return (
+            trafilatura.extract(
+                html, url=url, include_comments=False, deduplicate=False, with_metadata=False, **kw
+            )
+            or ""
+        )
+
     return run
 
 
@@ -144,23 +175,31 @@ def _ours(**flags) -> Callable[[str, str | None, str], str]:
         from curation.extract import extract_main
 
         return extract_main(html, url, **flags)
+
     return run
 
 
 def candidates(trafilatura_major: int) -> dict[str, Callable[[str, str | None, str], str]]:
     """name → extract(html, url, lang). Names carry the trafilatura major version they ran with."""
     v = f"trafilatura {trafilatura_major}"
-    out = {f"{v} precision": _trafilatura(favor_precision=True), f"{v} recall": _trafilatura(favor_recall=True),
-           f"{v} default": _trafilatura()}
+    out = {
+        f"{v} precision": _trafilatura(favor_precision=True),
+        f"{v} recall": _trafilatura(favor_recall=True),
+        f"{v} default": _trafilatura(),
+    }
     if trafilatura_major < 2:
         return out
-    return {**out, f"{v} precision fast": _trafilatura(favor_precision=True, fast=True),
-            "resiliparse main_content": _resiliparse, "jusText (page-language stoplist)": _justext,
-            "ours: trafilatura 2 fast + fallback + leads (resiliparse) + JSON-LD + line rules": _ours(),
-            "  ours without line rules": _ours(line_rules=False),
-            "  ours without leads from resiliparse": _ours(leads=False),
-            "  ours without the fallback to full trafilatura": _ours(fallback=False),
-            "  ours without JSON-LD": _ours(structured=False)}
+    return {
+        **out,
+        f"{v} precision fast": _trafilatura(favor_precision=True, fast=True),
+        "resiliparse main_content": _resiliparse,
+        "jusText (page-language stoplist)": _justext,
+        "ours: trafilatura 2 fast + fallback + leads (resiliparse) + JSON-LD + line rules": _ours(),
+        "  ours without line rules": _ours(line_rules=False),
+        "  ours without leads from resiliparse": _ours(leads=False),
+        "  ours without the fallback to full trafilatura": _ours(fallback=False),
+        "  ours without JSON-LD": _ours(structured=False),
+    }
 
 
 def main() -> None:
@@ -175,8 +214,15 @@ def main() -> None:
     out = {}
     for name, fn in candidates(major).items():
         s = score(pages, fn)
-        out[name] = {"tp": s.tp, "fn": s.fn, "fp": s.fp, "tn": s.tn, "pages": s.pages, "cpu_s": s.cpu_s,
-                     "per_lang": {k: [v.tp, v.fn, v.fp, v.tn, v.pages] for k, v in s.per_lang.items()}}
+        out[name] = {
+            "tp": s.tp,
+            "fn": s.fn,
+            "fp": s.fp,
+            "tn": s.tn,
+            "pages": s.pages,
+            "cpu_s": s.cpu_s,
+            "per_lang": {k: [v.tp, v.fn, v.fp, v.tn, v.pages] for k, v in s.per_lang.items()},
+        }
     print(json.dumps({"version": trafilatura.__version__, "results": out}))
 
 

@@ -24,7 +24,13 @@ from datamill.config import load_config
 from datamill.readers import Quarantine
 from datamill.store import RunConflict, Store, config_hash
 
-EXECUTION_FIELDS = {"executor", "tasks", "workers", "slurm", "work_dir"}  # do not change the output → not in the run id
+EXECUTION_FIELDS = {
+    "executor",
+    "tasks",
+    "workers",
+    "slurm",
+    "work_dir",
+}  # do not change the output → not in the run id
 
 
 @dataclass
@@ -58,12 +64,16 @@ class CurateReport:
             return f"{self.dataset}/{self.run_id}: {self.status}"
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.dropped.items())) or "none"
         quar = ", ".join(f"{k}={v}" for k, v in sorted(self.quarantined.items())) or "none"
-        langs = ", ".join(f"{k} {self.languages[k].get('kept', 0)}/{self.languages[k].get('kept', 0) + self.languages[k].get('dropped', 0)}"
-                          for k in sorted(self.languages))
-        return (f"{self.dataset}/{self.run_id}: kept {self.kept} of {self.processed} documents\n"
-                f"  dropped: {drops}\n  quarantined ({sum(self.quarantined.values())}): {quar}"
-                + (f" -> {self.quarantine_path}" if self.quarantine_path else "")
-                + f"\n  kept/seen per language: {langs or 'none'}")
+        langs = ", ".join(
+            f"{k} {self.languages[k].get('kept', 0)}/{self.languages[k].get('kept', 0) + self.languages[k].get('dropped', 0)}"
+            for k in sorted(self.languages)
+        )
+        return (
+            f"{self.dataset}/{self.run_id}: kept {self.kept} of {self.processed} documents\n"
+            f"  dropped: {drops}\n  quarantined ({sum(self.quarantined.values())}): {quar}"
+            + (f" -> {self.quarantine_path}" if self.quarantine_path else "")
+            + f"\n  kept/seen per language: {langs or 'none'}"
+        )
 
 
 def run_id_for(cfg: CurateConfig) -> str:
@@ -80,11 +90,22 @@ def prepare_decontam_index(cfg: CurateConfig, store: Store) -> Path | None:
     if not cfg.decontam.enabled:
         return None
     d = cfg.decontam
-    roots = [Path(r) for r in d.data_roots] if d.data_roots is not None else [EXAMPLES] + ([shared_data()] if shared_data() else [])
+    roots = (
+        [Path(r) for r in d.data_roots]
+        if d.data_roots is not None
+        else [EXAMPLES] + ([shared_data()] if shared_data() else [])
+    )
     files = [p for name in d.benchmarks if name in _benchmark_names() for p in benchmark_files(name, roots)]
     files += [Path(p) for p in d.extra_files.values() if Path(p).exists()]
-    key = config_hash({"benchmarks": d.benchmarks, "extra": d.extra_files, "n": d.n, "format": INDEX_FORMAT,
-                       "files": [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]})[:16]
+    key = config_hash(
+        {
+            "benchmarks": d.benchmarks,
+            "extra": d.extra_files,
+            "n": d.n,
+            "format": INDEX_FORMAT,
+            "files": [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files],
+        }
+    )[:16]
     path = store.root / "_cache" / "decontam" / f"{key}.npz"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +124,9 @@ def edu_model_path(cfg: CurateConfig) -> str:
 
     if cfg.edu.model_path:
         if not Path(cfg.edu.model_path).exists():
-            raise FileNotFoundError(f"edu.model_path {cfg.edu.model_path} does not exist (datamill train-classifier makes it)")
+            raise FileNotFoundError(
+                f"edu.model_path {cfg.edu.model_path} does not exist (datamill train-classifier makes it)"
+            )
         return cfg.edu.model_path
     if not DEFAULT_MODEL.exists():
         train_edu_classifier(DEFAULT_MODEL)
@@ -130,18 +153,29 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
     _check_parquet_inputs(cfg)
     conf = cfg.model_dump(mode="json")
     store.begin_run(cfg.dataset, run_id, "web", conf, execution_keys=EXECUTION_FIELDS)
-    store.begin_run(cfg.dataset + REJECTED_SUFFIX, run_id, "web", conf, parents=[cfg.dataset],
-                    execution_keys=EXECUTION_FIELDS)
+    store.begin_run(
+        cfg.dataset + REJECTED_SUFFIX,
+        run_id,
+        "web",
+        conf,
+        parents=[cfg.dataset],
+        execution_keys=EXECUTION_FIELDS,
+    )
     decontam_index = prepare_decontam_index(cfg, store)
     edu_model = edu_model_path(cfg)
     root = str(store.root)
     present = cfg.model_copy(update={"inputs": [i for i in cfg.inputs if i.path not in missing]})
 
-    stages = [("filter", filter_stage(present, root, run_id, paths, edu_model, decontam_index), cfg.tasks, None),
-              ("gather", gather_stage(cfg, root, run_id, paths), 1, 1)]
+    stages = [
+        ("filter", filter_stage(present, root, run_id, paths, edu_model, decontam_index), cfg.tasks, None),
+        ("gather", gather_stage(cfg, root, run_id, paths), 1, 1),
+    ]
     if cfg.executor == "slurm":  # one dependent job chain; collected here (wait) or by a later run
-        chain = stages + ([(n, s, t, None) for n, s, t in minhash_stages(cfg, paths)] if cfg.dedup.minhash else []) \
+        chain = (
+            stages
+            + ([(n, s, t, None) for n, s, t in minhash_stages(cfg, paths)] if cfg.dedup.minhash else [])
             + [("write", write_stage(cfg, root, run_id, paths), cfg.dedup.shards, None)]
+        )
         done, status = run_on_slurm(cfg, chain, {name: paths.logs(name) for name, *_ in chain}, paths.work)
         if not done:
             return CurateReport(cfg.dataset, run_id, submitted=True, status=status)
@@ -159,13 +193,23 @@ def run_curate_config(cfg: CurateConfig, store: Store) -> CurateReport:
     if use_minhash:
         for name, steps, tasks in minhash_stages(cfg, paths):
             run_stage(name, steps, tasks, cfg.dedup.workers)
-    write_cfg = cfg if use_minhash else cfg.model_copy(update={"dedup": cfg.dedup.model_copy(update={"minhash": False})})
+    write_cfg = (
+        cfg
+        if use_minhash
+        else cfg.model_copy(update={"dedup": cfg.dedup.model_copy(update={"minhash": False})})
+    )
     run_stage("write", write_stage(write_cfg, root, run_id, paths), cfg.dedup.shards, cfg.dedup.workers)
     return _finish(store, cfg, run_id, missing, paths, timings)
 
 
-def _finish(store: Store, cfg: CurateConfig, run_id: str, missing: list[str], paths: RunPaths,
-            timings: dict[str, float]) -> CurateReport:
+def _finish(
+    store: Store,
+    cfg: CurateConfig,
+    run_id: str,
+    missing: list[str],
+    paths: RunPaths,
+    timings: dict[str, float],
+) -> CurateReport:
     report = collect_report(store, cfg.dataset, run_id, missing, paths)
     report.timings = timings
     store.finish_run(cfg.dataset, run_id)
@@ -185,20 +229,29 @@ def _check_parquet_inputs(cfg: CurateConfig) -> None:
 def _check_task_count(store: Store, cfg: CurateConfig, run_id: str) -> None:
     from curation.dedup import EXACT_DEDUP_PART
 
-    stale = [p for p in store.done_parts(cfg.dataset + REJECTED_SUFFIX, run_id) if cfg.tasks <= p < EXACT_DEDUP_PART]
+    stale = [
+        p
+        for p in store.done_parts(cfg.dataset + REJECTED_SUFFIX, run_id)
+        if cfg.tasks <= p < EXACT_DEDUP_PART
+    ]
     if stale:
-        raise RunConflict(f"run {run_id} was started with more than tasks={cfg.tasks} (rejected parts {sorted(stale)} "
-                          f"exist): re-run with the original task count, or use a new store")
+        raise RunConflict(
+            f"run {run_id} was started with more than tasks={cfg.tasks} (rejected parts {sorted(stale)} "
+            f"exist): re-run with the original task count, or use a new store"
+        )
 
 
-def collect_report(store: Store, dataset: str, run_id: str, missing: list[str], paths: RunPaths) -> CurateReport:
+def collect_report(
+    store: Store, dataset: str, run_id: str, missing: list[str], paths: RunPaths
+) -> CurateReport:
     rep = CurateReport(dataset, run_id)
     with store.connect(read_only=True) as con:
         rows = con.execute(
             """SELECT dataset, language, json_extract_string(verdicts, '$[0].verifier') AS f,
                       json_extract_string(verdicts, '$[0].reason') AS r, count(*)
                FROM samples WHERE run_id = ? AND dataset IN (?, ?) GROUP BY ALL""",
-            [run_id, dataset, dataset + REJECTED_SUFFIX]).fetchall()
+            [run_id, dataset, dataset + REJECTED_SUFFIX],
+        ).fetchall()
     for ds, lang, f, r, n in rows:
         slot = rep.languages.setdefault(lang or "und", {"kept": 0, "dropped": 0})
         if ds == dataset:

@@ -92,8 +92,17 @@ class CurationReader(BaseDiskReader):
 
     fmt = ""
 
-    def __init__(self, data_folder: str, quarantine_dir: str, name: str, glob: str | None = None,
-                 license: str = "", max_doc_bytes: int = 10_000_000, source_root: str | None = None, **kw):
+    def __init__(
+        self,
+        data_folder: str,
+        quarantine_dir: str,
+        name: str,
+        glob: str | None = None,
+        license: str = "",
+        max_doc_bytes: int = 10_000_000,
+        source_root: str | None = None,
+        **kw,
+    ):
         super().__init__(data_folder, glob_pattern=glob, **kw)
         # the input path as configured: sources (and so ids) do not depend on where the checkout is
         self.source_root = str(source_root or data_folder).rstrip("/")
@@ -101,11 +110,24 @@ class CurationReader(BaseDiskReader):
         self.license, self.max_doc_bytes = license, max_doc_bytes
         self.quarantine: QuarantineLog | None = None
 
-    def make_doc(self, text: str, path: str, offset: int | str, url: str = "", is_html: bool = True,
-                 extra: dict | None = None) -> Document:
+    def make_doc(
+        self,
+        text: str,
+        path: str,
+        offset: int | str,
+        url: str = "",
+        is_html: bool = True,
+        extra: dict | None = None,
+    ) -> Document:
         src = f"{self.source_root}/{path}:{offset}"
-        meta = {META_SOURCE: src, META_URL: url or "", META_LICENSE: self.license, META_HTML: is_html,
-                "input_format": self.fmt, **(extra or {})}
+        meta = {
+            META_SOURCE: src,
+            META_URL: url or "",
+            META_LICENSE: self.license,
+            META_HTML: is_html,
+            "input_format": self.fmt,
+            **(extra or {}),
+        }
         return Document(text=text, id=src, metadata=meta)
 
     def bad(self, path: str, offset: int | str, reason: str, detail: str = "") -> None:
@@ -152,7 +174,9 @@ class HtmlFileReader(CurationReader):
             return self.bad(filepath, 0, "binary_content")
         html = decode_html(data)
         if html is None:
-            return self.bad(filepath, 0, "undecodable", "not UTF-8, no usable declared charset, none detected")
+            return self.bad(
+                filepath, 0, "undecodable", "not UTF-8, no usable declared charset, none detected"
+            )
         yield self.make_doc(html, filepath, 0)
 
 
@@ -181,18 +205,36 @@ class WarcRecordReader(CurationReader):
                     doc = self.record_to_doc(record, data, filepath, offset)
                     if doc is not None:
                         yield doc
-            except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError, TypeError,
-                    KeyError, IndexError) as e:
+            except (
+                ArchiveLoadFailed,
+                OSError,
+                EOFError,
+                zlib.error,
+                ValueError,
+                AttributeError,
+                TypeError,
+                KeyError,
+                IndexError,
+            ) as e:
                 # warcio has no single error type for a broken record: a response without WARC-Target-URI
                 # raises AttributeError (recordloader.load_http_headers: None.startswith), bad numbers
                 # ValueError. The stream position after a bad record is unknown, so the rest of this file is
                 # given up (records before it were read) and the task goes on with the next file.
-                self.bad(filepath, offset, "corrupt_warc" if n else "not_a_warc", f"{type(e).__name__}: {str(e).strip()[:200]}")
+                self.bad(
+                    filepath,
+                    offset,
+                    "corrupt_warc" if n else "not_a_warc",
+                    f"{type(e).__name__}: {str(e).strip()[:200]}",
+                )
 
     def record_to_doc(self, record, data: bytes, filepath: str, offset: int) -> Document | None:
         if record.rec_type not in ("response", "resource", "conversion"):
             return None
-        ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or record.content_type or ""
+        ctype = (
+            (record.http_headers.get_header("Content-Type") if record.http_headers else None)
+            or record.content_type
+            or ""
+        )
         if record.rec_type != "conversion" and "html" not in ctype.lower():
             self.stat_update("skipped_non_html")
             return None
@@ -215,8 +257,9 @@ class WarcRecordReader(CurationReader):
             self.bad(filepath, offset, "undecodable", url)
             return None
         date = record.rec_headers.get_header("WARC-Date") or ""
-        return self.make_doc(html, filepath, offset, url=url, is_html=record.rec_type != "conversion",
-                             extra={"date": date})
+        return self.make_doc(
+            html, filepath, offset, url=url, is_html=record.rec_type != "conversion", extra={"date": date}
+        )
 
 
 class JsonlRecordReader(CurationReader):
@@ -264,9 +307,19 @@ class JsonlRecordReader(CurationReader):
         if not isinstance(text, str) or not text.strip():
             self.bad(filepath, offset, "missing_text", f"no string field {self.text_key_!r}")
             return None
-        extra = {k: v for k, v in row.items() if k not in (self.text_key_, self.url_key) and isinstance(v, (str, int, float, bool))}
-        return self.make_doc(text, filepath, offset, url=str(row.get(self.url_key) or ""), is_html=self.is_html,
-                             extra={"input_fields": extra})
+        extra = {
+            k: v
+            for k, v in row.items()
+            if k not in (self.text_key_, self.url_key) and isinstance(v, (str, int, float, bool))
+        }
+        return self.make_doc(
+            text,
+            filepath,
+            offset,
+            url=str(row.get(self.url_key) or ""),
+            is_html=self.is_html,
+            extra={"input_fields": extra},
+        )
 
 
 class ParquetRecordReader(JsonlRecordReader):
@@ -284,7 +337,9 @@ class ParquetRecordReader(JsonlRecordReader):
                 pf = pq.ParquetFile(f)
                 columns = pf.schema_arrow.names
                 if self.text_key_ not in columns:  # a config mistake, not a bad row: one line for the file
-                    return self.bad(filepath, 0, "missing_text_column", missing_column_message(self.text_key_, columns))
+                    return self.bad(
+                        filepath, 0, "missing_text_column", missing_column_message(self.text_key_, columns)
+                    )
                 for batch in pf.iter_batches(batch_size=1024):
                     for row in batch.to_pylist():
                         doc = self.line_to_doc(json.dumps(row, default=str).encode(), filepath, row_no)
@@ -316,5 +371,7 @@ def check_parquet_text_key(folder: str, glob: str | None, text_key: str) -> None
         except Exception:  # noqa: BLE001 — corrupt file: quarantined (unreadable_parquet) when read
             columns = None
         if columns is not None and text_key not in columns:
-            raise ConfigError(f"{df.resolve_paths(path)}: {missing_column_message(text_key, columns)} "
-                              f"(set text_key in the input's config)")
+            raise ConfigError(
+                f"{df.resolve_paths(path)}: {missing_column_message(text_key, columns)} "
+                f"(set text_key in the input's config)"
+            )

@@ -79,26 +79,41 @@ def to_web_document(doc: Document, num_tokens: int) -> WebDocument:
     m = doc.metadata
     cluster, exact = m.get(META_MINHASH_CLUSTER), m.get(META_EXACT_HASH)
     rejected = META_DROP in m
-    text = doc.text[:REJECT_TEXT_CHARS] if rejected and m.get(META_HTML) and META_EXTRACTED not in m else doc.text
+    text = (
+        doc.text[:REJECT_TEXT_CHARS]
+        if rejected and m.get(META_HTML) and META_EXTRACTED not in m
+        else doc.text
+    )
     return WebDocument(
-        id=doc.id, text=text, url=m.get(META_URL) or "", source=m.get(META_SOURCE) or "",
-        language=m.get(META_LANGUAGE) or "und", language_score=float(m.get(META_LANGUAGE_SCORE) or 0.0),
+        id=doc.id,
+        text=text,
+        url=m.get(META_URL) or "",
+        source=m.get(META_SOURCE) or "",
+        language=m.get(META_LANGUAGE) or "und",
+        language_score=float(m.get(META_LANGUAGE_SCORE) or 0.0),
         quality_scores={k: float(v) for k, v in (m.get(META_QUALITY) or {}).items()},
         edu_score=m.get(META_EDU),
-        dedup_cluster=f"minhash:{cluster}" if cluster not in (None, -1) else (f"exact:{exact}" if exact else None),
-        license=m.get(META_LICENSE) or "", pii_counts={k: int(v) for k, v in (m.get(META_PII) or {}).items()},
-        contaminated=bool(m.get(META_CONTAMINATED, False)), num_tokens=num_tokens,
+        dedup_cluster=f"minhash:{cluster}"
+        if cluster not in (None, -1)
+        else (f"exact:{exact}" if exact else None),
+        license=m.get(META_LICENSE) or "",
+        pii_counts={k: int(v) for k, v in (m.get(META_PII) or {}).items()},
+        contaminated=bool(m.get(META_CONTAMINATED, False)),
+        num_tokens=num_tokens,
         metadata={k: v for k, v in m.items() if k not in FIELD_KEYS},
     )
 
 
-def write_docs(store: Store, dataset: str, run_id: str, part: int, docs: list[Document],
-               tokenizer: str | None = None) -> int:
+def write_docs(
+    store: Store, dataset: str, run_id: str, part: int, docs: list[Document], tokenizer: str | None = None
+) -> int:
     from datamill.tokens import count_tokens
 
     docs = sorted(docs, key=lambda d: d.id)  # shard content independent of arrival order
     counts = count_tokens([d.text for d in docs], tokenizer) if docs else []
-    store.write_shard(dataset, run_id, part, [to_web_document(d, n) for d, n in zip(docs, counts)], kind="web")
+    store.write_shard(
+        dataset, run_id, part, [to_web_document(d, n) for d, n in zip(docs, counts)], kind="web"
+    )
     return len(docs)
 
 
@@ -108,11 +123,24 @@ class StoreWriter(PipelineStep):
     name = "🗄 Store writer"
     type = "💽 - WRITER"
 
-    def __init__(self, store_root: str, dataset: str, run_id: str, sink: RejectSink, reject_offset: int = 0,
-                 write_kept: bool = True, tokenizer: str | None = None):
+    def __init__(
+        self,
+        store_root: str,
+        dataset: str,
+        run_id: str,
+        sink: RejectSink,
+        reject_offset: int = 0,
+        write_kept: bool = True,
+        tokenizer: str | None = None,
+    ):
         super().__init__()
         self.store_root, self.dataset, self.run_id = str(store_root), dataset, run_id
-        self.sink, self.reject_offset, self.write_kept, self.tokenizer = sink, reject_offset, write_kept, tokenizer
+        self.sink, self.reject_offset, self.write_kept, self.tokenizer = (
+            sink,
+            reject_offset,
+            write_kept,
+            tokenizer,
+        )
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         kept = []
@@ -123,8 +151,16 @@ class StoreWriter(PipelineStep):
         store = Store(self.store_root)
         with self.track_time():
             if self.write_kept:
-                self.stat_update("kept", value=write_docs(store, self.dataset, self.run_id, rank, kept, self.tokenizer))
+                self.stat_update(
+                    "kept", value=write_docs(store, self.dataset, self.run_id, rank, kept, self.tokenizer)
+                )
             rejected = self.sink.drain()
             self.stat_update("rejected", value=len(rejected))
-            write_docs(store, self.dataset + REJECTED_SUFFIX, self.run_id, self.reject_offset + rank, rejected,
-                       self.tokenizer)
+            write_docs(
+                store,
+                self.dataset + REJECTED_SUFFIX,
+                self.run_id,
+                self.reject_offset + rank,
+                rejected,
+                self.tokenizer,
+            )

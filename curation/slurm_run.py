@@ -40,8 +40,10 @@ def _slurm_cmd(args: list[str]) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(args, check=False, capture_output=True, text=True, timeout=120)
     except FileNotFoundError as e:
-        raise FileNotFoundError(f"{args[0]} not found: run a Slurm curate config where the Slurm commands are "
-                                f"installed (the cluster's login node)") from e
+        raise FileNotFoundError(
+            f"{args[0]} not found: run a Slurm curate config where the Slurm commands are "
+            f"installed (the cluster's login node)"
+        ) from e
 
 
 def active_jobs(job_ids: list[str]) -> set[str]:
@@ -50,7 +52,9 @@ def active_jobs(job_ids: list[str]) -> set[str]:
         return set()
     r = _slurm_cmd(["squeue", "--noheader", "--format=%i", f"--jobs={','.join(job_ids)}"])
     if r.returncode != 0:
-        if "invalid job id" in r.stderr.lower():  # every id has left the queue (slurmctld forgets finished jobs)
+        if (
+            "invalid job id" in r.stderr.lower()
+        ):  # every id has left the queue (slurmctld forgets finished jobs)
             return set()
         raise SlurmRunFailed(f"squeue failed ({r.returncode}): {r.stderr.strip()[:300]}")
     listed = {line.strip().split("_", 1)[0] for line in r.stdout.splitlines() if line.strip()}
@@ -61,15 +65,21 @@ def job_states(job_ids: list[str]) -> dict[str, str]:
     """job id → sacct State (e.g. FAILED, TIMEOUT, CANCELLED); {} when accounting is not available."""
     if not job_ids:
         return {}
-    r = _slurm_cmd(["sacct", "--noheader", "--parsable2", "--format=JobID,State", f"--jobs={','.join(job_ids)}"])
+    r = _slurm_cmd(
+        ["sacct", "--noheader", "--parsable2", "--format=JobID,State", f"--jobs={','.join(job_ids)}"]
+    )
     states: dict[str, set[str]] = {}
     for line in r.stdout.splitlines() if r.returncode == 0 else []:
         job, _, state = line.partition("|")
-        states.setdefault(job.split("_", 1)[0].split(".", 1)[0], set()).add(state.split()[0] if state else "?")
+        states.setdefault(job.split("_", 1)[0].split(".", 1)[0], set()).add(
+            state.split()[0] if state else "?"
+        )
     return {j: ",".join(sorted(s)) for j, s in states.items()}
 
 
-def submit_chain(cfg: CurateConfig, chain: list[tuple[str, list, int, int | None]], logs: dict[str, str]) -> dict[str, str]:
+def submit_chain(
+    cfg: CurateConfig, chain: list[tuple[str, list, int, int | None]], logs: dict[str, str]
+) -> dict[str, str]:
     """One dependent job array per stage; stage → job id ("-1": datatrove found it complete and skipped it)."""
     ex, executors = None, []
     for name, steps, tasks, workers in chain:
@@ -79,8 +89,9 @@ def submit_chain(cfg: CurateConfig, chain: list[tuple[str, list, int, int | None
     return {name: str(e.job_id) for name, e in executors}
 
 
-def run_on_slurm(cfg: CurateConfig, chain: list[tuple[str, list, int, int | None]], logs: dict[str, str],
-                 work: Path) -> tuple[bool, str]:
+def run_on_slurm(
+    cfg: CurateConfig, chain: list[tuple[str, list, int, int | None]], logs: dict[str, str], work: Path
+) -> tuple[bool, str]:
     """(True, "") when every stage is complete (collect the report); else (False, a status line)."""
     tasks = {name: n for name, _, n, _ in chain}
     record = work / SUBMISSION
@@ -96,9 +107,11 @@ def run_on_slurm(cfg: CurateConfig, chain: list[tuple[str, list, int, int | None
     if not live:
         if jobs:
             states = job_states([j for j in jobs.values() if j != "-1"])
-            note = ("the submitted jobs ended with stages incomplete (sacct: "
-                    + (", ".join(f"{s}={states.get(j, '?')}" for s, j in jobs.items() if j != "-1") or "n/a")
-                    + f"; logs in {Path(next(iter(logs.values()))).parent}); resubmitted the incomplete tasks. ")
+            note = (
+                "the submitted jobs ended with stages incomplete (sacct: "
+                + (", ".join(f"{s}={states.get(j, '?')}" for s, j in jobs.items() if j != "-1") or "n/a")
+                + f"; logs in {Path(next(iter(logs.values()))).parent}); resubmitted the incomplete tasks. "
+            )
         jobs = submit_chain(cfg, chain, logs)
         work.mkdir(parents=True, exist_ok=True)
         atomic_write_text(record, json.dumps({"jobs": jobs, "submitted_at": time.time()}, indent=1))
@@ -112,7 +125,11 @@ def run_on_slurm(cfg: CurateConfig, chain: list[tuple[str, list, int, int | None
     ids = ", ".join(f"{s}={j}" for s, j in jobs.items())
     if cfg.slurm.wait:
         states = job_states([j for j in jobs.values() if j != "-1"])
-        raise SlurmRunFailed(f"Slurm jobs ended with incomplete stages ({progress}; sacct: {states or 'n/a'}); "
-                             f"see the logs under {Path(next(iter(logs.values()))).parent}")
-    return False, (f"{note}Slurm jobs {ids} ({'queued or running' if live else 'submitted'}); tasks done: {progress}. "
-                   f"Run the same command again to collect the report when they are done.")
+        raise SlurmRunFailed(
+            f"Slurm jobs ended with incomplete stages ({progress}; sacct: {states or 'n/a'}); "
+            f"see the logs under {Path(next(iter(logs.values()))).parent}"
+        )
+    return False, (
+        f"{note}Slurm jobs {ids} ({'queued or running' if live else 'submitted'}); tasks done: {progress}. "
+        f"Run the same command again to collect the report when they are done."
+    )

@@ -64,7 +64,11 @@ def parse_json_ld(blocks: list[str]) -> tuple[str, list[str]]:
                 if isinstance(node.get("description"), str):
                     lines.append(node["description"])
                 ingredients = node.get("recipeIngredient") or []
-                lines += [i for i in (ingredients if isinstance(ingredients, list) else [ingredients]) if isinstance(i, str)]
+                lines += [
+                    i
+                    for i in (ingredients if isinstance(ingredients, list) else [ingredients])
+                    if isinstance(i, str)
+                ]
                 lines += _step_texts(node.get("recipeInstructions") or node.get("step") or [])
     return _plain(body), [p for line in lines for p in _plain(line).split("\n")]
 

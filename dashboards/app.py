@@ -38,6 +38,8 @@ def home() -> None:
     st.switch_page(pages[0])
 
 
-nav = st.navigation([st.Page(home, title="Overview", url_path="home", default=True, visibility="hidden"), *pages])
+nav = st.navigation(
+    [st.Page(home, title="Overview", url_path="home", default=True, visibility="hidden"), *pages]
+)
 st.sidebar.caption(f"store: {md(store_root())}")
 nav.run()

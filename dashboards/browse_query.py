@@ -36,8 +36,13 @@ class BrowseFilter:
 def build_where(f: BrowseFilter) -> tuple[str, list]:
     """SQL condition over `s` (samples) and `la` (latest_audits), and its parameters in order."""
     conds, params = [], []
-    for col, values in (("dataset", f.datasets), ("kind", f.kinds), ("domain", f.domains),
-                        ("language", f.languages), ("mode", f.modes)):
+    for col, values in (
+        ("dataset", f.datasets),
+        ("kind", f.kinds),
+        ("domain", f.domains),
+        ("language", f.languages),
+        ("mode", f.modes),
+    ):
         if values:
             conds.append(f"list_contains(?, s.{col})")
             params.append(list(values))
@@ -59,8 +64,12 @@ def build_where(f: BrowseFilter) -> tuple[str, list]:
     if f.text.strip():
         conds.append("s.preview ILIKE ? ESCAPE '\\'")
         params.append(f"%{_like_escape(f.text.strip())}%")
-    for expr, op, value in (("s.tokens", ">=", f.min_tokens), ("s.tokens", "<=", f.max_tokens),
-                            ("s.edu_score", ">=", f.min_edu), ("s.edu_score", "<=", f.max_edu)):
+    for expr, op, value in (
+        ("s.tokens", ">=", f.min_tokens),
+        ("s.tokens", "<=", f.max_tokens),
+        ("s.edu_score", ">=", f.min_edu),
+        ("s.edu_score", "<=", f.max_edu),
+    ):
         if value is not None:
             conds.append(f"{expr} {op} ?")
             params.append(value)

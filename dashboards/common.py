@@ -67,8 +67,10 @@ def escaped_html(text: str | None, spans: list[tuple[int, int, str]] | None = No
         if start >= end:
             continue
         out.append(html.escape(text[pos:start]))
-        out.append(f'<mark title="{html.escape(label, quote=True)}" style="background:#ffe08a">'
-                   f"{html.escape(text[start:end])}</mark>")
+        out.append(
+            f'<mark title="{html.escape(label, quote=True)}" style="background:#ffe08a">'
+            f"{html.escape(text[start:end])}</mark>"
+        )
         pos = end
     out.append(html.escape(text[pos:]))
     return '<div style="white-space:pre-wrap;word-break:break-word">' + "".join(out) + "</div>"
@@ -84,7 +86,9 @@ def md(value: object) -> str:
     return MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
-def show_text(text: str | None, spans: list[tuple[int, int, str]] | None = None, max_chars: int = 20000) -> None:
+def show_text(
+    text: str | None, spans: list[tuple[int, int, str]] | None = None, max_chars: int = 20000
+) -> None:
     """Show untrusted text verbatim (with optional highlighted spans); very long text is cut with a note."""
     text = text or ""
     if len(text) > max_chars and not spans:
@@ -95,7 +99,9 @@ def show_text(text: str | None, spans: list[tuple[int, int, str]] | None = None,
 
 def require_catalog(root: Path) -> bool:
     if not (root / "catalog.duckdb").exists():
-        st.error(f"No catalog at {md(root)}/catalog.duckdb. Run a job (or datamill --store {md(root)} index) "
-                 f"first, or open another store: `datamill --store PATH dashboard`.")
+        st.error(
+            f"No catalog at {md(root)}/catalog.duckdb. Run a job (or datamill --store {md(root)} index) "
+            f"first, or open another store: `datamill --store PATH dashboard`."
+        )
         return False
     return True

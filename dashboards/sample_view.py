@@ -18,7 +18,12 @@ from schemas.errors import SchemaError
 from schemas.records import records_from_arrow
 
 THINK_RE = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
-ROLE_AVATAR = {"user": "user", "assistant": "assistant", "system": ":material/settings:", "tool": ":material/build:"}
+ROLE_AVATAR = {
+    "user": "user",
+    "assistant": "assistant",
+    "system": ":material/settings:",
+    "tool": ":material/build:",
+}
 PASS_ICON = {True: ":material/check_circle:", False: ":material/cancel:"}  # icon font ships with Streamlit
 
 
@@ -30,8 +35,11 @@ def load_record(root: str, shard: str, row: int, kind: str):
         raise FileNotFoundError(f"shard {path} listed in the catalog is missing (run `datamill check`)")
     con = duckdb.connect()
     try:
-        table = con.sql("SELECT * EXCLUDE (file_row_number) FROM read_parquet(?, file_row_number = true) "
-                        "WHERE file_row_number = ?", params=[str(path), int(row)]).to_arrow_table()
+        table = con.sql(
+            "SELECT * EXCLUDE (file_row_number) FROM read_parquet(?, file_row_number = true) "
+            "WHERE file_row_number = ?",
+            params=[str(path), int(row)],
+        ).to_arrow_table()
     finally:
         con.close()
     if table.num_rows != 1:
@@ -46,7 +54,7 @@ def split_think(content: str, reasoning: str | None = None) -> tuple[str, str]:
     m = THINK_RE.search(content or "")
     if not m:
         return "", content or ""
-    return m.group(1).strip(), (content[: m.start()] + content[m.end():]).strip()
+    return m.group(1).strip(), (content[: m.start()] + content[m.end() :]).strip()
 
 
 def needle_spans(metadata: dict, message_index: int) -> list[tuple[int, int, str]]:
@@ -72,9 +80,14 @@ def _show_json_or_text(text: str) -> None:
 def render_messages(messages, metadata: dict | None = None) -> None:
     metadata = metadata or {}
     for i, m in enumerate(messages):
-        with st.chat_message(m.role if m.role in ("user", "assistant") else "ai", avatar=ROLE_AVATAR.get(m.role)):
-            st.caption(m.role + (f" · {md(m.name)}" if m.name else "") +
-                       (f" · answers {md(m.tool_call_id)}" if m.tool_call_id else ""))
+        with st.chat_message(
+            m.role if m.role in ("user", "assistant") else "ai", avatar=ROLE_AVATAR.get(m.role)
+        ):
+            st.caption(
+                m.role
+                + (f" · {md(m.name)}" if m.name else "")
+                + (f" · answers {md(m.tool_call_id)}" if m.tool_call_id else "")
+            )
             reasoning, answer = split_think(m.content, m.reasoning_content)
             if reasoning:
                 with st.expander(f"<think> reasoning ({len(reasoning):,} chars)", expanded=False):
@@ -109,39 +122,58 @@ def render_lineage(root: str, lineage, verdicts) -> None:
         st.caption("source")
         st.text(lineage.source or "(none)")
         if lineage.parent_ids:
-            parents = query(root, "SELECT id, dataset, kind, left(preview, 120) AS preview FROM samples "
-                                  "WHERE list_contains(?, id)", [list(lineage.parent_ids)])
+            parents = query(
+                root,
+                "SELECT id, dataset, kind, left(preview, 120) AS preview FROM samples "
+                "WHERE list_contains(?, id)",
+                [list(lineage.parent_ids)],
+            )
             st.caption(f"{len(lineage.parent_ids)} parent(s), {parents.height} in the catalog")
             st.dataframe(parents, hide_index=True, width="stretch")
     with cols[1]:
         st.caption("generation")
-        st.json({"model": lineage.model, "params": lineage.params, "seed": lineage.seed,
-                 "prompt_id": lineage.prompt_id}, expanded=1)
+        st.json(
+            {
+                "model": lineage.model,
+                "params": lineage.params,
+                "seed": lineage.seed,
+                "prompt_id": lineage.prompt_id,
+            },
+            expanded=1,
+        )
     with cols[2]:
         st.caption("verdicts")
         render_verdicts(verdicts)
 
 
 def render_record(root: str, rec) -> None:
-    st.caption(f"id {md(rec.id)} · dataset {md(rec.dataset)} · license {md(rec.license or '?')} · "
-               f"{rec.num_tokens:,} tokens")
+    st.caption(
+        f"id {md(rec.id)} · dataset {md(rec.dataset)} · license {md(rec.license or '?')} · "
+        f"{rec.num_tokens:,} tokens"
+    )
     if isinstance(rec, WebDocument):
-        st.text(f"url: {rec.url}\nsource: {rec.source}\nlanguage: {rec.language} ({rec.language_score:.2f})"
-                f"  edu_score: {rec.edu_score}")
+        st.text(
+            f"url: {rec.url}\nsource: {rec.source}\nlanguage: {rec.language} ({rec.language_score:.2f})"
+            f"  edu_score: {rec.edu_score}"
+        )
         drop = rec.metadata.get("drop")
         if drop:
             st.warning(f"dropped by {md(drop.get('filter', '?'))}: {md(drop.get('reason', '?'))}")
         show_text(rec.text)
     elif isinstance(rec, SFTSample):
-        st.text(f"domain: {rec.domain}  language: {rec.language}  mode: {rec.mode}  "
-                f"passed: {rec.passed}  scores: {rec.scores}")
+        st.text(
+            f"domain: {rec.domain}  language: {rec.language}  mode: {rec.mode}  "
+            f"passed: {rec.passed}  scores: {rec.scores}"
+        )
         if rec.tools:
             with st.expander(f"{len(rec.tools)} tool schema(s)"):
                 st.json(rec.tools, expanded=3)
         render_messages(rec.messages, rec.metadata)
         render_lineage(root, rec.lineage, rec.verdicts)
     elif isinstance(rec, PreferencePair):
-        st.text(f"query {rec.query_id}  reward chosen {rec.chosen_reward:.3f} vs rejected {rec.rejected_reward:.3f}")
+        st.text(
+            f"query {rec.query_id}  reward chosen {rec.chosen_reward:.3f} vs rejected {rec.rejected_reward:.3f}"
+        )
         render_messages(rec.prompt)
         left, right = st.columns(2)
         with left:
@@ -159,7 +191,13 @@ def show_sample(root: str, row: dict) -> None:
     """Show the sample behind one catalog row (needs shard, row, kind)."""
     try:
         rec = load_record(str(root), row["shard"], int(row["row"]), row["kind"])
-    except (OSError, KeyError, ValueError, duckdb.Error, SchemaError) as e:  # a bad shard must not take the page down
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        duckdb.Error,
+        SchemaError,
+    ) as e:  # a bad shard must not take the page down
         st.error(f"cannot read sample {md(row.get('id'))}: {md(e)}")
         return
     render_record(str(root), rec)

@@ -40,8 +40,14 @@ def own_file(root: Path) -> Path:
 
 
 def new_entry(sample_id: str, decision: str, reason: str, reviewer: str) -> dict:
-    return {"entry_id": uuid.uuid4().hex, "sample_id": sample_id, "decision": decision, "reason": reason,
-            "reviewer": reviewer, "ts": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")}
+    return {
+        "entry_id": uuid.uuid4().hex,
+        "sample_id": sample_id,
+        "decision": decision,
+        "reason": reason,
+        "reviewer": reviewer,
+        "ts": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds"),
+    }
 
 
 def append(root: Path, entries: list[dict]) -> Path:
@@ -58,7 +64,9 @@ def append(root: Path, entries: list[dict]) -> Path:
             written = os.write(fd, data)
             if written != len(data):
                 os.ftruncate(fd, size)
-                raise OSError(f"short write to the audit log {path} ({written} of {len(data)} bytes; disk full?)")
+                raise OSError(
+                    f"short write to the audit log {path} ({written} of {len(data)} bytes; disk full?)"
+                )
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -81,7 +89,12 @@ def audit_id(entry: dict) -> int:
 
 def _parse(line: bytes) -> dict:
     e = json.loads(line)
-    if not isinstance(e, dict) or e.get("decision") not in DECISIONS or not e.get("entry_id") or not e.get("sample_id"):
+    if (
+        not isinstance(e, dict)
+        or e.get("decision") not in DECISIONS
+        or not e.get("entry_id")
+        or not e.get("sample_id")
+    ):
         raise ValueError("missing entry_id/sample_id or unknown decision")
     dt.datetime.fromisoformat(str(e.get("ts")))  # ValueError for a missing or garbled time
     return e
@@ -117,8 +130,10 @@ def read(root: Path, start: dict[str, int] | None = None) -> tuple[list[dict], l
                 bad.append(f"{f}:{_where(i, offset)}: {err}")
         ends[f.name] = offset + len(data) - len(tail)
         if tail.strip():
-            bad.append(f"{f}:{_where(len(complete) + 1, offset)}: incomplete last line (its writer was "
-                       "killed mid-write, or is writing it now)")
+            bad.append(
+                f"{f}:{_where(len(complete) + 1, offset)}: incomplete last line (its writer was "
+                "killed mid-write, or is writing it now)"
+            )
     return entries, bad, ends
 
 

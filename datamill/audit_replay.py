@@ -24,23 +24,35 @@ def replay(store: Store | str | Path, timeout_s: float = 120.0) -> dict:
         entries, bad, ends = audit_log.read(store.root)
         in_log = Counter(audit_log.entry_key(e) for e in entries)
         adopted = []
-        for aid, *row in con.execute(f"SELECT audit_id, sample_id, decision, reason, reviewer, ts FROM audits "
-                                     f"WHERE {VALID_ROW} ORDER BY ts, audit_id").fetchall():
+        for aid, *row in con.execute(
+            f"SELECT audit_id, sample_id, decision, reason, reviewer, ts FROM audits "
+            f"WHERE {VALID_ROW} ORDER BY ts, audit_id"
+        ).fetchall():
             key = audit_log.row_key(*row)
             if in_log[key] > 0:
                 in_log[key] -= 1
                 continue
             sid, decision, reason, reviewer, ts = row
-            adopted.append({"entry_id": f"adopted-{uuid.uuid4().hex}", "audit_id": aid, "sample_id": sid,
-                            "decision": decision, "reason": reason, "reviewer": reviewer,
-                            "ts": ts.isoformat(timespec="microseconds")})
+            adopted.append(
+                {
+                    "entry_id": f"adopted-{uuid.uuid4().hex}",
+                    "audit_id": aid,
+                    "sample_id": sid,
+                    "decision": decision,
+                    "reason": reason,
+                    "reviewer": reviewer,
+                    "ts": ts.isoformat(timespec="microseconds"),
+                }
+            )
         if adopted:
             audit_log.append(store.root, adopted)
             entries, bad, ends = audit_log.read(store.root)
         with audits.transaction(con):
             # rows that cannot be a decision (no sample, time or known decision) stay as they are; check lists them
-            con.execute(f"DELETE FROM audits WHERE {VALID_ROW}; DELETE FROM audit_journal_applied; "
-                        "DELETE FROM audit_log_offsets;")
+            con.execute(
+                f"DELETE FROM audits WHERE {VALID_ROW}; DELETE FROM audit_journal_applied; "
+                "DELETE FROM audit_log_offsets;"
+            )
             n = audits.apply_entries(con, entries)
             audits.save_offsets(con, ends)
     audits.SEEN_OFFSETS[store.root.resolve()] = ends
@@ -60,7 +72,9 @@ def compare_with_log(store: Store | str | Path, listed: int = 5) -> tuple[list[s
     if not store.catalog_path.exists():
         return [], warnings
     with audits.catalog_connection(store.catalog_path, read_only=True) as con:
-        rows = con.execute("SELECT audit_id, sample_id, decision, reason, reviewer, ts FROM audits").fetchall()
+        rows = con.execute(
+            "SELECT audit_id, sample_id, decision, reason, reviewer, ts FROM audits"
+        ).fetchall()
         applied = audits.applied_ids(con, entries)
     unmatched = Counter((aid, *audit_log.row_key(*r)) for aid, *r in rows)
     by_id = {e["entry_id"]: e for e in entries}
@@ -83,13 +97,20 @@ def compare_with_log(store: Store | str | Path, listed: int = 5) -> tuple[list[s
     extra_rows = sorted(extra.elements(), key=str)
     problems = []
     if lost:
-        problems.append(f"{len(lost)} applied decision(s) of the audit log are missing from the catalog's audits: "
-                        + "; ".join(_describe(*k) for k in lost[:listed]) + " (`datamill index` rebuilds them from the log)")
+        problems.append(
+            f"{len(lost)} applied decision(s) of the audit log are missing from the catalog's audits: "
+            + "; ".join(_describe(*k) for k in lost[:listed])
+            + " (`datamill index` rebuilds them from the log)"
+        )
     if extra_rows:
-        problems.append(f"{len(extra_rows)} audit row(s) in the catalog are not in the audit log {LOG_DIR}/: "
-                        + "; ".join(_describe(*k) for k in extra_rows[:listed])
-                        + " (`datamill index` writes them into the log)")
+        problems.append(
+            f"{len(extra_rows)} audit row(s) in the catalog are not in the audit log {LOG_DIR}/: "
+            + "; ".join(_describe(*k) for k in extra_rows[:listed])
+            + " (`datamill index` writes them into the log)"
+        )
     if waiting:
-        warnings.append(f"{len(waiting)} decision(s) in the audit log wait for the catalog (it was busy): "
-                        "`datamill audit --flush` applies them")
+        warnings.append(
+            f"{len(waiting)} decision(s) in the audit log wait for the catalog (it was busy): "
+            "`datamill audit --flush` applies them"
+        )
     return problems, warnings

@@ -59,8 +59,14 @@ def as_store(store: Store | str | Path) -> Store:
     return store if isinstance(store, Store) else Store(store)
 
 
-def record_audit(store: Store | str | Path, sample_id: str, decision: str, reason: str = "", reviewer: str = "",
-                 timeout_s: float = 5.0) -> AuditResult:
+def record_audit(
+    store: Store | str | Path,
+    sample_id: str,
+    decision: str,
+    reason: str = "",
+    reviewer: str = "",
+    timeout_s: float = 5.0,
+) -> AuditResult:
     """Save one decision durably (log, fsync), then try to apply it to the catalog within timeout_s."""
     store = as_store(store)
     decision = decision.strip().lower()
@@ -74,7 +80,10 @@ def record_audit(store: Store | str | Path, sample_id: str, decision: str, reaso
     audit_log.append(store.root, [entry])
     try:
         report = flush(store, timeout_s=timeout_s)
-    except (duckdb.Error, OSError) as e:  # saved in the log all the same: say why the catalog lags, never a traceback
+    except (
+        duckdb.Error,
+        OSError,
+    ) as e:  # saved in the log all the same: say why the catalog lags, never a traceback
         return AuditResult(entry["entry_id"], applied=False, error=f"{type(e).__name__}: {e}")
     return AuditResult(entry["entry_id"], applied=not report.busy)
 
@@ -96,10 +105,17 @@ def apply_entries(con, entries: list[dict]) -> int:
             rows.append(e)
     if not rows:
         return 0
-    new = pa.table({"entry_id": [e["entry_id"] for e in rows], "audit_id": [audit_log.audit_id(e) for e in rows],
-                    "sample_id": [e["sample_id"] for e in rows], "decision": [e["decision"] for e in rows],
-                    "reason": [e.get("reason") for e in rows], "reviewer": [e.get("reviewer") for e in rows],
-                    "ts": [e["ts"] for e in rows]})
+    new = pa.table(
+        {
+            "entry_id": [e["entry_id"] for e in rows],
+            "audit_id": [audit_log.audit_id(e) for e in rows],
+            "sample_id": [e["sample_id"] for e in rows],
+            "decision": [e["decision"] for e in rows],
+            "reason": [e.get("reason") for e in rows],
+            "reviewer": [e.get("reviewer") for e in rows],
+            "ts": [e["ts"] for e in rows],
+        }
+    )
     con.register("audit_log_new", new)
     try:
         con.execute("""CREATE OR REPLACE TEMP TABLE audit_log_todo AS SELECT * FROM audit_log_new n
@@ -117,8 +133,11 @@ def apply_entries(con, entries: list[dict]) -> int:
 
 def save_offsets(con, ends: dict[str, int]) -> None:
     for name, end in ends.items():
-        con.execute("INSERT INTO audit_log_offsets VALUES (?, ?) ON CONFLICT (file) DO UPDATE "
-                    "SET bytes = greatest(bytes, excluded.bytes)", [name, end])
+        con.execute(
+            "INSERT INTO audit_log_offsets VALUES (?, ?) ON CONFLICT (file) DO UPDATE "
+            "SET bytes = greatest(bytes, excluded.bytes)",
+            [name, end],
+        )
 
 
 @contextlib.contextmanager
@@ -172,11 +191,20 @@ def applied_ids(con, entries: list[dict]) -> set[str]:
         return set()
     done = set()
     if _table_exists(con, "audit_journal_applied"):
-        done = {r[0] for r in con.execute("SELECT entry_id FROM audit_journal_applied WHERE list_contains(?, entry_id)",
-                                          [[e["entry_id"] for e in entries]]).fetchall()}
+        done = {
+            r[0]
+            for r in con.execute(
+                "SELECT entry_id FROM audit_journal_applied WHERE list_contains(?, entry_id)",
+                [[e["entry_id"] for e in entries]],
+            ).fetchall()
+        }
     by_aid = {audit_log.audit_id(e): e["entry_id"] for e in entries}
-    return done | {by_aid[r[0]] for r in con.execute("SELECT audit_id FROM audits WHERE list_contains(?, audit_id)",
-                                                      [list(by_aid)]).fetchall()}
+    return done | {
+        by_aid[r[0]]
+        for r in con.execute(
+            "SELECT audit_id FROM audits WHERE list_contains(?, audit_id)", [list(by_aid)]
+        ).fetchall()
+    }
 
 
 def pending_entries(store: Store | str | Path, timeout_s: float = 2.0) -> list[dict]:
@@ -186,8 +214,11 @@ def pending_entries(store: Store | str | Path, timeout_s: float = 2.0) -> list[d
     key = store.root.resolve()
     try:
         with catalog_connection(store.catalog_path, read_only=True, timeout_s=timeout_s) as con:
-            start = (dict(con.execute("SELECT file, bytes FROM audit_log_offsets").fetchall())
-                     if _table_exists(con, "audit_log_offsets") else {})
+            start = (
+                dict(con.execute("SELECT file, bytes FROM audit_log_offsets").fetchall())
+                if _table_exists(con, "audit_log_offsets")
+                else {}
+            )
             entries, _, _ = audit_log.read(store.root, start)
             done = applied_ids(con, entries)
     except (catalog.CatalogBusy, FileNotFoundError):
@@ -203,8 +234,11 @@ def latest_decisions(store: Store | str | Path, sample_ids: list[str] | None = N
     if store.catalog_path.exists():
         with catalog_connection(store.catalog_path, read_only=True) as con:
             q = "SELECT sample_id, decision, reason, reviewer, ts FROM latest_audits"
-            rows = (con.execute(q + " WHERE list_contains(?, sample_id)", [sample_ids]).fetchall() if sample_ids
-                    else con.execute(q).fetchall())
+            rows = (
+                con.execute(q + " WHERE list_contains(?, sample_id)", [sample_ids]).fetchall()
+                if sample_ids
+                else con.execute(q).fetchall()
+            )
         for sid, d, r, who, ts in rows:
             out[sid] = {"decision": d, "reason": r, "reviewer": who, "ts": str(ts), "pending": False}
     for e in pending_entries(store):
@@ -212,13 +246,21 @@ def latest_decisions(store: Store | str | Path, sample_ids: list[str] | None = N
             continue
         cur = out.get(e["sample_id"])
         if cur is None or e["ts"] >= cur["ts"].replace(" ", "T"):
-            out[e["sample_id"]] = {k: e.get(k, "") for k in ("decision", "reason", "reviewer", "ts")} | {"pending": True}
+            out[e["sample_id"]] = {k: e.get(k, "") for k in ("decision", "reason", "reviewer", "ts")} | {
+                "pending": True
+            }
     return out
 
 
-def unknown_sample_ids(store: Store | str | Path, sample_ids: list[str], timeout_s: float = 10.0) -> list[str]:
+def unknown_sample_ids(
+    store: Store | str | Path, sample_ids: list[str], timeout_s: float = 10.0
+) -> list[str]:
     """The ids that are not catalog samples (read-only; CatalogBusy when a writer holds the catalog longer)."""
     with catalog_connection(as_store(store).catalog_path, read_only=True, timeout_s=timeout_s) as con:
-        known = {r[0] for r in con.execute("SELECT id FROM samples WHERE list_contains(?, id)",
-                                           [list(sample_ids)]).fetchall()}
+        known = {
+            r[0]
+            for r in con.execute(
+                "SELECT id FROM samples WHERE list_contains(?, id)", [list(sample_ids)]
+            ).fetchall()
+        }
     return [s for s in sample_ids if s not in known]

@@ -139,8 +139,16 @@ def register_shard(con: duckdb.DuckDBPyConnection, store_root: Path, shard: dict
         con.execute("DELETE FROM shards WHERE path = ?", [shard["path"]])
         con.execute(
             "INSERT INTO shards VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [shard["path"], shard["dataset"], shard["run_id"], shard["part"], kind, shard["rows"], shard["bytes"],
-             shard["checksum"]],
+            [
+                shard["path"],
+                shard["dataset"],
+                shard["run_id"],
+                shard["part"],
+                kind,
+                shard["rows"],
+                shard["bytes"],
+                shard["checksum"],
+            ],
         )
         con.execute(
             f"""INSERT INTO samples

@@ -41,8 +41,10 @@ class _ModeGate:
             self.writers_waiting[key] += not read_only
             try:
                 if not self.cv.wait_for(lambda: self._free(key, read_only), timeout=max(timeout_s, 0.0)):
-                    raise catalog.CatalogBusy(f"catalog {key} is busy in this process (a connection in the other "
-                                              f"mode stayed open {timeout_s:.1f} s)")
+                    raise catalog.CatalogBusy(
+                        f"catalog {key} is busy in this process (a connection in the other "
+                        f"mode stayed open {timeout_s:.1f} s)"
+                    )
             finally:
                 self.writers_waiting[key] -= not read_only
             self.open[key] = (read_only, self.open.get(key, (read_only, 0))[1] + 1)
@@ -71,8 +73,11 @@ def catalog_connection(path: str | Path, read_only: bool = False, timeout_s: flo
         while True:
             stack = contextlib.ExitStack()
             try:
-                con = stack.enter_context(catalog.connect(path, read_only=read_only,
-                                                          timeout_s=max(0.0, deadline - time.monotonic())))
+                con = stack.enter_context(
+                    catalog.connect(
+                        path, read_only=read_only, timeout_s=max(0.0, deadline - time.monotonic())
+                    )
+                )
                 break
             except (duckdb.ConnectionException, duckdb.ResourceInUseException) as e:
                 stack.close()

@@ -27,11 +27,28 @@ STDERR_LOGGERS = ("datamill.engine",)
 # cause is a DatamillError; SchemaError (a bad record in a file) is named here because schemas/ imports nothing of
 # the project. The OSError subclasses are a path the user gave that is missing, a directory, or not readable.
 CLEAN_ERRORS: tuple[type[BaseException], ...] = (
-    DatamillError, SchemaError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+    DatamillError,
+    SchemaError,
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
 # A plain OSError is the machine, not the code, only for these: disk full, over quota, file too large, read-only
 # file system, permissions, too many open files, a path too long. (EIO, EBADF, EINVAL … stay tracebacks.)
-ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
-                                errno.EMFILE, errno.ENFILE, errno.ENAMETOOLONG})
+ENVIRONMENT_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.ENAMETOOLONG,
+    }
+)
 
 
 def is_user_error(e: BaseException) -> bool:
@@ -44,12 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="datamill",
         description="Curate web data, build verified SFT sets, mix, export and train (EXAONE 4.0 recipe).",
     )
-    parser.add_argument("--store", default="store", help="store root: shards + catalog.duckdb (default ./store)")
+    parser.add_argument(
+        "--store", default="store", help="store root: shards + catalog.duckdb (default ./store)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         mod = importlib.import_module(f"datamill.commands.{info.name}")
         p = sub.add_parser(
-            mod.NAME, help=mod.HELP, description=mod.HELP, epilog=f"example: {mod.EXAMPLE}",
+            mod.NAME,
+            help=mod.HELP,
+            description=mod.HELP,
+            epilog=f"example: {mod.EXAMPLE}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         mod.add_arguments(p)
@@ -59,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _for_stderr(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or any(
-        record.name == name or record.name.startswith(f"{name}.") for name in STDERR_LOGGERS)
+        record.name == name or record.name.startswith(f"{name}.") for name in STDERR_LOGGERS
+    )
 
 
 @contextlib.contextmanager
@@ -67,7 +90,10 @@ def terminal_logging() -> Iterator[None]:
     """INFO records of our packages as plain message lines on stdout (what the commands show as they work),
     warnings and errors on stderr; third-party loggers are left alone. Undone on exit, so `main()` called twice
     (tests) leaves no handler behind and writes to the sys.stdout / sys.stderr current at the call."""
-    out, err = logging.StreamHandler(sys.stdout), logging.StreamHandler(sys.stderr)  # default format: the message
+    out, err = (
+        logging.StreamHandler(sys.stdout),
+        logging.StreamHandler(sys.stderr),
+    )  # default format: the message
     out.addFilter(lambda record: not _for_stderr(record))
     err.addFilter(_for_stderr)
     loggers = [logging.getLogger(name) for name in PACKAGES]
@@ -106,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"datamill {args.command}: error: {e}", file=sys.stderr)
             return 2
         finally:
-            fleets = sys.modules.get("datamill.engine.fleet")  # loaded only if the command called model servers
+            fleets = sys.modules.get(
+                "datamill.engine.fleet"
+            )  # loaded only if the command called model servers
             if fleets is not None:
                 fleets.log_tables()  # the per-endpoint table of each fleet, once the command is done
 

@@ -43,7 +43,9 @@ def load_config(path: str | Path, model: type[M]) -> M:
         problems = [_problem(path, err, _key_lines(path)) for err in e.errors()]
         if len(problems) == 1:
             raise ConfigError(problems[0]) from None
-        raise ConfigError(f"{path}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems)) from None
+        raise ConfigError(
+            f"{path}: {len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems)
+        ) from None
 
 
 def _problem(path, err: dict, lines: dict[tuple, int]) -> str:

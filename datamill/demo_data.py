@@ -28,8 +28,13 @@ def tokenizer_corpus(files: list[Path] | None = None) -> Iterator[str]:
     if files is None:
         files = sorted(EXAMPLES.glob("niah/*.txt")) + [EXAMPLES / "korean/kolaw_constitution.txt"]
         files += sorted(EXAMPLES.glob("korean/kobill/*.txt")) + [EXAMPLES / "korean/ChatbotData.csv"]
-        files += [EXAMPLES / "math/gsm8k_train.jsonl", EXAMPLES / "math/math_train.jsonl",
-                  EXAMPLES / "spanish/xquad.es.json", EXAMPLES / "spanish/xquad.en.json", EXAMPLES / "code/sanitized-mbpp.json"]
+        files += [
+            EXAMPLES / "math/gsm8k_train.jsonl",
+            EXAMPLES / "math/math_train.jsonl",
+            EXAMPLES / "spanish/xquad.es.json",
+            EXAMPLES / "spanish/xquad.en.json",
+            EXAMPLES / "code/sanitized-mbpp.json",
+        ]
     for f in files:
         text = Path(f).read_text(encoding="utf-8", errors="replace")
         if f.suffix == ".json":

@@ -31,7 +31,9 @@ class CheckReport:
         warn = "".join(f"\n  ~ {w}" for w in self.warnings)
         if self.ok:
             return head + "catalog and shards agree" + warn
-        return head + f"{len(self.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in self.problems) + warn
+        return (
+            head + f"{len(self.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in self.problems) + warn
+        )
 
 
 def check(store: Store, verify_checksums: bool = True) -> CheckReport:
@@ -42,9 +44,14 @@ def check(store: Store, verify_checksums: bool = True) -> CheckReport:
     with store.connect(read_only=True) as con:
         shards = con.execute("SELECT path, rows, bytes, checksum FROM shards ORDER BY path").fetchall()
         sample_counts = dict(con.execute("SELECT shard, count(*) FROM samples GROUP BY shard").fetchall())
-        dup_catalog = con.execute("SELECT id, count(*) FROM samples GROUP BY id HAVING count(*) > 1 LIMIT 5").fetchall()
+        dup_catalog = con.execute(
+            "SELECT id, count(*) FROM samples GROUP BY id HAVING count(*) > 1 LIMIT 5"
+        ).fetchall()
         rep.samples_checked = con.execute("SELECT count(*) FROM samples").fetchone()[0]
-        running = {(n, r) for n, r in con.execute("SELECT name, run_id FROM datasets WHERE status = 'running'").fetchall()}
+        running = {
+            (n, r)
+            for n, r in con.execute("SELECT name, run_id FROM datasets WHERE status = 'running'").fetchall()
+        }
     on_disk = {str(p.relative_to(store.root)) for p in store.shard_files()}
     readable = []
     for path, rows, nbytes, checksum in shards:
@@ -66,20 +73,28 @@ def check(store: Store, verify_checksums: bool = True) -> CheckReport:
         if n != rows:
             rep.problems.append(f"row mismatch: {path} has {n} rows, catalog says {rows}")
         if sample_counts.get(path, 0) != rows:
-            rep.problems.append(f"sample rows missing: {path} has {sample_counts.get(path, 0)} catalog rows of {rows}")
+            rep.problems.append(
+                f"sample rows missing: {path} has {sample_counts.get(path, 0)} catalog rows of {rows}"
+            )
     for extra in sorted(on_disk - {s[0] for s in shards}):
         dataset, run_id = extra.split("/")[:2]
         if (dataset, run_id) in running:
-            rep.warnings.append(f"unfinished run {dataset}/{run_id}: {extra} not registered yet (re-run the job)")
+            rep.warnings.append(
+                f"unfinished run {dataset}/{run_id}: {extra} not registered yet (re-run the job)"
+            )
         else:
-            rep.problems.append(f"unregistered shard: {extra} is on disk but not in the catalog (run `datamill index`)")
+            rep.problems.append(
+                f"unregistered shard: {extra} is on disk but not in the catalog (run `datamill index`)"
+            )
         try:
             pq.ParquetFile(store.root / extra)
             readable.append(str(store.root / extra))
         except (pa.ArrowInvalid, OSError) as e:
             rep.problems.append(f"corrupt shard: {extra} cannot be read as Parquet ({e})")
     for tmp in sorted(store.root.glob("*/*/*.tmp-*")):
-        rep.warnings.append(f"leftover temporary file: {tmp.relative_to(store.root)} (a killed writer; removed on re-run)")
+        rep.warnings.append(
+            f"leftover temporary file: {tmp.relative_to(store.root)} (a killed writer; removed on re-run)"
+        )
     for sid, n in dup_catalog:
         rep.problems.append(f"duplicate id in catalog: {sid} ({n} rows)")
     if readable:
@@ -108,8 +123,16 @@ def rebuild_index(store: Store) -> dict:
         with store.connect() as con:
             con.execute(
                 "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', now(), now()) ON CONFLICT DO NOTHING",
-                [meta["name"], meta["run_id"], meta["kind"], meta["run_id"], meta["config_hash"], meta["code_version"],
-                 meta.get("parents", []), json.dumps(meta.get("config", {}), sort_keys=True)],
+                [
+                    meta["name"],
+                    meta["run_id"],
+                    meta["kind"],
+                    meta["run_id"],
+                    meta["config_hash"],
+                    meta["code_version"],
+                    meta.get("parents", []),
+                    json.dumps(meta.get("config", {}), sort_keys=True),
+                ],
             )
     for f in store.shard_files():
         rel = f.relative_to(store.root)
@@ -128,8 +151,15 @@ def rebuild_index(store: Store) -> dict:
         except SchemaError as e:
             counts["skipped"].append(f"{e}")
             continue
-        shard = {"path": str(rel), "dataset": dataset, "run_id": run_id, "part": int(name[5:10]), "rows": rows,
-                 "bytes": f.stat().st_size, "checksum": file_checksum(f)}
+        shard = {
+            "path": str(rel),
+            "dataset": dataset,
+            "run_id": run_id,
+            "part": int(name[5:10]),
+            "rows": rows,
+            "bytes": f.stat().st_size,
+            "checksum": file_checksum(f),
+        }
         with store.connect() as con:
             try:
                 catalog.register_shard(con, store.root, shard, kind)

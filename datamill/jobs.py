@@ -30,8 +30,10 @@ class JobReport:
 
     def summary(self) -> str:
         drops = ", ".join(f"{k}={v}" for k, v in sorted(self.dropped.items())) or "none"
-        return (f"{self.dataset}/{self.run_id}: {self.rows_written} rows in {self.parts_total} shards "
-                f"({self.parts_skipped} already done), dropped: {drops}, errors: {len(self.errors)}")
+        return (
+            f"{self.dataset}/{self.run_id}: {self.rows_written} rows in {self.parts_total} shards "
+            f"({self.parts_skipped} already done), dropped: {drops}, errors: {len(self.errors)}"
+        )
 
 
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -62,7 +64,9 @@ def run_sharded(
     done = store.done_parts(dataset, run_id)
     chunks = chunked(items, chunk_size)
     report.parts_total = len(chunks)
-    bar = tqdm(total=len(items), desc=f"{dataset}", unit="item", disable=not progress or not sys.stderr.isatty())
+    bar = tqdm(
+        total=len(items), desc=f"{dataset}", unit="item", disable=not progress or not sys.stderr.isatty()
+    )
     for part, chunk in enumerate(chunks):
         if part in done:
             report.parts_skipped += 1

@@ -21,13 +21,23 @@ class Quarantine:
 
     items: list[dict] = field(default_factory=list)
 
-    def add(self, file: str | Path, line: int | None, offset: int | None, reason: str, detail: bytes | str = "") -> None:
+    def add(
+        self, file: str | Path, line: int | None, offset: int | None, reason: str, detail: bytes | str = ""
+    ) -> None:
         """`where` is file:line for line-based inputs, else file:byte offset (archives, binary files)."""
         if isinstance(detail, bytes):
             detail = detail[:300].decode("utf-8", errors="backslashreplace")
         pos = line if line is not None else offset
-        self.items.append({"where": f"{file}:{pos}" if pos is not None else str(file), "file": str(file),
-                           "line": line, "offset": offset, "reason": reason, "detail": detail[:300]})
+        self.items.append(
+            {
+                "where": f"{file}:{pos}" if pos is not None else str(file),
+                "file": str(file),
+                "line": line,
+                "offset": offset,
+                "reason": reason,
+                "detail": detail[:300],
+            }
+        )
 
     def __len__(self) -> int:
         return len(self.items)
@@ -39,7 +49,9 @@ class Quarantine:
         atomic_write_text(path, "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in self.items))
 
 
-def iter_jsonl(path: str | Path, quarantine: Quarantine, max_line_bytes: int = 64 << 20) -> Iterator[tuple[int, dict]]:
+def iter_jsonl(
+    path: str | Path, quarantine: Quarantine, max_line_bytes: int = 64 << 20
+) -> Iterator[tuple[int, dict]]:
     """Yield (line number, object) for each good line; quarantine invalid UTF-8, malformed JSON, non-objects,
     and absurdly long lines."""
     path = Path(path)
@@ -50,7 +62,9 @@ def iter_jsonl(path: str | Path, quarantine: Quarantine, max_line_bytes: int = 6
             if not raw.strip():
                 continue
             if len(raw) > max_line_bytes:
-                quarantine.add(path, n, start, f"line_too_long ({len(raw):,} bytes > {max_line_bytes:,})", raw)
+                quarantine.add(
+                    path, n, start, f"line_too_long ({len(raw):,} bytes > {max_line_bytes:,})", raw
+                )
                 continue
             try:
                 text = raw.decode("utf-8")
@@ -60,7 +74,9 @@ def iter_jsonl(path: str | Path, quarantine: Quarantine, max_line_bytes: int = 6
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as e:
-                quarantine.add(path, n, start + e.pos, f"malformed_json: {e.msg} (char {e.pos} of the line)", raw)
+                quarantine.add(
+                    path, n, start + e.pos, f"malformed_json: {e.msg} (char {e.pos} of the line)", raw
+                )
                 continue
             if not isinstance(obj, dict):
                 quarantine.add(path, n, start, f"not_an_object: {type(obj).__name__}", raw)

@@ -36,8 +36,9 @@ class RecordRef(NamedTuple):
     kind: str
 
 
-def iter_shard_records(entries: Sequence[StoredAt], store: Store, source: str | Path = "manifest"
-                       ) -> Iterator[tuple[list[int], Record]]:
+def iter_shard_records(
+    entries: Sequence[StoredAt], store: Store, source: str | Path = "manifest"
+) -> Iterator[tuple[list[int], Record]]:
     """(entry indices, record) for every distinct (shard, row), shard by shard in sorted order; the indices
     are the entries naming that row (several when a sample repeats). Memory: one shard's rows at a time.
     `source` (the manifest's path) names where the entries came from in errors."""
@@ -54,13 +55,16 @@ def iter_shard_records(entries: Sequence[StoredAt], store: Store, source: str | 
         for row, rec in zip(rows, records):
             for i in by_row[row]:
                 if rec.id != entries[i].id:
-                    raise ManifestOutOfDate(f"{source}: samples[{i}] expects id {entries[i].id} at "
-                                            f"{shard} row {row}, found {rec.id} (re-run `datamill mix`)")
+                    raise ManifestOutOfDate(
+                        f"{source}: samples[{i}] expects id {entries[i].id} at "
+                        f"{shard} row {row}, found {rec.id} (re-run `datamill mix`)"
+                    )
             yield by_row[row], rec
 
 
-def iter_records(entries: Sequence[StoredAt], store: Store, source: str | Path = "manifest"
-                 ) -> Iterator[tuple[StoredAt, Record]]:
+def iter_records(
+    entries: Sequence[StoredAt], store: Store, source: str | Path = "manifest"
+) -> Iterator[tuple[StoredAt, Record]]:
     """(entry, record) for every entry, in order (holds them all: for small selections)."""
     loaded: dict[int, Record] = {}
     for idx, rec in iter_shard_records(entries, store, source):

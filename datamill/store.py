@@ -31,8 +31,13 @@ class StoreWriteError(DatamillError, OSError):
     """Writing to the store failed (disk full, read-only, permissions): nothing partial was left visible."""
 
 
-WRITE_ERRNOS = {28: "disk full", 27: "file too large / disk quota", 122: "disk quota exceeded",
-                30: "read-only file system", 13: "permission denied: is it read-only?"}
+WRITE_ERRNOS = {
+    28: "disk full",
+    27: "file too large / disk quota",
+    122: "disk quota exceeded",
+    30: "read-only file system",
+    13: "permission denied: is it read-only?",
+}
 
 
 def explain_os_error(what: str, e: OSError, unchanged: str = "the catalog is unchanged") -> StoreWriteError:
@@ -68,7 +73,9 @@ def _refuse_changed_config(d: Path, dataset: str, run_id: str, config: dict, exe
     except (OSError, ValueError):
         return  # a new run (or a sidecar lost mid-write: nothing to compare with)
     now = json.loads(json.dumps(config, sort_keys=True, default=str))
-    changed = sorted(k for k in set(before) | set(now) if k not in execution_keys and before.get(k) != now.get(k))
+    changed = sorted(
+        k for k in set(before) | set(now) if k not in execution_keys and before.get(k) != now.get(k)
+    )
     if changed:
         raise RunConflict(
             f"{dataset}/{run_id} was started with another config (changed: {', '.join(changed)}); resuming would "
@@ -102,8 +109,15 @@ class Store:
         return f"{dataset}/{run_id}/part-{part:05d}.parquet"
 
     # -- runs --------------------------------------------------------------------------------------------
-    def begin_run(self, dataset: str, run_id: str, kind: str, config: dict, parents: list[str] | None = None,
-                  execution_keys: frozenset[str] = frozenset()) -> None:
+    def begin_run(
+        self,
+        dataset: str,
+        run_id: str,
+        kind: str,
+        config: dict,
+        parents: list[str] | None = None,
+        execution_keys: frozenset[str] = frozenset(),
+    ) -> None:
         """Record a run (idempotent: a re-run of the same run keeps its row) and write its sidecar.
 
         A run that exists already resumes only with the same config (keys in `execution_keys`, such as worker
@@ -111,38 +125,60 @@ class Store:
         """
         d = self.run_dir(dataset, run_id)
         _refuse_changed_config(d, dataset, run_id, config, execution_keys)
-        meta = {"name": dataset, "run_id": run_id, "kind": kind, "config_hash": config_hash(config),
-                "code_version": CODE_VERSION, "parents": parents or [], "config": config}
+        meta = {
+            "name": dataset,
+            "run_id": run_id,
+            "kind": kind,
+            "config_hash": config_hash(config),
+            "code_version": CODE_VERSION,
+            "parents": parents or [],
+            "config": config,
+        }
         try:
             d.mkdir(parents=True, exist_ok=True)
             for stale in d.glob("*.tmp-*"):  # leftovers of a killed writer; never registered
                 stale.unlink(missing_ok=True)
-            atomic_write_bytes(d / "_run.json", json.dumps(meta, sort_keys=True, default=str, indent=1).encode())
+            atomic_write_bytes(
+                d / "_run.json", json.dumps(meta, sort_keys=True, default=str, indent=1).encode()
+            )
         except OSError as e:
             raise explain_os_error(f"run directory {d}", e) from e
         with self.connect() as con:
             con.execute(
                 """INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', now(), NULL)
                    ON CONFLICT (name, run_id) DO NOTHING""",
-                [dataset, run_id, kind, run_id, meta["config_hash"], CODE_VERSION, parents or [],
-                 json.dumps(config, sort_keys=True, default=str)],
+                [
+                    dataset,
+                    run_id,
+                    kind,
+                    run_id,
+                    meta["config_hash"],
+                    CODE_VERSION,
+                    parents or [],
+                    json.dumps(config, sort_keys=True, default=str),
+                ],
             )
 
     def finish_run(self, dataset: str, run_id: str) -> None:
         with self.connect() as con:
-            con.execute("UPDATE datasets SET status = 'complete', finished_at = now() WHERE name = ? AND run_id = ?",
-                        [dataset, run_id])
+            con.execute(
+                "UPDATE datasets SET status = 'complete', finished_at = now() WHERE name = ? AND run_id = ?",
+                [dataset, run_id],
+            )
 
     def done_parts(self, dataset: str, run_id: str) -> set[int]:
         if not self.catalog_path.exists():
             return set()
         with self.connect() as con:
-            rows = con.execute("SELECT part FROM shards WHERE dataset = ? AND run_id = ?", [dataset, run_id]).fetchall()
+            rows = con.execute(
+                "SELECT part FROM shards WHERE dataset = ? AND run_id = ?", [dataset, run_id]
+            ).fetchall()
         return {r[0] for r in rows}
 
     # -- shards ------------------------------------------------------------------------------------------
-    def write_shard(self, dataset: str, run_id: str, part: int, records: list[Record] | pa.Table,
-                    kind: str | None = None) -> dict:
+    def write_shard(
+        self, dataset: str, run_id: str, part: int, records: list[Record] | pa.Table, kind: str | None = None
+    ) -> dict:
         """Write one shard atomically and register it. Records' `dataset` field is set to `dataset`."""
         if isinstance(records, pa.Table):
             table = records
@@ -151,7 +187,11 @@ class Store:
             kind = kind or records[0].KIND if records else kind
             for r in records:
                 r.dataset = dataset
-            table = records_to_arrow(records, RECORD_TYPES[kind]) if records else RECORD_TYPES[kind].ARROW_SCHEMA.empty_table()
+            table = (
+                records_to_arrow(records, RECORD_TYPES[kind])
+                if records
+                else RECORD_TYPES[kind].ARROW_SCHEMA.empty_table()
+            )
         if kind not in RECORD_TYPES:
             raise ValueError(f"unknown record kind {kind!r} for shard {dataset}/{run_id}/{part}")
         rel = self.shard_rel(dataset, run_id, part)
@@ -171,15 +211,24 @@ class Store:
                 tmp.unlink(missing_ok=True)
             except OSError:
                 pass
-        shard = {"path": rel, "dataset": dataset, "run_id": run_id, "part": part, "rows": table.num_rows,
-                 "bytes": path.stat().st_size, "checksum": file_checksum(path)}
+        shard = {
+            "path": rel,
+            "dataset": dataset,
+            "run_id": run_id,
+            "part": part,
+            "rows": table.num_rows,
+            "bytes": path.stat().st_size,
+            "checksum": file_checksum(path),
+        }
         import duckdb
 
         try:
             with self.connect() as con:
                 catalog.register_shard(con, self.root, shard, kind)
         except duckdb.IOException as e:
-            raise StoreWriteError(5, f"cannot register shard {rel} in the catalog: {e}; re-run to finish") from e
+            raise StoreWriteError(
+                5, f"cannot register shard {rel} in the catalog: {e}; re-run to finish"
+            ) from e
         return shard
 
     def shard_files(self) -> list[Path]:
@@ -189,13 +238,21 @@ class Store:
         """All shards of a dataset (latest complete run when run_id is None), in part order."""
         with self.connect(read_only=True) as con:
             if run_id is None:
-                row = con.execute("""SELECT run_id FROM datasets WHERE name = ? ORDER BY status = 'complete' DESC,
-                                     created_at DESC LIMIT 1""", [dataset]).fetchone()
+                row = con.execute(
+                    """SELECT run_id FROM datasets WHERE name = ? ORDER BY status = 'complete' DESC,
+                                     created_at DESC LIMIT 1""",
+                    [dataset],
+                ).fetchone()
                 if row is None:
                     raise KeyError(f"no dataset {dataset!r} in {self.catalog_path}")
                 run_id = row[0]
-            paths = [r[0] for r in con.execute(
-                "SELECT path FROM shards WHERE dataset = ? AND run_id = ? ORDER BY part", [dataset, run_id]).fetchall()]
+            paths = [
+                r[0]
+                for r in con.execute(
+                    "SELECT path FROM shards WHERE dataset = ? AND run_id = ? ORDER BY part",
+                    [dataset, run_id],
+                ).fetchall()
+            ]
         tables = [pq.read_table(self.root / p) for p in paths]
         return pa.concat_tables(tables) if tables else pa.table({})
 

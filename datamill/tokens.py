@@ -62,13 +62,22 @@ def word_cuttable(tok) -> bool:
         ok = pre.get("use_regex", True) and not pre.get("add_prefix_space")
     elif pre.get("type") == "Sequence" and len(pre.get("pretokenizers", [])) == 2:
         split, byte = pre["pretokenizers"]
-        ok = (split.get("type") == "Split" and split.get("pattern", {}).get("Regex") in SAFE_SPLITS
-              and split.get("behavior") == "Isolated" and not split.get("invert")
-              and byte.get("type") == "ByteLevel" and not byte.get("use_regex") and not byte.get("add_prefix_space"))
+        ok = (
+            split.get("type") == "Split"
+            and split.get("pattern", {}).get("Regex") in SAFE_SPLITS
+            and split.get("behavior") == "Isolated"
+            and not split.get("invert")
+            and byte.get("type") == "ByteLevel"
+            and not byte.get("use_regex")
+            and not byte.get("add_prefix_space")
+        )
     else:
         ok = False
-    added_ok = all(not re.search(r"\s", a["content"]) and not (a.get("lstrip") or a.get("rstrip") or a.get("single_word"))
-                   for a in cfg.get("added_tokens", []))
+    added_ok = all(
+        not re.search(r"\s", a["content"])
+        and not (a.get("lstrip") or a.get("rstrip") or a.get("single_word"))
+        for a in cfg.get("added_tokens", [])
+    )
     return bool(ok and added_ok)
 
 
@@ -145,7 +154,11 @@ def count_tokens(texts: list[str], tokenizer_path: str | None = None) -> list[in
     return encode_flat(texts, load_tokenizer(tokenizer_path))[1].tolist()
 
 
-def count_chat_tokens(messages: list[Message], tools: list[dict] | None = None, reasoning: bool = True,
-                      tokenizer_path: str | None = None) -> int:
+def count_chat_tokens(
+    messages: list[Message],
+    tools: list[dict] | None = None,
+    reasoning: bool = True,
+    tokenizer_path: str | None = None,
+) -> int:
     text, _ = render_exaone_chat(messages, tools, reasoning=reasoning)
     return count_tokens([text], tokenizer_path)[0]

@@ -56,7 +56,9 @@ class BenchmarkItem:
 
 
 def _gsm8k(path: Path) -> Iterator[tuple[str, list[str]]]:
-    for n, r in enumerate(_jsonl(path), 1):  # GSM8K has no ids: file and line (the embedded sample keeps lines)
+    for n, r in enumerate(
+        _jsonl(path), 1
+    ):  # GSM8K has no ids: file and line (the embedded sample keeps lines)
         yield f"{path.stem}:{n}", [r["question"], r["answer"]]
 
 
@@ -108,13 +110,17 @@ def benchmark_files(name: str, roots: list[Path]) -> list[Path]:
     return [by_name[k] for k in sorted(by_name)]
 
 
-def benchmark_items(names: list[str], roots: list[Path], extra_files: dict[str, str] | None = None) -> list[BenchmarkItem]:
+def benchmark_items(
+    names: list[str], roots: list[Path], extra_files: dict[str, str] | None = None
+) -> list[BenchmarkItem]:
     """Every item of the named benchmarks. `extra_files` maps a name to a JSON/JSONL file: each row is an item
     (id from an `id`/`task_id`/`unique_id` field, else the row number) whose string fields are its parts."""
     out: list[BenchmarkItem] = []
     for name in names:
         if name not in BENCHMARKS:
-            raise InputError(f"unknown benchmark {name!r}; known: {sorted(BENCHMARKS)} (or use decontam.extra_files)")
+            raise InputError(
+                f"unknown benchmark {name!r}; known: {sorted(BENCHMARKS)} (or use decontam.extra_files)"
+            )
         _, loader = BENCHMARKS[name]
         files = benchmark_files(name, roots) or ([Path("<package>")] if name == "humaneval" else [])
         out += [BenchmarkItem(name, item_id, parts) for f in files for item_id, parts in loader(f)]
@@ -124,12 +130,16 @@ def benchmark_items(names: list[str], roots: list[Path], extra_files: dict[str, 
             raise FileNotFoundError(f"decontam.extra_files.{name}: {p} does not exist")
         rows = _jsonl(p) if p.suffix in (".jsonl", ".gz") else _json_or_jsonl(p)
         for n, r in enumerate(rows, 1):
-            item_id = next((str(r[k]) for k in ("id", "task_id", "unique_id") if r.get(k) is not None), f"{p.name}:{n}")
+            item_id = next(
+                (str(r[k]) for k in ("id", "task_id", "unique_id") if r.get(k) is not None), f"{p.name}:{n}"
+            )
             out.append(BenchmarkItem(name, item_id, [v for v in r.values() if isinstance(v, str)]))
     return out
 
 
-def benchmark_texts(names: list[str], roots: list[Path], extra_files: dict[str, str] | None = None) -> dict[str, list[str]]:
+def benchmark_texts(
+    names: list[str], roots: list[Path], extra_files: dict[str, str] | None = None
+) -> dict[str, list[str]]:
     """Texts per benchmark (each item's parts joined): the input of the plain 13-gram index. The strings are
     `ItemText`s that carry their item, so `build_ngram_index` can name what matched."""
     out: dict[str, list[str]] = {}

@@ -106,4 +106,6 @@ class CachedSpacyTokenizer(SpaCyTokenizer):
 def cached_word_tokenizer(language: str) -> WordTokenizer | str:
     """One shared CachedSpacyTokenizer per language where datatrove would use spaCy; else the language code
     (datatrove then loads its own tokenizer for it)."""
-    return CachedSpacyTokenizer(language) if type(load_word_tokenizer(language)) is SpaCyTokenizer else language
+    return (
+        CachedSpacyTokenizer(language) if type(load_word_tokenizer(language)) is SpaCyTokenizer else language
+    )

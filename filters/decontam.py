@@ -27,7 +27,9 @@ from schemas.web import META_CONTAMINATED, META_CONTAMINATION
 INDEX_FORMAT = FORMAT  # in curation/job.py's cache key: an index of another format is rebuilt, not refused
 MAX_REPORTED = 5  # matches kept in metadata / verdict details (a pasted exam page can match dozens)
 _WORD = re.compile(r"\w+", re.UNICODE)
-_P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram hash = polynomial over the words' xxh64 hashes (mod 2^64)
+_P = np.uint64(
+    0x100000001B3
+)  # FNV-64 prime: n-gram hash = polynomial over the words' xxh64 hashes (mod 2^64)
 
 PlainIndex = tuple[np.ndarray, np.ndarray, list[str]]
 

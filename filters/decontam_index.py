@@ -51,7 +51,9 @@ FORMAT = "datamill-decontam-3"  # 3: item ids, 13-word runs, coverage runs, a fi
 NGRAM = 13  # GPT-3 §C, in words
 COVER_N = 8  # Tülu 3 §3.2
 COVER_MIN = 0.5  # Tülu 3 §3.2: more than half of the eval instance's tokens
-NUMBERS_COVER_MIN = 0.8  # numbers blanked: Llama 2's "dirty" share of contaminated tokens (arXiv 2307.09288 §A.6)
+NUMBERS_COVER_MIN = (
+    0.8  # numbers blanked: Llama 2's "dirty" share of contaminated tokens (arXiv 2307.09288 §A.6)
+)
 MIN_RUN = 11  # Llama 2 §A.6: a token is contaminated inside a shared n-gram longer than 10 tokens
 MIN_COVERED = 13  # numbers_changed covers at least GPT-3's 13 tokens of the question
 SHORT_WORDS = 13  # below GPT-3's 13 words, a question is matched whole
@@ -65,19 +67,30 @@ _SHIFT = np.uint64(64 - _BLOOM_WORDS)
 _ONE, _SIX, _B6 = np.uint64(1), np.uint64(63), np.uint64(6)
 # rule id → (name, share of the part's tokens that must be covered (None: one hit is enough), shortest shared run
 # that counts, fewest covered tokens, one alignment only)
-RULES = (("ngram13", None, 0, 0, False), ("whole_item", None, 0, 0, False),
-         ("coverage", COVER_MIN, MIN_RUN, MIN_RUN, False), ("numbers_changed", NUMBERS_COVER_MIN, COVER_N, MIN_COVERED, True))
+RULES = (
+    ("ngram13", None, 0, 0, False),
+    ("whole_item", None, 0, 0, False),
+    ("coverage", COVER_MIN, MIN_RUN, MIN_RUN, False),
+    ("numbers_changed", NUMBERS_COVER_MIN, COVER_N, MIN_COVERED, True),
+)
 
 
 @dataclass
 class Match:
     benchmark: str
-    item: str  # the benchmark's own id (MATH unique_id, MBPP/BFCL/HumanEval task id, `<file>:<line>` for GSM8K)
+    item: (
+        str  # the benchmark's own id (MATH unique_id, MBPP/BFCL/HumanEval task id, `<file>:<line>` for GSM8K)
+    )
     rule: str  # ngram13 | whole_item | coverage | numbers_changed
     score: float  # share of the question covered (1.0 for ngram13 and whole_item)
 
     def to_dict(self) -> dict:
-        return {"benchmark": self.benchmark, "item": self.item, "rule": self.rule, "score": round(self.score, 3)}
+        return {
+            "benchmark": self.benchmark,
+            "item": self.item,
+            "rule": self.rule,
+            "score": round(self.score, 3),
+        }
 
 
 def _bloom_mask(h: np.ndarray) -> np.ndarray:
@@ -120,8 +133,9 @@ class BenchmarkIndex:
         self._names = (arrays["part_item"].tolist(), arrays["bench"].tolist(), arrays["ids"].tolist())
         # first-3-token hash → {length: {whole hash: parts}} of the short questions that start so
         self.short: dict[int, dict[int, dict[int, list[int]]]] = {}
-        for anchor, length, h, part in zip(*(arrays[k].tolist() for k in
-                                             ("short_anchor", "short_len", "short_hash", "short_part"))):
+        for anchor, length, h, part in zip(
+            *(arrays[k].tolist() for k in ("short_anchor", "short_len", "short_hash", "short_part"))
+        ):
             self.short.setdefault(anchor, {}).setdefault(length, {}).setdefault(h, []).append(part)
 
     @classmethod
@@ -151,7 +165,9 @@ class BenchmarkIndex:
                 wpos = word_positions(toks)
                 start, end = word_windows(wpos, n)
                 add(0, g.at(start, end), p, start)
-                if k == 0:  # near copies are judged on the question, as open-instruct queries the eval question
+                if (
+                    k == 0
+                ):  # near copies are judged on the question, as open-instruct queries the eval question
                     if len(wpos) < SHORT_WORDS and len(toks) >= SHORT_MIN_TOKENS:
                         short.append((int(g.of(SHORT_MIN_TOKENS)[0]), len(toks), int(g.of(len(toks))[0]), p))
                     if len(toks) >= NGRAM:
@@ -163,14 +179,27 @@ class BenchmarkIndex:
                         # doctest or formula full of numbers is mostly outside them)
                         den = run_cover([(0, s) for s in at.tolist()], COVER_N, RULES[3][2])
                 blank_den.append(den)
-        h, r, part, pos = _specific(_cat(hs, np.uint64), _cat(rs, np.int8), _cat(ps, np.int32), _cat(ats, np.int32))
+        h, r, part, pos = _specific(
+            _cat(hs, np.uint64), _cat(rs, np.int8), _cat(ps, np.int32), _cat(ats, np.int32)
+        )
         cols = list(zip(*short)) or [(), (), (), ()]
         sa, sl, sh, sp = (np.array(c, dt) for c, dt in zip(cols, (np.uint64, np.int32, np.uint64, np.int32)))
-        a = {"format": np.array(FORMAT), "n": np.array(n), "bench": np.array(bench, dtype=str),
-             "ids": np.array(ids, dtype=str), "part_item": np.array(part_item, np.int32),
-             "part_len": np.array(part_len, np.int32), "blank_den": np.array(blank_den, np.int32),
-             "short_anchor": sa, "short_len": sl, "short_hash": sh, "short_part": sp,
-             "rule": r, "part": part, "pos": pos}
+        a = {
+            "format": np.array(FORMAT),
+            "n": np.array(n),
+            "bench": np.array(bench, dtype=str),
+            "ids": np.array(ids, dtype=str),
+            "part_item": np.array(part_item, np.int32),
+            "part_len": np.array(part_len, np.int32),
+            "blank_den": np.array(blank_den, np.int32),
+            "short_anchor": sa,
+            "short_len": sl,
+            "short_hash": sh,
+            "short_part": sp,
+            "rule": r,
+            "part": part,
+            "pos": pos,
+        }
         run = r == 0
         starts = _cat(eights, np.uint64)[np.cumsum([0] + [len(e) for e in eights])[part[run]] + pos[run]]
         a["bits"] = _bitmap(np.concatenate([h, starts, sa]))  # postings, run starts, short-question starts
@@ -188,8 +217,10 @@ class BenchmarkIndex:
     def load(cls, path: str | Path) -> BenchmarkIndex:
         z = np.load(path, allow_pickle=False)
         if "format" not in z.files or str(z["format"]) != FORMAT:
-            raise ValueError(f"{path}: a decontamination index of an older format ({FORMAT} expected); it is a "
-                             f"cache: delete it and run again to rebuild")
+            raise ValueError(
+                f"{path}: a decontamination index of an older format ({FORMAT} expected); it is a "
+                f"cache: delete it and run again to rebuild"
+            )
         return cls({k: z[k] for k in z.files})
 
     def match(self, text: str) -> list[Match]:
@@ -230,7 +261,9 @@ class BenchmarkIndex:
         h1 = list(zip(at1.tolist(), q.take(r1).tolist()))
         anchors = (hits[i1:] - (m8 + m1)).tolist()
         if self._second is None:
-            self._second = SecondPass(a, self.short, self.n, RULES, COVER_N, SHORT_MIN_TOKENS, _MASKS, int(_SHIFT))
+            self._second = SecondPass(
+                a, self.short, self.n, RULES, COVER_N, SHORT_MIN_TOKENS, _MASKS, int(_SHIFT)
+            )
         found = self._second.run(g, toks, h0, h1, anchors)
         best: dict[int, Match] = {}
         part_item, bench, ids = self._names

@@ -31,22 +31,41 @@ def powers(n: int) -> list[int]:
 class SecondPass:
     """`run(...)`: part → (score, rule) for the positions of one text that passed the first pass."""
 
-    def __init__(self, a: dict[str, np.ndarray], short: dict[int, dict[int, dict[int, list[int]]]], n_words: int,
-                 rules: tuple, cover_n: int, short_min: int, masks: np.ndarray, bloom_shift: int):
-        self.a, self.short, self.nw, self.rules, self.cover_n, self.short_min = a, short, n_words, rules, cover_n, short_min
+    def __init__(
+        self,
+        a: dict[str, np.ndarray],
+        short: dict[int, dict[int, dict[int, list[int]]]],
+        n_words: int,
+        rules: tuple,
+        cover_n: int,
+        short_min: int,
+        masks: np.ndarray,
+        bloom_shift: int,
+    ):
+        self.a, self.short, self.nw, self.rules, self.cover_n, self.short_min = (
+            a,
+            short,
+            n_words,
+            rules,
+            cover_n,
+            short_min,
+        )
         self.keys, self.dir, self.offsets = (memoryview(a[k]) for k in ("keys", "dir", "offsets"))
         self.rule, self.part, self.pos = (memoryview(a[k]) for k in ("rule", "part", "pos"))
         self.dir_shift = int(a["dir_shift"])
         self.bits, self.masks, self.bloom_shift = memoryview(a["bits"]), masks.tolist(), bloom_shift
 
-    def run(self, g, toks: list[str], h0: list[tuple[int, int]], h1: list[tuple[int, int]],
-            anchors: list[int]) -> dict[int, tuple[float, str]]:
+    def run(
+        self, g, toks: list[str], h0: list[tuple[int, int]], h1: list[tuple[int, int]], anchors: list[int]
+    ) -> dict[int, tuple[float, str]]:
         """part → (score, rule). g: the text's `Grams`; h0 / h1: (position, hash) of the 8-grams that passed,
         numbers kept / blanked; anchors: positions whose first 3 tokens passed."""
         n, p, found = len(toks), powers(len(toks) + 1), {}
         s0 = g.s[0].tolist() if n <= _PYTHON_TOKENS else _Lazy(g.s[0])  # a long text reads a few sums
         for i in anchors:  # short questions, compared whole: one hash per length that starts so
-            by_length = self.short.get(p[i + self.short_min - 1] * (s0[i + self.short_min] - s0[i]) & _M64, {})
+            by_length = self.short.get(
+                p[i + self.short_min - 1] * (s0[i + self.short_min] - s0[i]) & _M64, {}
+            )
             for length, by_hash in by_length.items():
                 if i + length <= n:
                     for part in by_hash.get(p[i + length - 1] * (s0[i + length] - s0[i]) & _M64, ()):
@@ -93,14 +112,23 @@ class SecondPass:
         m = self.masks[h & 4095]
         return self.bits[h >> self.bloom_shift] & m == m
 
-    def _postings(self, queries: list[tuple[int, bool, int]], found: dict | None = None) -> list[tuple[int, ...]]:
+    def _postings(
+        self, queries: list[tuple[int, bool, int]], found: dict | None = None
+    ) -> list[tuple[int, ...]]:
         """(rule, part, item position, text position) of the postings under each query's hash, but for parts
         already in `found`. A run's hash answers for runs only; an 8-gram's for coverage and numbers_changed alike
         (without numbers both rows are one hash, and a blanked 8-gram never equals one with numbers kept)."""
         if len(queries) > _NUMPY_LOOKUP:
             return [x for x in self._postings_np(queries) if not found or x[1] not in found]
-        keys, dirs, offsets, rules, parts, pos, shift = (self.keys, self.dir, self.offsets, self.rule, self.part,
-                                                         self.pos, self.dir_shift)
+        keys, dirs, offsets, rules, parts, pos, shift = (
+            self.keys,
+            self.dir,
+            self.offsets,
+            self.rule,
+            self.part,
+            self.pos,
+            self.dir_shift,
+        )
         found = found or {}
         out = []
         for h, is_run, t in queries:
@@ -130,8 +158,14 @@ class SecondPass:
         keep = ((rule == 0) == is_run).nonzero()[0]
         where = np.fromiter((q[2] for q in queries), np.int64, len(queries)).take(src[keep])
         post = post[keep]
-        return list(zip(rule[keep].tolist(), a["part"].take(post).tolist(), a["pos"].take(post).tolist(),
-                        where.tolist()))
+        return list(
+            zip(
+                rule[keep].tolist(),
+                a["part"].take(post).tolist(),
+                a["pos"].take(post).tolist(),
+                where.tolist(),
+            )
+        )
 
     def score(self, rows: list[tuple[int, int, int, int]], found: dict[int, tuple[float, str]]) -> None:
         """8-gram postings grouped by part and diagonal (text position − item position) into shared runs; a part is

@@ -73,8 +73,11 @@ def tokens(text: str) -> tuple[list[str], list[bool]]:
     if not all(alpha):  # odd = neither letters nor digits (isalpha == isdigit: both False), found at C speed
         odd = list(compress(range(len(toks)), map(eq, alpha, map(str.isdigit, toks))))
         for i in reversed(odd):  # runs with non-word characters, and letters mixed with digits or "_"
-            pieces = [x for w in _WORD.findall(toks[i])
-                      for x in ((w,) if w.isalpha() or w.isdigit() else _PIECE.findall(w))]
+            pieces = [
+                x
+                for w in _WORD.findall(toks[i])
+                for x in ((w,) if w.isalpha() or w.isdigit() else _PIECE.findall(w))
+            ]
             toks[i : i + 1] = pieces
             alpha[i : i + 1] = [x.isalpha() for x in pieces]
     return toks, alpha

@@ -42,8 +42,15 @@ _CODEY = re.compile(r"[_=<>^/\\|{}\[\]@]|\((?<=\w\()|\.(?<=\w\.)(?=\w+\.\w)")
 _SPACE = re.compile(r"\s")
 _SENTENCE = re.compile(r"[.!?]\s+|[。！？]\s*")
 _CLAUSE = re.compile(r"[,.;:!?。，、；：！？]")
-_SCRIPT_OF_LANG = {"ko": "hangul", "en": "latin", "es": "latin", "fr": "latin", "de": "latin", "it": "latin",
-                   "pt": "latin"}
+_SCRIPT_OF_LANG = {
+    "ko": "hangul",
+    "en": "latin",
+    "es": "latin",
+    "fr": "latin",
+    "de": "latin",
+    "it": "latin",
+    "pt": "latin",
+}
 # Unicode blocks of each script (Unicode 15 Blocks.txt); counting with one C-level regex per script is ~10× faster
 # than a per-character lookup. Full-width Latin counts as Latin, half-width Kana as Kana.
 _RANGES = {
@@ -51,8 +58,12 @@ _RANGES = {
     "hangul": "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\uffa0-\uffdc",
     "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f",
     "kana": "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f",
-    "cyrillic": "\u0400-\u052f", "greek": "\u0370-\u03ff\u1f00-\u1fff", "arabic": "\u0600-\u06ff\u0750-\u077f",
-    "hebrew": "\u0590-\u05ff", "thai": "\u0e00-\u0e7f", "devanagari": "\u0900-\u097f",
+    "cyrillic": "\u0400-\u052f",
+    "greek": "\u0370-\u03ff\u1f00-\u1fff",
+    "arabic": "\u0600-\u06ff\u0750-\u077f",
+    "hebrew": "\u0590-\u05ff",
+    "thai": "\u0e00-\u0e7f",
+    "devanagari": "\u0900-\u097f",
 }
 _SCRIPT_RE = {name: re.compile(f"[{ranges}]") for name, ranges in _RANGES.items()}
 SCRIPTS = {lang: _SCRIPT_RE[script] for lang, script in _SCRIPT_OF_LANG.items()}  # language -> its letters
@@ -61,12 +72,18 @@ _THREE_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){2}")
 _ALIEN = {own: re.compile(f"[^\\W\\d_{_RANGES[own]}{_RANGES['greek']}]") for own in ("latin", "hangul")}
 # letters that can start a script switch: Latin hosts allow Latin and Greek; Korean ones also Latin (loanwords) and
 # Han (hanja, judged by _is_chinese)
-_SUSPECT = {"latin": _ALIEN["latin"],
-            "hangul": re.compile(f"[^\\W\\d_{_RANGES['hangul']}{_RANGES['greek']}{_RANGES['latin']}{_RANGES['han']}]")}
+_SUSPECT = {
+    "latin": _ALIEN["latin"],
+    "hangul": re.compile(
+        f"[^\\W\\d_{_RANGES['hangul']}{_RANGES['greek']}{_RANGES['latin']}{_RANGES['han']}]"
+    ),
+}
 # sentence-like stretches fastText reads: no line break or sentence end inside; for Korean also no Hangul;
 # what ends one ("d.C." or "3.5" is no sentence end: a full stop ends one only before a space or the line's end)
-_STRETCH_END = {"latin": re.compile(r"[.!?](?=\s|$)|[\n。！？]", re.MULTILINE),
-                "hangul": re.compile(f"[.!?](?=\\s|$)|[\\n。！？]|[{_RANGES['hangul']}]+", re.MULTILINE)}
+_STRETCH_END = {
+    "latin": re.compile(r"[.!?](?=\s|$)|[\n。！？]", re.MULTILINE),
+    "hangul": re.compile(f"[.!?](?=\\s|$)|[\\n。！？]|[{_RANGES['hangul']}]+", re.MULTILINE),
+}
 
 # Hanja in Korean text are nouns inside Hangul grammar. In the real Korean data (../shared/data/korean: 10
 # National Assembly bills, the Constitution, NSMC reviews and synopses, ChatbotData) the longest run of Han
@@ -177,9 +194,13 @@ def _is_chinese(line: str) -> bool:
     if any(len(run) > MAX_HANJA_RUN for run in _HAN_RUN.findall(line)):
         return True
     han, hangul = _SCRIPT_RE["han"], _SCRIPT_RE["hangul"]
-    kana = _SCRIPT_RE["kana"]  # Han with Kana is Japanese (a quoted title such as 千と千尋の神隠し), judged as Kana
-    return any(not hangul.search(c) and not kana.search(c) and len(han.findall(c)) > MAX_HANJA_CLAUSE
-               for c in _CLAUSE.split(line))
+    kana = _SCRIPT_RE[
+        "kana"
+    ]  # Han with Kana is Japanese (a quoted title such as 千と千尋の神隠し), judged as Kana
+    return any(
+        not hangul.search(c) and not kana.search(c) and len(han.findall(c)) > MAX_HANJA_CLAUSE
+        for c in _CLAUSE.split(line)
+    )
 
 
 def _foreign_text(script: str, count: int, line: str) -> bool:
@@ -212,13 +233,20 @@ class LanguageConsistencyFilter:
         self._enough_latin = re.compile(f"(?:[^{latin}]*[{latin}]){{{min_sentence_chars}}}")
         self._enough_letters = re.compile(f"(?:[\\W\\d_]*[^\\W\\d_]){{{min_sentence_chars}}}")
 
-    def _answer_language(self, answer: str, expected: str, top: list[tuple[str, float]] | None,
-                         sentences: list[tuple[str, list[tuple[str, float]]]]) -> str | None:
+    def _answer_language(
+        self,
+        answer: str,
+        expected: str,
+        top: list[tuple[str, float]] | None,
+        sentences: list[tuple[str, list[tuple[str, float]]]],
+    ) -> str | None:
         """`low_script_ratio` / `wrong_language` for the answer as a whole, else None. Its language is fastText's
         on the whole answer, or, when its sentences were identified anyway, the one holding most of their
         letters (the same decision without reading the answer twice)."""
         own = _SCRIPT_OF_LANG.get(expected)
-        if own in _ALIEN and _ALIEN[own].search(answer) is None:  # every letter in the expected script (or Greek)
+        if (
+            own in _ALIEN and _ALIEN[own].search(answer) is None
+        ):  # every letter in the expected script (or Greek)
             if not self._enough_letters.match(answer):
                 return None
         else:
@@ -247,12 +275,17 @@ class LanguageConsistencyFilter:
         suspect, ends = _SUSPECT.get(own), _STRETCH_END.get(own, _STRETCH_END["latin"])
         todo = []
         for pi, (_, body) in enumerate(parts):
-            if own is not None and (suspect.search(body) or (own == "hangul" and _SCRIPT_RE["han"].search(body))):
+            if own is not None and (
+                suspect.search(body) or (own == "hangul" and _SCRIPT_RE["han"].search(body))
+            ):
                 offset = 0
                 for line in body.split("\n"):
                     counts = script_counts(line) if suspect.search(line) else {}
-                    foreign = sorted((s != "kana", _first(line, s), s) for s, k in counts.items()  # Han+Kana: ja
-                                     if s not in allowed and _foreign_text(s, k, line))
+                    foreign = sorted(
+                        (s != "kana", _first(line, s), s)
+                        for s, k in counts.items()  # Han+Kana: ja
+                        if s not in allowed and _foreign_text(s, k, line)
+                    )
                     if foreign:
                         return (pi, offset, foreign[0][2]), todo  # nothing later can come first
                     if own == "hangul" and _SCRIPT_RE["han"].search(line) and _is_chinese(line):
@@ -260,11 +293,15 @@ class LanguageConsistencyFilter:
                     offset += len(line) + 1
             # a parenthesised gloss such as "인공지능 (Artificial Intelligence)" is a quote, not a switch
             lid_body = _PAREN.sub(lambda m: " " * len(m.group(0)), body) if own == "hangul" else body
-            if not self._enough_latin.match(lid_body):  # fewer Latin letters in the whole part than one sentence
+            if not self._enough_latin.match(
+                lid_body
+            ):  # fewer Latin letters in the whole part than one sentence
                 continue
             start = 0
             for m in ends.finditer(lid_body):
-                if m.start() - start >= self.min_sentence_chars and self._enough_latin.match(lid_body, start, m.start()):
+                if m.start() - start >= self.min_sentence_chars and self._enough_latin.match(
+                    lid_body, start, m.start()
+                ):
                     todo.append((pi, start, lid_body[start : min(m.start(), start + LID_CHARS)]))
                 start = m.end()
             if self._enough_latin.match(lid_body, start):
@@ -276,10 +313,14 @@ class LanguageConsistencyFilter:
         if not text or not text.strip():
             return False, "empty", {}
         thought, final = split_thought(text)
-        parts = [(where, blank_non_prose(part.lstrip("\n"))) for where, part in (("thought", thought),
-                                                                                  ("answer", final or ""))]
+        parts = [
+            (where, blank_non_prose(part.lstrip("\n")))
+            for where, part in (("thought", thought), ("answer", final or ""))
+        ]
         answer = parts[1][1]
-        judge_answer = _THREE_LETTERS.search(answer) is not None  # a pure math / code answer: nothing to judge
+        judge_answer = (
+            _THREE_LETTERS.search(answer) is not None
+        )  # a pure math / code answer: nothing to judge
         found, todo = self._scan(parts, expected_language)
         # one fastText call; the whole answer is read only when none of its sentences are
         # (for Korean the answer's Hangul share is the whole-answer test: fastText has nothing to add)
@@ -287,7 +328,9 @@ class LanguageConsistencyFilter:
         tops = _languages(([answer] if whole else []) + [t[2] for t in todo], expected_language)
         top = tops.pop(0) if whole else None
         if judge_answer:
-            sentences = [] if expected_language == "ko" else [(t[2], x) for t, x in zip(todo, tops) if t[0] == 1]
+            sentences = (
+                [] if expected_language == "ko" else [(t[2], x) for t, x in zip(todo, tops) if t[0] == 1]
+            )
             bad = self._answer_language(answer, expected_language, top, sentences)
             if bad:
                 return False, bad, {"expected": expected_language}
@@ -305,8 +348,11 @@ class LanguageConsistencyFilter:
         n = body.count("\n", 0, offset) + 1
         line = body.split("\n")[n - 1].strip()
         # the reason stays countable across samples; the line and its text are in the details
-        return False, f"switch_to_{name}_in_{where}", {"expected": expected_language, "script": name,
-                                                       "where": where, "line": n, "text": line[:200]}
+        return (
+            False,
+            f"switch_to_{name}_in_{where}",
+            {"expected": expected_language, "script": name, "where": where, "line": n, "text": line[:200]},
+        )
 
     def filter(self, text: str, expected_language: str) -> bool | tuple[bool, str]:
         ok, reason, _ = self.check(text, expected_language)

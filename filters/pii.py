@@ -28,7 +28,13 @@ PHONE = re.compile(
     r"(?<![\w+])(?<!\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{4}(?!\d)(?![ .-]\d)"
 )
 
-PLACEHOLDER = {"emails": "<EMAIL>", "ips": "<IP_ADDRESS>", "phones": "<PHONE>", "kr_rrn": "<KR_RRN>", "cards": "<CARD>"}
+PLACEHOLDER = {
+    "emails": "<EMAIL>",
+    "ips": "<IP_ADDRESS>",
+    "phones": "<PHONE>",
+    "kr_rrn": "<KR_RRN>",
+    "cards": "<CARD>",
+}
 
 
 def _luhn_ok(digits: str) -> bool:

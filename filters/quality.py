@@ -31,17 +31,28 @@ LANGUAGE_THRESHOLDS: dict[str, dict[str, dict]] = {
     "en": {"gopher_quality": {}, "gopher_repetition": {}, "c4": {}, "fineweb": {}},
     "es": {
         "gopher_quality": {"stop_words": ["de", "la", "que", "el", "en", "y", "a", "los"]},
-        "gopher_repetition": {}, "c4": {}, "fineweb": {},
+        "gopher_repetition": {},
+        "c4": {},
+        "fineweb": {},
     },
     "ko": {
-        "gopher_quality": {"min_avg_word_length": 1, "stop_words": ["이", "가", "은", "는", "을", "를", "의", "에"]},
+        "gopher_quality": {
+            "min_avg_word_length": 1,
+            "stop_words": ["이", "가", "은", "는", "을", "를", "의", "에"],
+        },
         # n-gram repetition is measured on space-separated words (eojeol), the unit Gopher's thresholds assume;
         # Kiwi morphemes split off particles and endings, which repeat by design
-        "gopher_repetition": {"_tokenizer": "whitespace"}, "c4": {}, "fineweb": {},
+        "gopher_repetition": {"_tokenizer": "whitespace"},
+        "c4": {},
+        "fineweb": {},
     },
 }
-STEPS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter,
-         "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}  # FineWeb's order
+STEPS = {
+    "gopher_repetition": GopherRepetitionFilter,
+    "gopher_quality": GopherQualityFilter,
+    "c4": C4QualityFilter,
+    "fineweb": FineWebQualityFilter,
+}  # FineWeb's order
 
 
 class WhitespaceWordTokenizer(WordTokenizer):
@@ -110,8 +121,9 @@ class LanguageQualityFilter(BaseFilter):
         self._filters: dict[str, list[tuple[str, BaseFilter]]] = {}
 
     def _thresholds(self, lang: str) -> dict[str, dict]:
-        base = LANGUAGE_THRESHOLDS.get(lang) or {k: ({"min_stop_words": None} if k == "gopher_quality" else {})
-                                                 for k in STEPS}
+        base = LANGUAGE_THRESHOLDS.get(lang) or {
+            k: ({"min_stop_words": None} if k == "gopher_quality" else {}) for k in STEPS
+        }
         return {k: {**base.get(k, {}), **self.overrides.get(lang, {}).get(k, {})} for k in STEPS}
 
     def filters_for(self, lang: str) -> list[tuple[str, BaseFilter]]:

@@ -14,13 +14,17 @@ _CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 # Pandoc's rule for inline math: `$` + non-space … non-space + `$` not followed by a digit (so "$5 and $6" is money)
 _MATH = re.compile(r"\$\$.*?\$\$|\$(?=\S)[^$\n]*?(?<=\S)\$(?!\d)|\\\[.*?\\\]|\\\(.*?\\\)", re.DOTALL)
-_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\{[A-Za-z_][A-Za-z0-9_]*\}|%\([a-z_]+\)[sd]|%[sdf]|<[A-Za-z/][^<>]{0,40}>"
-                          r"|https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+")
+_PLACEHOLDER = re.compile(
+    r"\{\{[^{}]*\}\}|\{[A-Za-z_][A-Za-z0-9_]*\}|%\([a-z_]+\)[sd]|%[sdf]|<[A-Za-z/][^<>]{0,40}>"
+    r"|https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+"
+)
 # 711,988 / 711.988 / 711 988 are one number; "3rd" and "1700s" are words (translated as words: "tercer", "siglo
 # XVIII"), while Korean counters attach to the number and keep it ("5시", "12일")
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+(?:[.,]\d+)*)(?![0-9A-Za-z])")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|„[^“\n]*“")  # quoted titles/citations may stay verbatim
+_QUOTED = re.compile(
+    r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|„[^“\n]*“"
+)  # quoted titles/citations may stay verbatim
 
 # Character-length ratio translation/source per target language.
 DEFAULT_LENGTH_RATIO = {

@@ -57,7 +57,9 @@ def response_verdicts(
     language_filter: LanguageConsistencyFilter | None = None,
 ) -> list[Verdict]:
     """Degeneration check on the raw model text, then the language check (stops at the first failure)."""
-    verdicts = [to_verdict("degeneration", (degeneration or DegenerationFilter()).filter(text, finish_reason))]
+    verdicts = [
+        to_verdict("degeneration", (degeneration or DegenerationFilter()).filter(text, finish_reason))
+    ]
     if verdicts[0].passed:
         lang = (language_filter or LanguageConsistencyFilter()).filter(text, language)
         verdicts.append(to_verdict("language_consistency", lang, expected=language))

@@ -17,7 +17,12 @@ from typing import Any, Literal
 
 from schemas.message import Message, ToolCall
 
-ROLE_MARK = {"system": "[|system|]\n", "user": "[|user|]\n", "assistant": "[|assistant|]\n", "tool": "[|tool|]\n"}
+ROLE_MARK = {
+    "system": "[|system|]\n",
+    "user": "[|user|]\n",
+    "assistant": "[|assistant|]\n",
+    "tool": "[|tool|]\n",
+}
 END = "[|endofturn|]\n"
 SPECIAL_TOKENS = ["[|system|]", "[|user|]", "[|assistant|]", "[|tool|]", "[|endofturn|]",
                   "<think>", "</think>", "<tool_call>", "</tool_call>", "<tool_result>", "</tool_result>",
@@ -132,7 +137,7 @@ def parse_exaone_chat(text: str) -> tuple[list[Message], list[dict]]:
     end = 0
     for n, match in enumerate(_TURN.finditer(text)):
         if match.start() != end:
-            raise ValueError(f"unparsed text at char {end}: {text[end:match.start()][:60]!r}")
+            raise ValueError(f"unparsed text at char {end}: {text[end : match.start()][:60]!r}")
         end = match.end()
         role, body = match.group(1), match.group(2)
         if role == "system":
@@ -147,14 +152,25 @@ def parse_exaone_chat(text: str) -> tuple[list[Message], list[dict]]:
             # rendered as "<think>\n{reasoning}\n</think>\n\n{content}" (an empty think block without reasoning)
             thought, final = split_thought(body, mode="structured")
             reasoning = None
-            if body.startswith("<think>\n") and final is not None and final != body and final.startswith("\n\n"):
+            if (
+                body.startswith("<think>\n")
+                and final is not None
+                and final != body
+                and final.startswith("\n\n")
+            ):
                 reasoning, body = thought[1:].removesuffix("\n") or None, final[2:]
             calls = []
             for k, raw in enumerate(_CALL.findall(body)):
                 obj = json.loads(raw)
-                calls.append(ToolCall(id=f"call_{len(messages)}_{k}", name=obj["name"], arguments=obj.get("arguments") or {}))
+                calls.append(
+                    ToolCall(
+                        id=f"call_{len(messages)}_{k}", name=obj["name"], arguments=obj.get("arguments") or {}
+                    )
+                )
             content = _CALL.sub("", body)
-            messages.append(Message(role="assistant", content=content, reasoning_content=reasoning, tool_calls=calls))
+            messages.append(
+                Message(role="assistant", content=content, reasoning_content=reasoning, tool_calls=calls)
+            )
         elif role == "tool":
             m = _RESULT.match(body)
             if not m:

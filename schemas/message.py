@@ -63,5 +63,7 @@ def message_to_row(m: Message) -> dict:
 
 def message_from_row(row: dict) -> dict:
     row = dict(row)
-    row["tool_calls"] = [{**c, "arguments": json.loads(c["arguments"] or "{}")} for c in row.get("tool_calls") or []]
+    row["tool_calls"] = [
+        {**c, "arguments": json.loads(c["arguments"] or "{}")} for c in row.get("tool_calls") or []
+    ]
     return row

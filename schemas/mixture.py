@@ -46,7 +46,9 @@ class MixtureComponent(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
     select: SampleFilter = Field(default_factory=SampleFilter)
-    token_budget: int | None = Field(default=None, gt=0)  # tokens wanted from this component (repeats included)
+    token_budget: int | None = Field(
+        default=None, gt=0
+    )  # tokens wanted from this component (repeats included)
     weight: float | None = Field(default=None, gt=0)  # share of MixtureSpec.total_tokens instead of a budget
     epochs: float = Field(default=1.0, gt=0)  # > 1 upsamples (repeats) the selection
     upsample: bool = False  # when the data is short of the budget, repeat what exists to reach it
@@ -79,21 +81,32 @@ class MixtureSpec(BaseModel):
     exclude_contaminated: bool = True  # drop decontamination hits
     # only samples of each dataset's latest complete run (a re-generated dataset does not count twice)
     latest_run_only: bool = False
-    stage_length: int | None = Field(default=None, gt=0)  # context-extension stage length; packs long docs whole
+    stage_length: int | None = Field(
+        default=None, gt=0
+    )  # context-extension stage length; packs long docs whole
     tolerance: float = Field(default=0.01, gt=0, lt=1)  # budgets and ratio must be met within this fraction
     on_shortfall: Literal["warn", "error"] = "warn"  # a budget that cannot be met: warning or error
 
     @model_validator(mode="after")
     def _weights_need_total(self):
-        if any(c.weight is not None and c.token_budget is None for c in self.components) and not self.total_tokens:
+        if (
+            any(c.weight is not None and c.token_budget is None for c in self.components)
+            and not self.total_tokens
+        ):
             raise ValueError("components with weight need MixtureSpec.total_tokens")
         names = [c.name for c in self.components]
         if len(set(names)) != len(names):
             raise ValueError(f"component names must be unique: {names}")
-        if sum(self.language_shares.values()) > 1.0 + 1e-9 or any(v < 0 for v in self.language_shares.values()):
-            raise ValueError(f"language_shares must be non-negative and sum to at most 1: {self.language_shares}")
+        if sum(self.language_shares.values()) > 1.0 + 1e-9 or any(
+            v < 0 for v in self.language_shares.values()
+        ):
+            raise ValueError(
+                f"language_shares must be non-negative and sum to at most 1: {self.language_shares}"
+            )
         if any(c.role == "long_document" for c in self.components) and not self.stage_length:
-            raise ValueError("a long_document component needs MixtureSpec.stage_length (documents are packed whole)")
+            raise ValueError(
+                "a long_document component needs MixtureSpec.stage_length (documents are packed whole)"
+            )
         return self
 
     def budget(self, c: MixtureComponent) -> int:
@@ -127,8 +140,10 @@ def _types(hint: Any) -> tuple[type, ...]:
 def _fields_of(cls: type) -> dict[str, tuple[tuple[type, ...], bool]]:
     """name → (allowed runtime types, required) for a manifest dataclass."""
     hints = get_type_hints(cls)
-    return {f.name: (_types(hints[f.name]), f.default is MISSING and f.default_factory is MISSING)
-            for f in fields(cls)}
+    return {
+        f.name: (_types(hints[f.name]), f.default is MISSING and f.default_factory is MISSING)
+        for f in fields(cls)
+    }
 
 
 def _checked(cls: type, value: Any, where: str | None) -> dict:
@@ -167,12 +182,23 @@ class ManifestEntry:
     kind: str  # sft | web | preference (the record type in the shard)
     mode: str | None  # reasoning | non_reasoning | None (web documents)
     language: str | None
-    pack: int | None = None  # long_document entries: the stage-length sequence it is packed into (else absent)
+    pack: int | None = (
+        None  # long_document entries: the stage-length sequence it is packed into (else absent)
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"id": self.id, "dataset": self.dataset, "shard": self.shard, "row": self.row,
-             "component": self.component, "repeat": self.repeat, "tokens": self.tokens, "kind": self.kind,
-             "mode": self.mode, "language": self.language}
+        d = {
+            "id": self.id,
+            "dataset": self.dataset,
+            "shard": self.shard,
+            "row": self.row,
+            "component": self.component,
+            "repeat": self.repeat,
+            "tokens": self.tokens,
+            "kind": self.kind,
+            "mode": self.mode,
+            "language": self.language,
+        }
         if self.pack is not None:
             d["pack"] = self.pack
         return d
@@ -239,17 +265,27 @@ class Manifest:
 
     def header(self) -> dict[str, Any]:
         """Everything but the samples, as JSON-ready values."""
-        return {"manifest_version": self.manifest_version, "name": self.name, "spec_hash": self.spec_hash,
-                "spec": self.spec, "seed": self.seed, "catalog_state": self.catalog_state,
-                "audit_state": self.audit_state, "components": [asdict(c) for c in self.components],
-                "totals": asdict(self.totals), "long_document_packing": self.long_document_packing,
-                "warnings": self.warnings}
+        return {
+            "manifest_version": self.manifest_version,
+            "name": self.name,
+            "spec_hash": self.spec_hash,
+            "spec": self.spec,
+            "seed": self.seed,
+            "catalog_state": self.catalog_state,
+            "audit_state": self.audit_state,
+            "components": [asdict(c) for c in self.components],
+            "totals": asdict(self.totals),
+            "long_document_packing": self.long_document_packing,
+            "warnings": self.warnings,
+        }
 
     def to_json(self) -> str:
         """Header pretty-printed, one compact line per sample: readable, diffable, and stable byte for byte."""
         head = json.dumps(self.header(), ensure_ascii=False, indent=1, sort_keys=True)
-        lines = ",\n".join("  " + json.dumps(e.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-                           for e in self.samples)
+        lines = ",\n".join(
+            "  " + json.dumps(e.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            for e in self.samples
+        )
         return head[:-2] + ',\n "samples": [\n' + lines + ("\n" if lines else "") + " ]\n}\n"
 
     @classmethod
@@ -258,11 +294,15 @@ class Manifest:
         d = dict(_checked(cls, value, where))
         if d.get("manifest_version", MANIFEST_VERSION) != MANIFEST_VERSION:
             raise SchemaError(f"manifest_version {d['manifest_version']} is not {MANIFEST_VERSION}", where)
-        d["components"] = [ComponentReport(**_checked(ComponentReport, c, f"{where or 'manifest'}: components[{i}]"))
-                           for i, c in enumerate(d["components"])]
+        d["components"] = [
+            ComponentReport(**_checked(ComponentReport, c, f"{where or 'manifest'}: components[{i}]"))
+            for i, c in enumerate(d["components"])
+        ]
         d["totals"] = MixTotals(**_checked(MixTotals, d["totals"], f"{where or 'manifest'}: totals"))
-        d["samples"] = [ManifestEntry.from_dict(e, f"{where or 'manifest'}: samples[{i}]")
-                        for i, e in enumerate(d["samples"])]
+        d["samples"] = [
+            ManifestEntry.from_dict(e, f"{where or 'manifest'}: samples[{i}]")
+            for i, e in enumerate(d["samples"])
+        ]
         return cls(**d)
 
     @classmethod
@@ -270,5 +310,7 @@ class Manifest:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as e:
-            raise SchemaError(f"malformed manifest JSON ({e.msg})", f"{where or 'manifest'}:{e.lineno}:{e.colno}") from None
+            raise SchemaError(
+                f"malformed manifest JSON ({e.msg})", f"{where or 'manifest'}:{e.lineno}:{e.colno}"
+            ) from None
         return cls.from_dict(value, where)

@@ -57,7 +57,9 @@ class PreferencePair(Record):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def to_row(self) -> dict:
-        row = self.model_dump(exclude={"prompt", "chosen", "rejected", "reward_components", "lineage", "metadata"})
+        row = self.model_dump(
+            exclude={"prompt", "chosen", "rejected", "reward_components", "lineage", "metadata"}
+        )
         for k in ("prompt", "chosen", "rejected"):
             row[k] = [message_to_row(m) for m in getattr(self, k)]
         row["reward_components"] = json_dump(self.reward_components)

@@ -51,7 +51,9 @@ class Record(BaseModel):
             fields = cls.row_to_fields(row)
             version = fields.get("schema_version", cls.SCHEMA_VERSION)
             if version != cls.SCHEMA_VERSION:
-                raise SchemaError(f"{cls.__name__} schema_version {version} is not {cls.SCHEMA_VERSION}", where)
+                raise SchemaError(
+                    f"{cls.__name__} schema_version {version} is not {cls.SCHEMA_VERSION}", where
+                )
             return cls.model_validate(fields)
         except ValidationError as e:
             raise SchemaError(f"bad {cls.__name__}: {explain(e)}", where) from None

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from schemas.errors import SchemaError, explain
 
 QUERY_ID = "query_id"  # the seed problem the response answers (its SeedProblem.id)
-PASS_RATE = "pass_rate"  # the model's pass rate on the query (correctness verdict only); None: no model responses
+PASS_RATE = (
+    "pass_rate"  # the model's pass rate on the query (correctness verdict only); None: no model responses
+)
 PASS_RATE_BY_MODE = "pass_rate_by_mode"  # the same per mode ("reasoning" / "non_reasoning")
 DIFFICULTY = "difficulty"  # bucket of pass_rate (generators.reasoning.prompts.difficulty)
 N_RESPONSES = "n_responses"  # model responses to the query (references not counted)

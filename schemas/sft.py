@@ -125,7 +125,9 @@ class SFTSample(Record):
         row = dict(row)
         row["messages"] = [message_from_row(m) for m in row.get("messages") or []]
         row["tools"] = json_load(row.get("tools"), [])
-        row["verdicts"] = [{**v, "details": json_load(v.get("details"), {})} for v in row.get("verdicts") or []]
+        row["verdicts"] = [
+            {**v, "details": json_load(v.get("details"), {})} for v in row.get("verdicts") or []
+        ]
         row["scores"] = dict(row.get("scores") or [])
         row["lineage"] = lineage_from_row(row.get("lineage"))
         row["metadata"] = json_load(row.get("metadata"), {})

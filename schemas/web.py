@@ -32,9 +32,23 @@ META_MINHASH_CLUSTER = "minhash_cluster_id"  # datatrove's MinhashDedupFilter (-
 META_FILTER_REASON = "filter_reason"  # datatrove's BaseFilter: why a filter dropped the document
 META_DROP = "drop"  # curation.sink: {"filter": step, "reason": snake_case} of a rejected document
 # metadata keys that become WebDocument fields (or are only bookkeeping), so not kept in WebDocument.metadata
-FIELD_KEYS = frozenset({META_URL, META_SOURCE, META_LANGUAGE, META_LANGUAGE_SCORE, META_QUALITY, META_EDU,
-                        META_LICENSE, META_PII, META_CONTAMINATED, META_MINHASH_CLUSTER, META_EXACT_HASH, META_HTML,
-                        META_FILE_PATH})
+FIELD_KEYS = frozenset(
+    {
+        META_URL,
+        META_SOURCE,
+        META_LANGUAGE,
+        META_LANGUAGE_SCORE,
+        META_QUALITY,
+        META_EDU,
+        META_LICENSE,
+        META_PII,
+        META_CONTAMINATED,
+        META_MINHASH_CLUSTER,
+        META_EXACT_HASH,
+        META_HTML,
+        META_FILE_PATH,
+    }
+)
 
 
 class WebDocument(Record):

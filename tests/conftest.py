@@ -19,7 +19,9 @@ def examples() -> Path:
 def shared() -> Path:
     p = shared_data()
     if p is None:
-        pytest.skip("../shared/data is not beside this checkout (set DATAMILL_SHARED_DATA); the embedded sample is tested instead")
+        pytest.skip(
+            "../shared/data is not beside this checkout (set DATAMILL_SHARED_DATA); the embedded sample is tested instead"
+        )
     return p
 
 

@@ -77,7 +77,7 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
         state[m] = 1
         for d in sorted(edges.get(m, ())):
             if state.get(d) == 1:
-                found.append(stack[stack.index(d):] + [d])
+                found.append(stack[stack.index(d) :] + [d])
             elif d not in state:
                 visit(d, [*stack, d])
         state[m] = 2
@@ -91,8 +91,14 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_cycle_between_files():
     graph = _graph()
     # a package's __init__ importing its own submodules is how a package lists its parts, not a cycle of files
-    edges = {m: {d for d in deps if not (m == d.rsplit(".", 1)[0] and (REPO / m.replace(".", "/") / "__init__.py").exists())}
-             for m, deps in graph.items()}
+    edges = {
+        m: {
+            d
+            for d in deps
+            if not (m == d.rsplit(".", 1)[0] and (REPO / m.replace(".", "/") / "__init__.py").exists())
+        }
+        for m, deps in graph.items()
+    }
     cycles = _cycles(edges)
     assert not cycles, "\n".join(" → ".join(c) for c in cycles[:10])
 

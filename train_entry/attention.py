@@ -153,8 +153,9 @@ def _flash_varlen(q_THd, k_THd, v_THd, mask: VarlenMask, scale: float) -> torch.
                        **kw)  # fmt: skip
 
 
-def build_masks(segment_ids_BL: torch.Tensor | None, cfg: LayerLayout, impl: str,
-                like_BL: torch.Tensor | None = None) -> dict[bool, object]:
+def build_masks(
+    segment_ids_BL: torch.Tensor | None, cfg: LayerLayout, impl: str, like_BL: torch.Tensor | None = None
+) -> dict[bool, object]:
     """One mask per layer kind, built once per forward: {is_local: mask}. `segment_ids_BL=None` means one document per
     row (`like_BL` gives the shape and device then): a kind whose window covers the row gets `Causal`, a narrower
     window its band without document ids (no lookup per pair, and varlen's `cu_seqlens` need no host sync)."""
@@ -163,7 +164,9 @@ def build_masks(segment_ids_BL: torch.Tensor | None, cfg: LayerLayout, impl: str
     kinds = {cfg.is_local(i) for i in range(cfg.num_layers)}
     if segment_ids_BL is None:
         causal = Causal(cudnn_first=_cudnn_first(ref.device))
-        banded = kinds & {True} if cfg.sliding_window < L else set()  # local layers whose window is inside the row
+        banded = (
+            kinds & {True} if cfg.sliding_window < L else set()
+        )  # local layers whose window is inside the row
         out: dict[bool, object] = {k: causal for k in kinds - banded}
         if banded:
             out |= _window_masks(None, cfg, impl, banded, ref)
@@ -171,8 +174,9 @@ def build_masks(segment_ids_BL: torch.Tensor | None, cfg: LayerLayout, impl: str
     return _window_masks(segment_ids_BL, cfg, impl, kinds, ref)
 
 
-def _window_masks(segment_ids_BL: torch.Tensor | None, cfg: LayerLayout, impl: str, kinds: set[bool],
-                  ref: torch.Tensor) -> dict[bool, object]:
+def _window_masks(
+    segment_ids_BL: torch.Tensor | None, cfg: LayerLayout, impl: str, kinds: set[bool], ref: torch.Tensor
+) -> dict[bool, object]:
     """`build_masks` for the kinds that need a real mask (documents, or a window inside the row)."""
     B, L = ref.shape
     window = {True: cfg.sliding_window, False: None}
@@ -181,13 +185,19 @@ def _window_masks(segment_ids_BL: torch.Tensor | None, cfg: LayerLayout, impl: s
             cu = torch.arange(0, B * L + 1, L, dtype=torch.int32, device=ref.device)
         else:
             cu = varlen_documents(segment_ids_BL)
-            torch._dynamo.maybe_mark_dynamic(cu, 0)  # the document count changes every batch: one graph for all
+            torch._dynamo.maybe_mark_dynamic(
+                cu, 0
+            )  # the document count changes every batch: one graph for all
         # Flash's window (left, right) keeps key j for query i when i − left ≤ j ≤ i + right: (w − 1, 0) is our
         # "i − j < w"; (−1, 0) is plain causal.
         gqa = _varlen_native_gqa()
         return {k: VarlenMask(cu, L, (window[k] - 1, 0) if window[k] else (-1, 0), gqa) for k in kinds}
     if impl == "sdpa":
-        seg = segment_ids_BL if segment_ids_BL is not None else torch.ones(1, L, dtype=torch.long, device=ref.device)
+        seg = (
+            segment_ids_BL
+            if segment_ids_BL is not None
+            else torch.ones(1, L, dtype=torch.long, device=ref.device)
+        )
         return {k: dense_mask(seg, window[k]) for k in kinds}
     from torch.nn.attention.flex_attention import create_block_mask
 

@@ -57,8 +57,15 @@ def _fsync_tree(d: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(ckpt_root: Path, state: TrainState, model_sd: dict, optim_sd: dict, keep: int = 2,
-                    model_config: dict | None = None, data: dict | None = None) -> Path:
+def save_checkpoint(
+    ckpt_root: Path,
+    state: TrainState,
+    model_sd: dict,
+    optim_sd: dict,
+    keep: int = 2,
+    model_config: dict | None = None,
+    data: dict | None = None,
+) -> Path:
     """Write one checkpoint atomically and prune all but the newest `keep`. `data` names what it was trained on
     (the packed export's manifest_sha256 and seq_len): a resume onto other data is refused (`check_resume`)."""
     ckpt_root.mkdir(parents=True, exist_ok=True)
@@ -91,22 +98,30 @@ def latest_checkpoint(ckpt_root: Path) -> Path | None:
         p = ckpt_root / pointer.read_text().strip()
         if (p / "state.json").exists():
             return p
-    done = sorted(p for p in ckpt_root.glob("step-*") if not p.name.endswith(".tmp") and (p / "state.json").exists())
+    done = sorted(
+        p for p in ckpt_root.glob("step-*") if not p.name.endswith(".tmp") and (p / "state.json").exists()
+    )
     return done[-1] if done else None
 
 
 def check_resume(path: Path, model_config: dict, data: dict) -> None:
     """Refuse to resume a checkpoint of another architecture (clear error instead of a state-dict mismatch) or one
     trained on other data (another export, another seq_len: the data cursor would point into different rows)."""
-    for name, now, what in (("model_config.json", model_config, "another model"),
-                            ("data.json", data, "other data (resuming would continue on another export)")):
+    for name, now, what in (
+        ("model_config.json", model_config, "another model"),
+        ("data.json", data, "other data (resuming would continue on another export)"),
+    ):
         f = path / name
-        saved = json.loads(f.read_text()) if f.exists() else {}  # checkpoints older than data.json: nothing to check
+        saved = (
+            json.loads(f.read_text()) if f.exists() else {}
+        )  # checkpoints older than data.json: nothing to check
         diff = {k: (saved[k], v) for k, v in now.items() if k in saved and saved[k] != v}
         if diff:
-            raise InputError(f"{f}: checkpoint was trained with {what}: "
-                             f"{', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())}; "
-                             "use another out_dir or --no-resume")
+            raise InputError(
+                f"{f}: checkpoint was trained with {what}: "
+                f"{', '.join(f'{k}: {a!r} → {b!r}' for k, (a, b) in diff.items())}; "
+                "use another out_dir or --no-resume"
+            )
 
 
 def load_checkpoint(path: Path) -> tuple[TrainState, dict, dict, dict]:

@@ -62,7 +62,9 @@ class Batch:
 def read_meta(path: Path) -> PackedMeta:
     f = path / "meta.json"
     if not f.exists():
-        raise FileNotFoundError(f"{f}: no such file (expected a packed export directory, see docs/ARCHITECTURE.md)")
+        raise FileNotFoundError(
+            f"{f}: no such file (expected a packed export directory, see docs/ARCHITECTURE.md)"
+        )
     try:
         raw = json.loads(f.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -89,7 +91,9 @@ class PackedReader:
             if not f.exists():
                 raise FileNotFoundError(f"{f}: no such file (meta.json says {n} × {L})")
             if f.stat().st_size != want:
-                raise InputError(f"{f}: {f.stat().st_size} bytes, expected {want} ({n} × {L} × {np.dtype(dtype).name})")
+                raise InputError(
+                    f"{f}: {f.stat().st_size} bytes, expected {want} ({n} × {L} × {np.dtype(dtype).name})"
+                )
             self.arrays[key] = np.memmap(f, dtype=dtype, mode="r", shape=(n, L))
         self.bad_rows = self._scan()
         self.problems = [f"{self.path / 'tokens.bin'}:row {r}: token id ≥ vocab_size {self.meta.vocab_size}"
@@ -106,7 +110,9 @@ class PackedReader:
         return self.meta.num_seqs
 
     def batch(self, rows: list[int] | np.ndarray) -> Batch:
-        rows = np.sort(np.asarray(rows))  # sorted reads are sequential on disk; order in a batch is irrelevant
+        rows = np.sort(
+            np.asarray(rows)
+        )  # sorted reads are sequential on disk; order in a batch is irrelevant
         tok = torch.from_numpy(self.arrays["tokens"][rows].astype(np.int64))
         mask = torch.from_numpy(self.arrays["loss_mask"][rows].astype(np.bool_))
         seg = torch.from_numpy(self.arrays["segment_ids"][rows].astype(np.int64))
@@ -127,7 +133,11 @@ def one_document_rows(segment_ids_BL: torch.Tensor) -> bool:
     the padding has no targets. So the model may drop the mask (`HybridLM.forward(segment_ids_BL=None)`)."""
     first = segment_ids_BL[:, :1]
     real = segment_ids_BL > 0
-    return bool((first > 0).all() and ((segment_ids_BL == first) | ~real).all() and (real[:, 1:] <= real[:, :-1]).all())
+    return bool(
+        (first > 0).all()
+        and ((segment_ids_BL == first) | ~real).all()
+        and (real[:, 1:] <= real[:, :-1]).all()
+    )
 
 
 class PackedSplits:
@@ -143,7 +153,9 @@ class PackedSplits:
         self.eval_rows = np.sort(held)
         self.train_rows = np.setdiff1d(good, held)
         if len(self.train_rows) == 0:
-            raise InputError(f"{reader.path}: no usable training rows ({len(reader)} rows, {len(reader.bad_rows)} bad)")
+            raise InputError(
+                f"{reader.path}: no usable training rows ({len(reader)} rows, {len(reader.bad_rows)} bad)"
+            )
 
     def rows_at(self, cursor: int, count: int) -> np.ndarray:
         """`count` training rows starting at global position `cursor` (epochs wrap with a fresh permutation)."""

@@ -69,7 +69,11 @@ def apply_fsdp(model: nn.Module, bf16: bool) -> None:
     """FSDP2: shard each decoder layer, then the root (embeddings, final norm, head); bf16 compute, fp32 reduce."""
     from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
-    mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) if bf16 else MixedPrecisionPolicy()
+    mp = (
+        MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+        if bf16
+        else MixedPrecisionPolicy()
+    )
     for layer in model.model.layers:
         fully_shard(layer, mp_policy=mp)
     fully_shard(model, mp_policy=mp)
@@ -82,7 +86,9 @@ def materialize_from_rank0(model: nn.Module, build_full_state, info: DistInfo) -
 
     model.to_empty(device=info.device)
     full = build_full_state() if info.main else {}
-    set_model_state_dict(model, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+    set_model_state_dict(
+        model, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
+    )
 
 
 def model_state(model: nn.Module, info: DistInfo) -> dict:
@@ -99,10 +105,14 @@ def optim_state(model: nn.Module, opt: torch.optim.Optimizer, info: DistInfo) ->
         return opt.state_dict()
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
-    return get_optimizer_state_dict(model, opt, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    return get_optimizer_state_dict(
+        model, opt, options=StateDictOptions(full_state_dict=True, cpu_offload=True)
+    )
 
 
-def load_states(model: nn.Module, opt: torch.optim.Optimizer, model_sd: dict, optim_sd: dict, info: DistInfo) -> None:
+def load_states(
+    model: nn.Module, opt: torch.optim.Optimizer, model_sd: dict, optim_sd: dict, info: DistInfo
+) -> None:
     if not info.sharded:
         model.load_state_dict(model_sd)
         opt.load_state_dict(optim_sd)

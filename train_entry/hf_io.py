@@ -17,14 +17,21 @@ import torch
 from datamill.errors import InputError
 from train_entry.model import HybridLM, ModelConfig
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+)
 
 
 def hf_layer_types(cfg: ModelConfig) -> list[str]:
     return ["sliding_attention" if cfg.is_local(i) else "full_attention" for i in range(cfg.num_layers)]
 
 
-def to_hf_config(cfg: ModelConfig, bos_id: int | None = None, eos_id: int | None = None, pad_id: int | None = None):
+def to_hf_config(
+    cfg: ModelConfig, bos_id: int | None = None, eos_id: int | None = None, pad_id: int | None = None
+):
     from transformers import Exaone4Config
 
     hybrid = "L" in cfg.layer_pattern
@@ -60,8 +67,13 @@ def from_hf_config(hf: dict) -> ModelConfig:
     )  # fmt: skip
 
 
-def save_hf(state_dict: dict[str, torch.Tensor], cfg: ModelConfig, out_dir: str | Path,
-            tokenizer_dir: str | Path | None = None, special_ids: dict | None = None) -> Path:
+def save_hf(
+    state_dict: dict[str, torch.Tensor],
+    cfg: ModelConfig,
+    out_dir: str | Path,
+    tokenizer_dir: str | Path | None = None,
+    special_ids: dict | None = None,
+) -> Path:
     """Write an HF directory atomically (temp dir, then rename). `state_dict` uses HF names (HybridLM's own)."""
     from safetensors.torch import save_file
 

@@ -66,8 +66,9 @@ class _FusedLinearCE(torch.autograd.Function):
         return grad_h * grad_out.to(grad_h.dtype), (grad_w * grad_out).to(ctx.w_dtype), None, None
 
 
-def chunked_cross_entropy(hidden_BLD: torch.Tensor, weight_VD: torch.Tensor, targets_BL: torch.Tensor,
-                          chunk_tokens: int = 4096) -> torch.Tensor:
+def chunked_cross_entropy(
+    hidden_BLD: torch.Tensor, weight_VD: torch.Tensor, targets_BL: torch.Tensor, chunk_tokens: int = 4096
+) -> torch.Tensor:
     """Sum (not mean) of token losses over positions whose target is not IGNORE."""
     keep = targets_BL.reshape(-1) != IGNORE
     h = hidden_BLD.reshape(-1, hidden_BLD.shape[-1])[keep]

@@ -58,7 +58,9 @@ class ModelConfig:
         if "L" in p and self.sliding_window <= 0:
             raise InputError(f"layer_pattern {p!r} has local layers but sliding_window={self.sliding_window}")
         if self.num_heads % self.num_kv_heads:
-            raise InputError(f"num_heads={self.num_heads} is not a multiple of num_kv_heads={self.num_kv_heads}")
+            raise InputError(
+                f"num_heads={self.num_heads} is not a multiple of num_kv_heads={self.num_kv_heads}"
+            )
         if self.head_dim % 2:
             raise InputError(f"head_dim={self.head_dim} must be even for RoPE")
         if self.attn_impl not in ATTN_IMPLS:
@@ -103,7 +105,9 @@ class RMSNorm(nn.Module):
 
 
 def rope_cos_sin(position_ids_BL: torch.Tensor, head_dim: int, theta: float, dtype: torch.dtype):
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float, device=position_ids_BL.device) / head_dim))
+    inv_freq = 1.0 / (
+        theta ** (torch.arange(0, head_dim, 2, dtype=torch.float, device=position_ids_BL.device) / head_dim)
+    )
     freqs = position_ids_BL[..., None].float() * inv_freq
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos().to(dtype)[:, None], emb.sin().to(dtype)[:, None]  # [B, 1, L, hd]
@@ -198,15 +202,22 @@ class HybridLM(nn.Module):
         impl = self.cfg.attn_impl
         return ("flex" if device.type == "cuda" else "sdpa") if impl == "auto" else impl
 
-    def forward(self, input_ids_BL: torch.Tensor, segment_ids_BL: torch.Tensor | None = None,
-                position_ids_BL: torch.Tensor | None = None, targets_BL: torch.Tensor | None = None,
-                loss_chunk_tokens: int = 4096) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids_BL: torch.Tensor,
+        segment_ids_BL: torch.Tensor | None = None,
+        position_ids_BL: torch.Tensor | None = None,
+        targets_BL: torch.Tensor | None = None,
+        loss_chunk_tokens: int = 4096,
+    ) -> torch.Tensor:
         """Final hidden states [B, L, D]; with `targets_BL`, the summed chunked cross-entropy instead (computed
         here so FSDP still holds the unsharded head weight). `segment_ids_BL=None`: each row is one document (the
         causal kernels, no document mask); padding after it changes no real token's output, since causal attention
         never looks forward (`train_entry.data.one_document_rows` decides that for a packed batch)."""
         if position_ids_BL is None and segment_ids_BL is None:
-            position_ids_BL = torch.arange(input_ids_BL.shape[1], device=input_ids_BL.device).expand_as(input_ids_BL)
+            position_ids_BL = torch.arange(input_ids_BL.shape[1], device=input_ids_BL.device).expand_as(
+                input_ids_BL
+            )
         elif position_ids_BL is None:
             position_ids_BL = positions_from_segments(segment_ids_BL)
         impl = self.attn_impl(input_ids_BL.device)

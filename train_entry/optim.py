@@ -15,8 +15,9 @@ def lr_at(step: int, *, lr: float, warmup_steps: int, max_steps: int, min_lr_rat
     return lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def build_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float, betas: tuple[float, float],
-                    eps: float = 1e-8) -> torch.optim.AdamW:
+def build_optimizer(
+    model: torch.nn.Module, *, lr: float, weight_decay: float, betas: tuple[float, float], eps: float = 1e-8
+) -> torch.optim.AdamW:
     # No decay on norms (1-D gains) and embeddings, as in GPT-3/LLaMA-style recipes (nanoGPT configure_optimizers).
     decay, no_decay, seen = [], [], set()
     for name, p in model.named_parameters():

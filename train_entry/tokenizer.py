@@ -29,7 +29,11 @@ def train_tokenizer(texts: Iterable[str], out_dir: str | Path, vocab_size: int =
     )
     tok.train_from_iterator(texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="[PAD]", bos_token="[BOS]", unk_token="[UNK]", eos_token="[|endofturn|]",
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        bos_token="[BOS]",
+        unk_token="[UNK]",
+        eos_token="[|endofturn|]",
         additional_special_tokens=SPECIAL_TOKENS,
     )
     out = Path(out_dir)

@@ -54,12 +54,19 @@ class TrainSummary:
     num_params: int
 
 
-def train(config: TrainConfig | str | Path, *, resume: bool = True, log: Callable[[str], None] | None = None,
-          **overrides) -> TrainSummary:
+def train(
+    config: TrainConfig | str | Path,
+    *,
+    resume: bool = True,
+    log: Callable[[str], None] | None = None,
+    **overrides,
+) -> TrainSummary:
     """`log` gets each console line (default: this module's logger at INFO, shown by the CLI)."""
     cfg = config if isinstance(config, TrainConfig) else load_train_config(config, **overrides)
     if isinstance(config, TrainConfig) and overrides:
-        cfg = TrainConfig.model_validate({**cfg.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
+        cfg = TrainConfig.model_validate(
+            {**cfg.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+        )
     info = D.init_distributed(cfg.device)
     if cfg.attn_impl == "varlen" and info.device.type != "cuda":
         raise InputError(f"attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on "
@@ -81,15 +88,25 @@ def train(config: TrainConfig | str | Path, *, resume: bool = True, log: Callabl
 
     model = _build_model(cfg, mcfg, info, bf16)
     opt = build_optimizer(model, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
-    amp = torch.autocast(info.device.type, torch.bfloat16) if bf16 and not info.sharded else contextlib.nullcontext()
+    amp = (
+        torch.autocast(info.device.type, torch.bfloat16)
+        if bf16 and not info.sharded
+        else contextlib.nullcontext()
+    )
     arch = {k: v for k, v in asdict(mcfg).items() if k != "attn_impl"}
     data_id = {"manifest_sha256": reader.meta.manifest_sha256, "seq_len": reader.meta.seq_len}
-    state, resumed_from = _resume(ckpt_root, model, opt, arch, data_id, info, log) if resume else (TrainState(), None)
+    state, resumed_from = (
+        _resume(ckpt_root, model, opt, arch, data_id, info, log) if resume else (TrainState(), None)
+    )
     if info.main:
         _truncate_log(log_path, state.step)
-    cache = Bf16WeightCache(model) if cfg.bf16_weight_cache else None  # after any resume: copies of loaded weights
-    log(f"model {model.num_params():,} params · {mcfg.num_layers} layers {mcfg.layer_pattern} · vocab {mcfg.vocab_size}"
-        f" · {len(splits.train_rows)} train / {len(splits.eval_rows)} eval rows × {reader.meta.seq_len} · {info.device}")
+    cache = (
+        Bf16WeightCache(model) if cfg.bf16_weight_cache else None
+    )  # after any resume: copies of loaded weights
+    log(
+        f"model {model.num_params():,} params · {mcfg.num_layers} layers {mcfg.layer_pattern} · vocab {mcfg.vocab_size}"
+        f" · {len(splits.train_rows)} train / {len(splits.eval_rows)} eval rows × {reader.meta.seq_len} · {info.device}"
+    )
 
     last_loss, eval_loss, t_start, window = None, None, time.perf_counter(), LogWindow()
     while state.step < cfg.max_steps:
@@ -130,8 +147,14 @@ class StepResult:
 
     def record(self, step: int, seconds: float) -> dict:
         """The step's log.jsonl line."""
-        return {"step": step, "loss": self.loss_sum / self.targets if self.targets else None, "lr": self.lr,
-                "grad_norm": self.grad_norm, "target_tokens": self.targets, "tok_per_s": self.tokens / seconds}
+        return {
+            "step": step,
+            "loss": self.loss_sum / self.targets if self.targets else None,
+            "lr": self.lr,
+            "grad_norm": self.grad_norm,
+            "target_tokens": self.targets,
+            "tok_per_s": self.tokens / seconds,
+        }
 
 
 @dataclass
@@ -150,14 +173,24 @@ class LogWindow:
 
     def close(self) -> dict[str, float | None]:
         """Mean loss per target token and mean grad norm over the window; the next window starts empty."""
-        means = {"loss_window": self.loss_sum / self.targets if self.targets else None,
-                 "grad_norm_window": sum(self.grad_norms) / len(self.grad_norms) if self.grad_norms else None}
+        means = {
+            "loss_window": self.loss_sum / self.targets if self.targets else None,
+            "grad_norm_window": sum(self.grad_norms) / len(self.grad_norms) if self.grad_norms else None,
+        }
         self.loss_sum, self.targets, self.grad_norms = 0.0, 0, []
         return means
 
 
-def train_step(model: HybridLM, opt, splits: PackedSplits, state: TrainState, cfg: TrainConfig, info: D.DistInfo,
-               amp, cache: Bf16WeightCache | None) -> StepResult:
+def train_step(
+    model: HybridLM,
+    opt,
+    splits: PackedSplits,
+    state: TrainState,
+    cfg: TrainConfig,
+    info: D.DistInfo,
+    amp,
+    cache: Bf16WeightCache | None,
+) -> StepResult:
     """One optimizer step: `grad_accum` micro-batches per rank from the data cursor, the loss a mean over every
     rank's target tokens, clipping, the optimizer; advances `state` (step, cursor, token counts)."""
     lr = lr_at(state.step, lr=cfg.lr, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
@@ -174,10 +207,17 @@ def train_step(model: HybridLM, opt, splits: PackedSplits, state: TrainState, cf
     for b in batches:
         b = b.to(info.device)
         with cache or contextlib.nullcontext(), amp:
-            loss = model(b.input_ids, b.attention_segments, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens)
+            loss = model(
+                b.input_ids,
+                b.attention_segments,
+                targets_BL=b.targets,
+                loss_chunk_tokens=cfg.loss_chunk_tokens,
+            )
         (loss * info.world / max(n_targets, 1)).backward()  # FSDP averages over ranks; undo it: global mean
         loss_sum += loss.detach()  # no host sync per micro-batch
-    gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
+    gnorm = torch.nn.utils.clip_grad_norm_(
+        model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf")
+    )
     opt.step()
     opt.zero_grad(set_to_none=True)
     if cache:
@@ -205,8 +245,9 @@ def _build_model(cfg: TrainConfig, mcfg: ModelConfig, info: D.DistInfo, bf16: bo
     return model
 
 
-def _resume(ckpt_root: Path, model, opt, arch: dict, data_id: dict, info: D.DistInfo,
-            log) -> tuple[TrainState, int | None]:
+def _resume(
+    ckpt_root: Path, model, opt, arch: dict, data_id: dict, info: D.DistInfo, log
+) -> tuple[TrainState, int | None]:
     """Model, optimizer, data cursor and RNG from the newest checkpoint: (state, its step), or a fresh start."""
     last = latest_checkpoint(ckpt_root)
     if last is None:
@@ -234,7 +275,12 @@ def evaluate(model: HybridLM, splits: PackedSplits, cfg: TrainConfig, info: D.Di
     for b in splits.eval_batches(cfg.micro_batch_size):
         b = b.to(info.device)
         with amp:
-            total += model(b.input_ids, b.attention_segments, targets_BL=b.targets, loss_chunk_tokens=cfg.loss_chunk_tokens).item()
+            total += model(
+                b.input_ids,
+                b.attention_segments,
+                targets_BL=b.targets,
+                loss_chunk_tokens=cfg.loss_chunk_tokens,
+            ).item()
         count += b.num_targets
     return total / max(count, 1)
 
@@ -243,8 +289,9 @@ def _item(x) -> float:
     return float(x.full_tensor() if hasattr(x, "full_tensor") else x)
 
 
-def _checkpoint(model, opt, state: TrainState, root: Path, info: D.DistInfo, keep: int, arch: dict,
-                data_id: dict) -> None:
+def _checkpoint(
+    model, opt, state: TrainState, root: Path, info: D.DistInfo, keep: int, arch: dict, data_id: dict
+) -> None:
     model_sd, optim_sd = D.model_state(model, info), D.optim_state(model, opt, info)
     if info.main:
         save_checkpoint(root, state, model_sd, optim_sd, keep, arch, data_id)

@@ -13,7 +13,9 @@ class Row:
     check: str  # e.g. "math answer equivalence"
     set: str  # e.g. "GSM8K train rewrites (keep/break)"
     n: int
-    plain_acc: float | None  # share of items given the right verdict by the plain library (None: no plain verdict)
+    plain_acc: (
+        float | None
+    )  # share of items given the right verdict by the plain library (None: no plain verdict)
     ours_acc: float
     plain_fp: int | None
     ours_fp: int

@@ -146,7 +146,9 @@ def _partial_editable(q: str) -> bool:
     return 0.6 * len(normal_tokens(q)) >= NGRAM
 
 
-def _sets(items: list, pages: list[str], per_bench: int, rng: random.Random) -> dict[str, list[tuple[str, object]]]:
+def _sets(
+    items: list, pages: list[str], per_bench: int, rng: random.Random
+) -> dict[str, list[tuple[str, object]]]:
     by_bench: dict[str, list] = {}
     for it in items:
         if it.question.strip():
@@ -160,12 +162,16 @@ def _sets(items: list, pages: list[str], per_bench: int, rng: random.Random) -> 
         "short items (< 13 words), verbatim": (short, lambda q: q),
         "edited: numbers changed": ([it for it in long_ if _numbers_editable(it.question)], numbers_changed),
         "edited: 60% of the item": ([it for it in long_ if _partial_editable(it.question)], first_60),
-        "edited: LaTeX stripped": ([it for it in sample + short if "$" in it.question or "\\" in it.question],
-                                   latex_stripped),
+        "edited: LaTeX stripped": (
+            [it for it in sample + short if "$" in it.question or "\\" in it.question],
+            latex_stripped,
+        ),
         "edited: punctuation/whitespace/case": (sample + short, punct_ws),
     }
-    return {name: [(_host(edit(it.question), k, pages), it) for k, it in enumerate(chosen)]
-            for name, (chosen, edit) in edits.items()}
+    return {
+        name: [(_host(edit(it.question), k, pages), it) for k, it in enumerate(chosen)]
+        for name, (chosen, edit) in edits.items()
+    }
 
 
 def _population(ours, plain_hit, bench: list, pool: list) -> list[str]:
@@ -173,16 +179,25 @@ def _population(ours, plain_hit, bench: list, pool: list) -> list[str]:
     odd-position train item, so a reader sees what the sample sizes leave out."""
     qs = [it for it in bench if it.question.strip()]
     long_ = [it for it in qs if not _is_short(it.question)]
-    edits = {"verbatim": (qs, lambda q: q), "numbers changed": ([it for it in long_ if _numbers_editable(it.question)],
-                                                                numbers_changed),
-             "60%": ([it for it in long_ if _partial_editable(it.question)], first_60),
-             "LaTeX stripped": ([it for it in qs if "$" in it.question or "\\" in it.question], latex_stripped),
-             "punctuation/whitespace/case": (qs, punct_ws)}
+    edits = {
+        "verbatim": (qs, lambda q: q),
+        "numbers changed": ([it for it in long_ if _numbers_editable(it.question)], numbers_changed),
+        "60%": ([it for it in long_ if _partial_editable(it.question)], first_60),
+        "LaTeX stripped": ([it for it in qs if "$" in it.question or "\\" in it.question], latex_stripped),
+        "punctuation/whitespace/case": (qs, punct_ws),
+    }
     found = []
     for name, (chosen, edit) in edits.items():
-        missed = [it.item_id for it in chosen if (it.benchmark, it.item_id) not in
-                  {(m.benchmark, m.item) for m in ours(_SFT.format(item=edit(it.question)))}]
-        found.append(f"{name} {len(chosen) - len(missed)}/{len(chosen)}" + (f" (missed {missed[:3]})" if missed else ""))
+        missed = [
+            it.item_id
+            for it in chosen
+            if (it.benchmark, it.item_id)
+            not in {(m.benchmark, m.item) for m in ours(_SFT.format(item=edit(it.question)))}
+        ]
+        found.append(
+            f"{name} {len(chosen) - len(missed)}/{len(chosen)}"
+            + (f" (missed {missed[:3]})" if missed else "")
+        )
     by_id = {(it.benchmark, it.item_id): it for it in bench}
     clean = flagged = 0
     shown = []
@@ -194,9 +209,11 @@ def _population(ours, plain_hit, bench: list, pool: list) -> list[str]:
             continue
         clean, flagged = clean + 1, flagged + bool(got)
         shown += [(it.item_id, got[0].item, got[0].rule)] if got else []
-    return [f"whole population, no timing: every question of the index under each edit, in an SFT prompt — ours "
-            f"named the item for {', '.join(found)}; every odd-position GSM8K/MATH train item that is clean by the "
-            f"same definition — ours flagged {flagged} of {clean}" + (f": {shown[:5]}" if shown else "")]
+    return [
+        f"whole population, no timing: every question of the index under each edit, in an SFT prompt — ours "
+        f"named the item for {', '.join(found)}; every odd-position GSM8K/MATH train item that is clean by the "
+        f"same definition — ours flagged {flagged} of {clean}" + (f": {shown[:5]}" if shown else "")
+    ]
 
 
 def _similar(a: str, b: str) -> bool:
@@ -243,38 +260,83 @@ def run(quick: bool) -> list[Row]:
     for name, docs in _sets(bench, pages, per_bench, rng).items():
         got_p, got_o, rate_p, rate_o = paired(plain, ours, [d for d, _ in docs])
         ok_p = [it.benchmark in p for p, (_, it) in zip(got_p, docs)]
-        ok_o = [any((m.benchmark, m.item) == (it.benchmark, it.item_id) for m in o) for o, (_, it) in zip(got_o, docs)]
+        ok_o = [
+            any((m.benchmark, m.item) == (it.benchmark, it.item_id) for m in o)
+            for o, (_, it) in zip(got_o, docs)
+        ]
         missed = [it.item_id for ok, (_, it) in zip(ok_o, docs) if not ok][:5]
         n = len(docs)
-        rows.append(Row("decontamination", name, n, sum(ok_p) / max(n, 1), sum(ok_o) / max(n, 1), 0, 0,
-                        n - sum(ok_p), n - sum(ok_o), rate_p, rate_o, FLOOR_HIT,
-                        all(ok_o) and rate_o >= rate_p,
-                        [f"{name}: ours missed {missed}"] if missed else []))
-    population = [] if quick else _population(ours, lambda t: bool(find_overlap(t, plain_idx)), bench, clean_pool)
+        rows.append(
+            Row(
+                "decontamination",
+                name,
+                n,
+                sum(ok_p) / max(n, 1),
+                sum(ok_o) / max(n, 1),
+                0,
+                0,
+                n - sum(ok_p),
+                n - sum(ok_o),
+                rate_p,
+                rate_o,
+                FLOOR_HIT,
+                all(ok_o) and rate_o >= rate_p,
+                [f"{name}: ours missed {missed}"] if missed else [],
+            )
+        )
+    population = (
+        [] if quick else _population(ours, lambda t: bool(find_overlap(t, plain_idx)), bench, clean_pool)
+    )
     clean_pool = rng.sample(clean_pool, min(len(clean_pool), 300 if quick else 3000))
     is_copy = [bool(find_overlap(it.text, plain_idx)) for it in clean_pool]
-    clean_sets = {"clean: other GSM8K/MATH train items": [it.text for it, c in zip(clean_pool, is_copy) if not c],
-                  "clean: real web pages": pages}
+    clean_sets = {
+        "clean: other GSM8K/MATH train items": [it.text for it, c in zip(clean_pool, is_copy) if not c],
+        "clean: real web pages": pages,
+    }
     by_id = {(it.benchmark, it.item_id): it for it in bench}
     clean_items = [it for it, c in zip(clean_pool, is_copy) if not c]
     for name, docs in clean_sets.items():
         got_p, got_o, rate_p, rate_o = paired(plain, ours, docs)
         rewordings = 0
         if name.startswith("clean: other"):  # a numbers-changed rewording inside the split is no clean text
-            keep = [not (o and _similar(it.question, by_id[(o[0].benchmark, o[0].item)].question))
-                    for it, o in zip(clean_items, got_o)]
+            keep = [
+                not (o and _similar(it.question, by_id[(o[0].benchmark, o[0].item)].question))
+                for it, o in zip(clean_items, got_o)
+            ]
             rewordings = len(keep) - sum(keep)
             got_p = [x for x, k in zip(got_p, keep) if k]
             got_o = [x for x, k in zip(got_o, keep) if k]
             docs = [x for x, k in zip(docs, keep) if k]
         fp_p, fp_o = sum(bool(x) for x in got_p), sum(bool(x) for x in got_o)
-        notes = [f"{name}: ours flagged {[(m.benchmark, m.item, m.rule) for o in got_o for m in o[:1]][:5]}"] if fp_o else []
+        notes = (
+            [f"{name}: ours flagged {[(m.benchmark, m.item, m.rule) for o in got_o for m in o[:1]][:5]}"]
+            if fp_o
+            else []
+        )
         if name.startswith("clean: other"):
-            notes.append(f"{sum(is_copy)} of {len(clean_pool)} sampled odd-position train items share a 13-gram with "
-                         f"a benchmark item and {rewordings} more are ≥ 80% similar rewordings of the item ours "
-                         f"names: left out of the clean set")
+            notes.append(
+                f"{sum(is_copy)} of {len(clean_pool)} sampled odd-position train items share a 13-gram with "
+                f"a benchmark item and {rewordings} more are ≥ 80% similar rewordings of the item ours "
+                f"names: left out of the clean set"
+            )
             notes += population
         n = len(docs)
-        rows.append(Row("decontamination", name, n, 1 - fp_p / max(n, 1), 1 - fp_o / max(n, 1), fp_p, fp_o, 0, 0,
-                        rate_p, rate_o, FLOOR_CLEAN, fp_o == 0 and rate_o >= rate_p, notes))
+        rows.append(
+            Row(
+                "decontamination",
+                name,
+                n,
+                1 - fp_p / max(n, 1),
+                1 - fp_o / max(n, 1),
+                fp_p,
+                fp_o,
+                0,
+                0,
+                rate_p,
+                rate_o,
+                FLOOR_CLEAN,
+                fp_o == 0 and rate_o >= rate_p,
+                notes,
+            )
+        )
     return rows

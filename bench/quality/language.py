@@ -44,7 +44,9 @@ def foreign_pools(data: Path) -> dict[str, list[str]]:
     en = json.loads((data / "spanish/xquad.en.json").read_text(encoding="utf-8"))["data"]
     ko = (data / "korean/kolaw_constitution.txt").read_text(encoding="utf-8")
     pools = {
-        "es": [s for p in _paragraphs(es)[1::2] for s in _sentences(p)][:200],  # odd paragraphs: hosts use even
+        "es": [s for p in _paragraphs(es)[1::2] for s in _sentences(p)][
+            :200
+        ],  # odd paragraphs: hosts use even
         "en": [s for p in _paragraphs(en)[1::2] for s in _sentences(p)][:200],
         "ko": [s for s in _sentences(ko, 15) if not s.startswith("제")][:200],
     }
@@ -66,9 +68,15 @@ def english_hosts(data: Path, every: int) -> list[list[str]]:
         if i % (every * 2) == 0:
             work, final = json.loads(line)["answer"].rsplit("####", 1)
             hosts.append([re.sub(r"<<[^>]*>>", "", work).strip(), f"So the answer is {final.strip()}."])
-    for t in json.loads((data / "code/sanitized-mbpp.json").read_text(encoding="utf-8"))[:: max(1, every // 4)]:
-        hosts.append([f"The task: {t['prompt']}\nI will write the function and check it against the examples.",
-                      f"Here is the solution:\n```python\n{t['code']}\n```"])
+    for t in json.loads((data / "code/sanitized-mbpp.json").read_text(encoding="utf-8"))[
+        :: max(1, every // 4)
+    ]:
+        hosts.append(
+            [
+                f"The task: {t['prompt']}\nI will write the function and check it against the examples.",
+                f"Here is the solution:\n```python\n{t['code']}\n```",
+            ]
+        )
     return hosts
 
 
@@ -79,27 +87,47 @@ def spanish_hosts(data: Path) -> list[list[str]]:
     for i, p in enumerate(_paragraphs(es)):  # all 240 (the odd ones also give Spanish to other hosts)
         s = _sentences(p, 1)
         cut = max(1, 2 * len(s) // 3)
-        extra = ["$$\\frac{a}{b} = 0.5, \\quad x^2 + 1 = 10$$"] if i % 2 else [f"```python\n{code[i]['code']}\n```"]
+        extra = (
+            ["$$\\frac{a}{b} = 0.5, \\quad x^2 + 1 = 10$$"]
+            if i % 2
+            else [f"```python\n{code[i]['code']}\n```"]
+        )
         hosts.append(["\n".join(s[:cut] + extra[:1]), "\n".join(s[cut:] or s[-1:])])
     return hosts
 
 
 def korean_hosts(data: Path) -> list[list[str]]:
     ko = data / "korean"
-    law = [x.strip() for x in (ko / "kolaw_constitution.txt").read_text(encoding="utf-8").splitlines() if x.strip()]
-    bills = [[x.strip() for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
-             for f in sorted((ko / "kobill").glob("*.txt"))]
+    law = [
+        x.strip()
+        for x in (ko / "kolaw_constitution.txt").read_text(encoding="utf-8").splitlines()
+        if x.strip()
+    ]
+    bills = [
+        [x.strip() for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+        for f in sorted((ko / "kobill").glob("*.txt"))
+    ]
     with open(ko / "ChatbotData.csv", encoding="utf-8") as fh:
         chat = [r["A"] for r in csv.DictReader(fh)]
-    synopses = [e.get("synopsis", "") for e in json.loads((ko / "nsmc_synopses.json").read_text(encoding="utf-8"))]
+    synopses = [
+        e.get("synopsis", "") for e in json.loads((ko / "nsmc_synopses.json").read_text(encoding="utf-8"))
+    ]
     mbpp = json.loads((data / "code/sanitized-mbpp.json").read_text(encoding="utf-8"))
-    hosts = [["\n".join(law[i:i + 6]), chat[i % len(chat)]] for i in range(0, len(law), 6)]
-    hosts += [["\n".join(b[i:i + 8]), chat[(100 + j) % len(chat)]] for j, b in enumerate(bills) for i in range(0, len(b), 8)]
+    hosts = [["\n".join(law[i : i + 6]), chat[i % len(chat)]] for i in range(0, len(law), 6)]
+    hosts += [
+        ["\n".join(b[i : i + 8]), chat[(100 + j) % len(chat)]]
+        for j, b in enumerate(bills)
+        for i in range(0, len(b), 8)
+    ]
     hosts += [["\n".join(_sentences(s, 1)), chat[(200 + j) % len(chat)]] for j, s in enumerate(synopses) if s]
     figure = '[asy]\ndraw((0,0)--(1,1));\nlabel("$A$", (0,0), SW);\n[/asy]'
     for j in range(60):  # Korean prose around LaTeX, code and an [asy] figure
-        hosts.append([f"{law[j]}\n$x^2 + y^2 = r^2$ 이므로 \\(r = 5\\) 입니다.\n{figure}",
-                      f"{chat[(250 + j) % len(chat)]}\n```python\n{mbpp[j]['code']}\n```"])
+        hosts.append(
+            [
+                f"{law[j]}\n$x^2 + y^2 = r^2$ 이므로 \\(r = 5\\) 입니다.\n{figure}",
+                f"{chat[(250 + j) % len(chat)]}\n```python\n{mbpp[j]['code']}\n```",
+            ]
+        )
     return hosts
 
 
@@ -146,16 +174,34 @@ def evaluate(name: str, lang: str, hosts: list[list[str]], foreign: list[str], p
     ofp = [(it, r) for o, r, it in zip(ours, ours_r, items) if o and not it[1]]
     ofn = [it for o, it in zip(ours, items) if not o and it[1]]
     switched = n - len(hosts)
-    notes = [(f"{name}: {len(hosts)} clean + {switched} switched (to {', '.join(foreign)}); ours flagged "
-              f"{switched - len(ofn)}/{switched} switches, {len(ofp)}/{len(hosts)} clean; plain {switched - pfn}"
-              f"/{switched} and {pfp}/{len(hosts)}")]
+    notes = [
+        (
+            f"{name}: {len(hosts)} clean + {switched} switched (to {', '.join(foreign)}); ours flagged "
+            f"{switched - len(ofn)}/{switched} switches, {len(ofp)}/{len(hosts)} clean; plain {switched - pfn}"
+            f"/{switched} and {pfp}/{len(hosts)}"
+        )
+    ]
     for it, r in ofp[:3]:
         notes.append(f"{name}: false flag `{r[1]}` on `{r[2].get('text', '')[:80]}`")
     for it in ofn[:3]:
         notes.append(f"{name}: missed {it[2]} in the {it[3]}")
     met = len(ofn) <= 0.05 * switched and len(ofp) <= 0.01 * len(hosts) and ours_rate >= plain_rate
-    return Row(AREA, name, n, (n - pfp - pfn) / n, (n - len(ofp) - len(ofn)) / n, pfp, len(ofp), pfn, len(ofn),
-               plain_rate, ours_rate, FLOOR, met, notes)
+    return Row(
+        AREA,
+        name,
+        n,
+        (n - pfp - pfn) / n,
+        (n - len(ofp) - len(ofn)) / n,
+        pfp,
+        len(ofp),
+        pfn,
+        len(ofn),
+        plain_rate,
+        ours_rate,
+        FLOOR,
+        met,
+        notes,
+    )
 
 
 def run(quick: bool) -> list[Row]:
@@ -165,10 +211,18 @@ def run(quick: bool) -> list[Row]:
     pools = foreign_pools(data)
     cap = 40 if quick else None
     sets = [
-        ("English responses (MATH, GSM8K, MBPP)", "en", english_hosts(data, 40 if quick else 8),
-         ["es", "ko", "zh", "ja", "ru"]),
+        (
+            "English responses (MATH, GSM8K, MBPP)",
+            "en",
+            english_hosts(data, 40 if quick else 8),
+            ["es", "ko", "zh", "ja", "ru"],
+        ),
         ("Spanish responses (XQuAD es + LaTeX/code)", "es", spanish_hosts(data), ["en", "ko", "zh"]),
-        ("Korean responses (law, bills, synopses, chat + LaTeX/code/[asy])", "ko", korean_hosts(data),
-         ["en", "zh", "es", "ja"]),
+        (
+            "Korean responses (law, bills, synopses, chat + LaTeX/code/[asy])",
+            "ko",
+            korean_hosts(data),
+            ["en", "zh", "es", "ja"],
+        ),
     ]
     return [evaluate(name, lang, hosts[:cap], foreign, pools) for name, lang, hosts, foreign in sets]

@@ -83,19 +83,30 @@ def keep_rewrites(g: str) -> list[tuple[str, str]]:
         out.append(("spacing", _boxed(re.sub(r"(?<!\\),\s*", " , ", g))))
     if "\\left" in g:
         out.append(("left_right", _boxed(g.replace("\\left", "").replace("\\right", ""))))
-    elif re.search(r"[()\[\]]", g) and "\\" not in g.replace("\\frac", "").replace("\\sqrt", "").replace("\\pi", ""):
+    elif re.search(r"[()\[\]]", g) and "\\" not in g.replace("\\frac", "").replace("\\sqrt", "").replace(
+        "\\pi", ""
+    ):
         lr = re.sub(r"([(\[])", r"\\left\1 ", re.sub(r"([)\]])", r" \\right\1", g))
         out.append(("left_right", _boxed(lr)))
     if _INT.match(g):
         if abs(int(g)) >= 1000:
-            out += [("thousands", _boxed(_thousands(g, ",\\!"))), ("thousands", _boxed(_thousands(g, ","))),
-                    ("thousands", _boxed(_thousands(g, "{,}")))]
-        out += [("escaped_dollar", _boxed(f"\\${g}")), ("decimal", _boxed(f"{g}.00")),
-                ("units", _boxed(f"{g} \\text{{ cm}}")), ("assignment", _boxed(f"x = {g}"))]
+            out += [
+                ("thousands", _boxed(_thousands(g, ",\\!"))),
+                ("thousands", _boxed(_thousands(g, ","))),
+                ("thousands", _boxed(_thousands(g, "{,}"))),
+            ]
+        out += [
+            ("escaped_dollar", _boxed(f"\\${g}")),
+            ("decimal", _boxed(f"{g}.00")),
+            ("units", _boxed(f"{g} \\text{{ cm}}")),
+            ("assignment", _boxed(f"x = {g}")),
+        ]
     if _SEP_INT.match(g):
         plain_commas = g.replace(",\\!", ",")
-        out += [("thousands", _boxed(g.replace(",\\!", "").replace(",", ""))),
-                ("thousands", f"The total is {plain_commas}, so the answer is {plain_commas}.")]
+        out += [
+            ("thousands", _boxed(g.replace(",\\!", "").replace(",", ""))),
+            ("thousands", f"The total is {plain_commas}, so the answer is {plain_commas}."),
+        ]
     m = _DOLLAR.match(g)
     if m:
         out += [("escaped_dollar", _boxed(m.group(1))), ("escaped_dollar", _boxed(f"\\$ {m.group(1)}"))]
@@ -110,14 +121,19 @@ def keep_rewrites(g: str) -> list[tuple[str, str]]:
             out.append(("frac_short", _boxed(f"{sign}\\frac{num}{den}")))
     if _DEC.match(g) and len(g.split(".")[1]) <= 4:
         num, den = g.replace("-", "").replace(".", ""), 10 ** len(g.split(".")[1])
-        out.append(("fraction_decimal", _boxed(f"{'-' if g.startswith('-') else ''}\\frac{{{int(num)}}}{{{den}}}")))
+        out.append(
+            ("fraction_decimal", _boxed(f"{'-' if g.startswith('-') else ''}\\frac{{{int(num)}}}{{{den}}}"))
+        )
     m = _UNIT.match(g)
     if m:
         out.append(("units", _boxed(m.group(1))))
     m = _DEGREES.match(g)
     if m:
-        out += [("degrees", _boxed(m.group(1))), ("degrees", _boxed(f"{m.group(1)}^{{\\circ}}")),
-                ("degrees", _boxed(f"{m.group(1)}°"))]
+        out += [
+            ("degrees", _boxed(m.group(1))),
+            ("degrees", _boxed(f"{m.group(1)}^{{\\circ}}")),
+            ("degrees", _boxed(f"{m.group(1)}°")),
+        ]
     m = _PERCENT.match(g)
     if m:
         out += [("percent", _boxed(f"{m.group(1)}%")), ("percent", _boxed(m.group(1)))]
@@ -144,10 +160,10 @@ def break_rewrites(g: str) -> list[tuple[str, str]]:
     g = g.strip()
     out = []
     digits = [m.start() for m in re.finditer(r"\d", g)]
-    if digits and "\\text{" not in g[: digits[-1]] and "^" not in g[max(0, digits[-1] - 2): digits[-1]]:
+    if digits and "\\text{" not in g[: digits[-1]] and "^" not in g[max(0, digits[-1] - 2) : digits[-1]]:
         i = digits[-1]
         d = g[i]
-        changed = g[:i] + str((int(d) + 1) % 10) + g[i + 1:]
+        changed = g[:i] + str((int(d) + 1) % 10) + g[i + 1 :]
         lead_zero = d == "9" and (i == 0 or not g[i - 1].isdigit()) and i + 1 < len(g) and g[i + 1].isdigit()
         if not lead_zero:
             out.append(("unit_value" if _UNIT.match(g) else "digit", _boxed(changed)))
@@ -176,7 +192,12 @@ def break_rewrites(g: str) -> list[tuple[str, str]]:
 # forms models write; unequal ones sit one character or one convention away from equal.
 HAND: list[tuple[str, str, str, bool]] = [
     ("escaped_dollar", "\\$32,\\!348", "The answer is $\\boxed{32348}$.", True),
-    ("escaped_dollar", "\\$32,\\!348", "She ends with \\$32,348, so the answer is $\\boxed{\\$32,348}$.", True),
+    (
+        "escaped_dollar",
+        "\\$32,\\!348",
+        "She ends with \\$32,348, so the answer is $\\boxed{\\$32,348}$.",
+        True,
+    ),
     ("escaped_dollar", "\\$32,\\!348", "$\\boxed{\\$32,\\!384}$", False),
     ("complex", "6-5i", "$\\boxed{6 - 5i}$", True),
     ("complex", "6-5i", "6-5i", True),
@@ -212,18 +233,32 @@ HAND: list[tuple[str, str, str, bool]] = [
     ("set", "\\{1, 2\\}", "$\\boxed{\\{2, 1\\}}$", True),
     ("list", "1, -3", "$\\boxed{-3, 1}$", True),
     ("list", "1, -3", "$\\boxed{1}$", False),
-    ("matrix", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "$\\boxed{\\begin{pmatrix}1\\\\2\\end{pmatrix}}$", True),
-    ("matrix", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "$\\boxed{\\begin{pmatrix}2\\\\1\\end{pmatrix}}$", False),
+    (
+        "matrix",
+        "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+        "$\\boxed{\\begin{pmatrix}1\\\\2\\end{pmatrix}}$",
+        True,
+    ),
+    (
+        "matrix",
+        "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+        "$\\boxed{\\begin{pmatrix}2\\\\1\\end{pmatrix}}$",
+        False,
+    ),
 ]
 
 
 def golds(data: Path) -> dict[str, list[str]]:
     from generators.verify.answers import last_boxed
 
-    gsm = [json.loads(x)["answer"].rsplit("####", 1)[1].strip()
-           for x in (data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()]
-    mth = [last_boxed(json.loads(x)["solution"])
-           for x in (data / "math_train.jsonl").read_text(encoding="utf-8").splitlines()]
+    gsm = [
+        json.loads(x)["answer"].rsplit("####", 1)[1].strip()
+        for x in (data / "gsm8k_train.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    mth = [
+        last_boxed(json.loads(x)["solution"])
+        for x in (data / "math_train.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return {"GSM8K train": gsm, "MATH train": [g for g in mth if g]}
 
 
@@ -234,8 +269,13 @@ def plain_verdict(gold: str, answer: str) -> bool:
 
     logging.getLogger("math_verify").setLevel(logging.ERROR)  # its "timeout is disabled" notice, as ours
 
-    return bool(verify(parse(f"\\boxed{{{gold}}}", parsing_timeout=None), parse(answer, parsing_timeout=None),
-                       timeout_seconds=None))
+    return bool(
+        verify(
+            parse(f"\\boxed{{{gold}}}", parsing_timeout=None),
+            parse(answer, parsing_timeout=None),
+            timeout_seconds=None,
+        )
+    )
 
 
 def ours_verdict(gold: str, answer: str) -> bool:
@@ -248,7 +288,10 @@ def compare(name: str, items: list[tuple[str, str, str, bool]], notes_by_class: 
     """items: (class, gold, answer, equal?). Both sides in this process, plain first, our caches cleared."""
     from generators.verify.answers import canonical, parsed_gold
 
-    plain_verdict("1", "$1$"), ours_verdict("2", "$\\frac{4}{2}$")  # imports and first parse outside the timing
+    (
+        plain_verdict("1", "$1$"),
+        ours_verdict("2", "$\\frac{4}{2}$"),
+    )  # imports and first parse outside the timing
     plain, plain_rate = cpu_timed(lambda it: plain_verdict(it[1], it[2]), items)
     canonical.cache_clear()
     parsed_gold.cache_clear()
@@ -269,12 +312,27 @@ def compare(name: str, items: list[tuple[str, str, str, bool]], notes_by_class: 
                 if errs_:
                     by = Counter(it[0] for it in errs_)
                     ex = errs_[0]
-                    notes.append(f"{name}: {who} {what} by class {dict(by.most_common())}; e.g. gold "
-                                 f"`{ex[1]}` vs `{ex[2][:80]}`")
+                    notes.append(
+                        f"{name}: {who} {what} by class {dict(by.most_common())}; e.g. gold "
+                        f"`{ex[1]}` vs `{ex[2][:80]}`"
+                    )
     keep = sum(labels)
-    return Row(AREA, f"{name} ({keep} keep / {n - keep} break)", n, (n - len(pfp) - len(pfn)) / n,
-               (n - len(ofp) - len(ofn)) / n, len(pfp), len(ofp), len(pfn), len(ofn), plain_rate, ours_rate,
-               FLOOR, not ofp and not ofn and ours_rate >= plain_rate, notes)
+    return Row(
+        AREA,
+        f"{name} ({keep} keep / {n - keep} break)",
+        n,
+        (n - len(pfp) - len(pfn)) / n,
+        (n - len(ofp) - len(ofn)) / n,
+        len(pfp),
+        len(ofp),
+        len(pfn),
+        len(ofn),
+        plain_rate,
+        ours_rate,
+        FLOOR,
+        not ofp and not ofn and ours_rate >= plain_rate,
+        notes,
+    )
 
 
 def pair_sets(quick: bool) -> dict[str, list[tuple[str, str, str, bool]]]:

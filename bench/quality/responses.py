@@ -25,7 +25,7 @@ def _wrong(gold: str) -> str | None:
     if not digits:
         return None
     i = digits[-1]
-    return gold[:i] + str((int(gold[i]) + 1) % 10) + gold[i + 1:]
+    return gold[:i] + str((int(gold[i]) + 1) % 10) + gold[i + 1 :]
 
 
 def responses(data, every: int, limit: int | None) -> dict[str, list[tuple[str, str, str, str]]]:
@@ -43,19 +43,37 @@ def responses(data, every: int, limit: int | None) -> dict[str, list[tuple[str, 
         if last_boxed(sol):
             sources.append((f"math:{i * every}", last_boxed(sol), sol))
     sources = sources[:limit] if limit else sources
-    kinds: dict[str, list] = {k: [] for k in ("complete, correct", "complete, wrong final answer",
-                                              "cut off (finish_reason length)", "no final answer")}
+    kinds: dict[str, list] = {
+        k: []
+        for k in (
+            "complete, correct",
+            "complete, wrong final answer",
+            "cut off (finish_reason length)",
+            "no final answer",
+        )
+    }
     for sid, gold, work in sources:
         final = f"The final answer is $\\boxed{{{gold}}}$."
         kinds["complete, correct"].append((gold, f"<think>\n{work}\n</think>\n\n{final}", "stop", sid))
         wrong = _wrong(gold)
         if wrong:
             kinds["complete, wrong final answer"].append(
-                (gold, f"<think>\n{work}\n</think>\n\nThe final answer is $\\boxed{{{wrong}}}$.", "stop", sid))
+                (gold, f"<think>\n{work}\n</think>\n\nThe final answer is $\\boxed{{{wrong}}}$.", "stop", sid)
+            )
         kinds["cut off (finish_reason length)"] += [
             (gold, f"<think>\n{work}\n", "length", f"{sid} mid-thought"),
-            (gold, f"<think>\n{work}\n</think>\n\nThe final answer is $\\boxed{{", "length", f"{sid} in the box"),
-            (gold, f"<think>\n{work}\n</think>\n\n{final} Let me double-check this by", "length", f"{sid} after"),
+            (
+                gold,
+                f"<think>\n{work}\n</think>\n\nThe final answer is $\\boxed{{",
+                "length",
+                f"{sid} in the box",
+            ),
+            (
+                gold,
+                f"<think>\n{work}\n</think>\n\n{final} Let me double-check this by",
+                "length",
+                f"{sid} after",
+            ),
         ]
         kinds["no final answer"] += [
             (gold, f"<think>\n{work}\n</think>\n\nI hope this helps.", "stop", f"{sid} only in thought"),
@@ -85,8 +103,22 @@ def run(quick: bool) -> list[Row]:
         notes = [f"{kind}: our reasons {dict(reasons.most_common())}"]
         notes += [f"{kind}: ours wrong on {it[3]} ({r[1] or 'accepted'})" for it, r in o_err[:3]]
         floor = "100% accepted" if good else "100% rejected"
-        rows.append(Row(AREA, kind, n, 1 - p_err / n, 1 - len(o_err) / n,
-                        0 if good else p_err, 0 if good else len(o_err), p_err if good else 0,
-                        len(o_err) if good else 0, plain_rate, ours_rate, floor + ", ≥ 1× plain",
-                        not o_err and ours_rate >= plain_rate, notes))
+        rows.append(
+            Row(
+                AREA,
+                kind,
+                n,
+                1 - p_err / n,
+                1 - len(o_err) / n,
+                0 if good else p_err,
+                0 if good else len(o_err),
+                p_err if good else 0,
+                len(o_err) if good else 0,
+                plain_rate,
+                ours_rate,
+                floor + ", ≥ 1× plain",
+                not o_err and ours_rate >= plain_rate,
+                notes,
+            )
+        )
     return rows

@@ -91,16 +91,28 @@ def perturbations(call, params: dict) -> list[tuple[str, object, str]]:
     def with_args(new: dict, name: str | None = None) -> ToolCall:
         return ToolCall(id=call.id, name=name or call.name, arguments=new)
 
-    out.append(("undeclared argument", with_args({**args, "zz_undeclared": 1}), "undeclared_argument:zz_undeclared"))
+    out.append(
+        ("undeclared argument", with_args({**args, "zz_undeclared": 1}), "undeclared_argument:zz_undeclared")
+    )
     required = [r for r in params.get("required", []) if r in args]
     if required:
-        out.append(("missing required", with_args({k: v for k, v in args.items() if k != required[0]}),
-                    f"missing_required:{required[0]}"))
+        out.append(
+            (
+                "missing required",
+                with_args({k: v for k, v in args.items() if k != required[0]}),
+                f"missing_required:{required[0]}",
+            )
+        )
     typed = [k for k in args if _types(props.get(k, {})) and not props[k].get("enum")]
     if typed:
         k = typed[0]
-        out.append(("wrong type", with_args({**args, k: _wrong_value(props[k])}),
-                    f"wrong_type:{k}:{'|'.join(_types(props[k]))}"))
+        out.append(
+            (
+                "wrong type",
+                with_args({**args, k: _wrong_value(props[k])}),
+                f"wrong_type:{k}:{'|'.join(_types(props[k]))}",
+            )
+        )
     for k in args:
         p = props.get(k, {})
         if p.get("enum") and "string" in _types(p):
@@ -109,28 +121,62 @@ def perturbations(call, params: dict) -> list[tuple[str, object, str]]:
         if (p.get("items") or {}).get("enum"):
             out.append(("out of enum", with_args({**args, k: ["zz_not_in_enum"]}), f"not_in_enum:{k}/0"))
             break
-    out.append(("wrong function name", with_args(args, call.name + "_v2"), f"unknown_function:{call.name}_v2"))
+    out.append(
+        ("wrong function name", with_args(args, call.name + "_v2"), f"unknown_function:{call.name}_v2")
+    )
     return out
 
 
 def hard_cases() -> list[tuple[str, dict, object, str | None, str]]:
     """(name, BFCL function, call arguments, rule ours must name or None = accept, language)."""
+
     def f(props: dict, req: tuple = ()) -> dict:
         return {"name": "f", "parameters": {"type": "dict", "properties": props, "required": list(req)}}
 
     return [
-        ("unknown type name", f({"m": {"type": "matrix"}}), {"m": [[1, 0], [0, 1]]}, "unknown_type:matrix", "python"),
+        (
+            "unknown type name",
+            f({"m": {"type": "matrix"}}),
+            {"m": [[1, 0], [0, 1]]},
+            "unknown_type:matrix",
+            "python",
+        ),
         ("free-form HashMap", f({"params": {"type": "HashMap"}}), {"params": {"limit": 50}}, None, "java"),
-        ("enum on an array", f({"metrics": {"type": "array", "items": {"type": "string"}, "enum": ["co2", "noise"]}}),
-         {"metrics": ["co2"]}, None, "python"),
-        ("enum on an array, bad item", f({"metrics": {"type": "array", "items": {"type": "string"},
-                                                      "enum": ["co2", "noise"]}}),
-         {"metrics": ["co2", "pm10"]}, "not_in_enum:metrics/1", "python"),
-        ("JS variable reference", f({"el": {"type": "any"}, "flags": {"type": "array", "items": {"type": "String"}}},
-                                    ["el"]), {"el": "listElement", "flags": "activeFlags"}, None, "javascript"),
-        ("nested undeclared key", f({"opts": {"type": "dict", "properties": {"depth": {"type": "long"}}}}),
-         {"opts": {"depth": 2, "colour": "red"}}, "undeclared_argument:opts/colour", "java"),
-        ("Java Boolean given a number", f({"ok": {"type": "Boolean"}}), {"ok": 1}, "wrong_type:ok:boolean", "java"),
+        (
+            "enum on an array",
+            f({"metrics": {"type": "array", "items": {"type": "string"}, "enum": ["co2", "noise"]}}),
+            {"metrics": ["co2"]},
+            None,
+            "python",
+        ),
+        (
+            "enum on an array, bad item",
+            f({"metrics": {"type": "array", "items": {"type": "string"}, "enum": ["co2", "noise"]}}),
+            {"metrics": ["co2", "pm10"]},
+            "not_in_enum:metrics/1",
+            "python",
+        ),
+        (
+            "JS variable reference",
+            f({"el": {"type": "any"}, "flags": {"type": "array", "items": {"type": "String"}}}, ["el"]),
+            {"el": "listElement", "flags": "activeFlags"},
+            None,
+            "javascript",
+        ),
+        (
+            "nested undeclared key",
+            f({"opts": {"type": "dict", "properties": {"depth": {"type": "long"}}}}),
+            {"opts": {"depth": 2, "colour": "red"}},
+            "undeclared_argument:opts/colour",
+            "java",
+        ),
+        (
+            "Java Boolean given a number",
+            f({"ok": {"type": "Boolean"}}),
+            {"ok": 1},
+            "wrong_type:ok:boolean",
+            "java",
+        ),
     ]
 
 
@@ -166,7 +212,9 @@ def run(quick: bool) -> list[Row]:
     gold, bad = [], {}
     for e in _entries(quick):
         tools = {t["name"]: t for t in e.tools}
-        raw = {t["name"]: bfcl_openapi(t["parameters"]) for t in e.raw_tools}  # converted once, as a user would
+        raw = {
+            t["name"]: bfcl_openapi(t["parameters"]) for t in e.raw_tools
+        }  # converted once, as a user would
         for call in ground_truth_calls(e):
             item = (call, tools, e.language, raw, e.id)
             gold.append(item)
@@ -187,18 +235,51 @@ def run(quick: bool) -> list[Row]:
     got_p, got_o, rp, ro = _paired(plain, check_call, gold)
     wrong = [it[4] for it, o in zip(gold, got_o) if o is not None][:5]
     fn_p, fn_o = sum(p is not True for p in got_p), sum(o is not None for o in got_o)
-    rows.append(Row(AREA, "BFCL gold calls (Python, Java, JavaScript)", len(gold), 1 - fn_p / len(gold),
-                    1 - fn_o / len(gold), 0, 0, fn_p, fn_o, rp, ro, FLOOR_GOLD, fn_o == 0 and ro >= rp,
-                    [f"gold rejected by ours: {wrong}"] if wrong else []))
+    rows.append(
+        Row(
+            AREA,
+            "BFCL gold calls (Python, Java, JavaScript)",
+            len(gold),
+            1 - fn_p / len(gold),
+            1 - fn_o / len(gold),
+            0,
+            0,
+            fn_p,
+            fn_o,
+            rp,
+            ro,
+            FLOOR_GOLD,
+            fn_o == 0 and ro >= rp,
+            [f"gold rejected by ours: {wrong}"] if wrong else [],
+        )
+    )
     for cls, items in bad.items():
         got_p, got_o, rp, ro = _paired(plain, check_call, [it for it, _ in items])
         ok_p = [p is False for p in got_p]
         ok_o = [o is not None and o.rule == rule for o, (_, rule) in zip(got_o, items)]
         fp_p, fp_o = sum(p is True for p in got_p), sum(o is None for o in got_o)
-        miss = [(it[4], rule, o.rule if o else None) for ok, o, (it, rule) in zip(ok_o, got_o, items) if not ok][:3]
+        miss = [
+            (it[4], rule, o.rule if o else None) for ok, o, (it, rule) in zip(ok_o, got_o, items) if not ok
+        ][:3]
         n = len(items)
-        rows.append(Row(AREA, f"perturbed: {cls}", n, sum(ok_p) / n, sum(ok_o) / n, fp_p, fp_o, 0, 0, rp, ro,
-                        FLOOR_BAD, all(ok_o) and ro >= rp, [f"{cls}: ours {miss}"] if miss else []))
+        rows.append(
+            Row(
+                AREA,
+                f"perturbed: {cls}",
+                n,
+                sum(ok_p) / n,
+                sum(ok_o) / n,
+                fp_p,
+                fp_o,
+                0,
+                0,
+                rp,
+                ro,
+                FLOOR_BAD,
+                all(ok_o) and ro >= rp,
+                [f"{cls}: ours {miss}"] if miss else [],
+            )
+        )
     cases = hard_cases()
     res_p, res_o = [], []
     for name, fn, args, rule, language in cases:
@@ -209,7 +290,22 @@ def run(quick: bool) -> list[Row]:
         got = check_call(call, {"f": normalise_tool(fn)}, language)
         res_o.append((got.rule if got else None) == rule)
     n = len(cases)
-    rows.append(Row(AREA, "hand-written hard cases", n, sum(res_p) / n, sum(res_o) / n, 0, 0, n - sum(res_p),
-                    n - sum(res_o), None, 0.0, "all right", all(res_o),
-                    [f"hard cases plain got wrong: {[c[0] for c, ok in zip(cases, res_p) if not ok]}"]))
+    rows.append(
+        Row(
+            AREA,
+            "hand-written hard cases",
+            n,
+            sum(res_p) / n,
+            sum(res_o) / n,
+            0,
+            0,
+            n - sum(res_p),
+            n - sum(res_o),
+            None,
+            0.0,
+            "all right",
+            all(res_o),
+            [f"hard cases plain got wrong: {[c[0] for c, ok in zip(cases, res_p) if not ok]}"],
+        )
+    )
     return rows

@@ -19,7 +19,9 @@ FACETS = ("dataset", "kind", "domain", "language", "mode")
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_facets(root: str, version: float) -> dict[str, list]:
     """Distinct values of each facet column, and the score names present in `scores`."""
-    named = {col: f"SELECT DISTINCT {col} AS v FROM samples WHERE {col} IS NOT NULL ORDER BY 1" for col in FACETS}
+    named = {
+        col: f"SELECT DISTINCT {col} AS v FROM samples WHERE {col} IS NOT NULL ORDER BY 1" for col in FACETS
+    }
     named["scores"] = "SELECT DISTINCT unnest(map_keys(scores)) AS v FROM samples ORDER BY 1"
     return {k: df["v"].to_list() for k, df in queries(root, named).items()}
 
@@ -35,8 +37,11 @@ def load(root: str, version: float, fields: dict, page: int, page_size: int) -> 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_one(root: str, version: float, sample_id: str) -> dict | None:
     """The catalog row of one sample (deep link: /browse?id=SAMPLE_ID)."""
-    rows = query(root, f"SELECT {COLUMNS} FROM samples s LEFT JOIN latest_audits la ON la.sample_id = s.id "
-                       "WHERE s.id = ?", [sample_id])
+    rows = query(
+        root,
+        f"SELECT {COLUMNS} FROM samples s LEFT JOIN latest_audits la ON la.sample_id = s.id WHERE s.id = ?",
+        [sample_id],
+    )
     return rows.row(0, named=True) if rows.height else None
 
 
@@ -44,25 +49,43 @@ def compute(rows: pl.DataFrame, total: int, page: int, page_size: int) -> dict:
     """What the page shows: the table columns, page bounds and labels for the sample picker (pure)."""
     pages = max(1, -(-total // page_size))
     first = page * page_size + 1 if total else 0
-    labels = [f"{r['id']} · {r['domain']} · {(r['preview'] or '')[:60]!r}" for r in rows.iter_rows(named=True)]
-    table = rows.select("id", "dataset", "domain", "language", "mode", "tokens", "passed", "edu_score", "audit",
-                        "preview") if rows.height else rows
-    return {"pages": pages, "first": first, "last": min(total, (page + 1) * page_size), "labels": labels,
-            "table": table}
+    labels = [
+        f"{r['id']} · {r['domain']} · {(r['preview'] or '')[:60]!r}" for r in rows.iter_rows(named=True)
+    ]
+    table = (
+        rows.select(
+            "id", "dataset", "domain", "language", "mode", "tokens", "passed", "edu_score", "audit", "preview"
+        )
+        if rows.height
+        else rows
+    )
+    return {
+        "pages": pages,
+        "first": first,
+        "last": min(total, (page + 1) * page_size),
+        "labels": labels,
+        "table": table,
+    }
 
 
 def filter_widgets(facets: dict, key: str = "browse", audit_default: str = "any") -> BrowseFilter:
     """Sidebar facet widgets (shared with the Audit page's queue) → a BrowseFilter."""
     sb = st.sidebar
     f = BrowseFilter()
-    for col, attr in (("dataset", "datasets"), ("kind", "kinds"), ("domain", "domains"),
-                      ("language", "languages"), ("mode", "modes")):
+    for col, attr in (
+        ("dataset", "datasets"),
+        ("kind", "kinds"),
+        ("domain", "domains"),
+        ("language", "languages"),
+        ("mode", "modes"),
+    ):
         setattr(f, attr, sb.multiselect(col, facets[col], key=f"{key}_{col}"))
     f.text = sb.text_input("search text (preview)", key=f"{key}_text")
     f.passed = sb.radio("verdicts", PASSED, horizontal=True, key=f"{key}_passed")
     f.verdict_reason = sb.text_input("verdict verifier / reason contains", key=f"{key}_reason")
-    f.audit = sb.selectbox("audit status", AUDIT_STATUSES, key=f"{key}_audit",
-                           index=AUDIT_STATUSES.index(audit_default))
+    f.audit = sb.selectbox(
+        "audit status", AUDIT_STATUSES, key=f"{key}_audit", index=AUDIT_STATUSES.index(audit_default)
+    )
     lo, hi = sb.columns(2)
     f.min_tokens = lo.number_input("min tokens", min_value=0, value=None, step=100, key=f"{key}_mintok")
     f.max_tokens = hi.number_input("max tokens", min_value=0, value=None, step=100, key=f"{key}_maxtok")
@@ -100,12 +123,16 @@ def render() -> None:
     page = c2.number_input("page", min_value=1, step=1, key="browse_page") - 1
     rows, total = load(str(root), version, fields, page, page_size)
     c = compute(rows, total, page, page_size)
-    st.caption(f"{total:,} matching samples · showing {c['first']:,}–{c['last']:,} · page {page + 1} of {c['pages']:,}")
+    st.caption(
+        f"{total:,} matching samples · showing {c['first']:,}–{c['last']:,} · page {page + 1} of {c['pages']:,}"
+    )
     if not rows.height:
         st.info("No samples match these filters.")
         return
     st.dataframe(c["table"], hide_index=True, width="stretch")
-    pick = st.selectbox("open sample", range(rows.height), format_func=lambda i: c["labels"][i], key="browse_pick")
+    pick = st.selectbox(
+        "open sample", range(rows.height), format_func=lambda i: c["labels"][i], key="browse_pick"
+    )
     st.divider()
     show_sample(str(root), rows.row(pick, named=True))
 

@@ -23,15 +23,23 @@ EDU_SQL = """SELECT round(edu_score * 4) / 4 AS edu_score, CASE WHEN passed THEN
 
 @st.cache_data(show_spinner="Reading the catalog…", max_entries=8)
 def load(root: str, version: float) -> dict[str, pl.DataFrame]:
-    return {"reasons": query(root, REASONS_SQL), "languages": query(root, LANG_SQL), "edu": query(root, EDU_SQL)}
+    return {
+        "reasons": query(root, REASONS_SQL),
+        "languages": query(root, LANG_SQL),
+        "edu": query(root, EDU_SQL),
+    }
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_examples(root: str, version: float, filter_name: str, reason: str, n: int = 5) -> pl.DataFrame:
-    return query(root, f"""SELECT id, dataset, kind, shard, "row", tokens, language, preview FROM samples
+    return query(
+        root,
+        f"""SELECT id, dataset, kind, shard, "row", tokens, language, preview FROM samples
         WHERE kind = 'web' AND NOT passed AND verdicts IS NOT NULL AND list_contains(
           list_transform(from_json(verdicts, '{VERDICT_JSON}'), lambda v: v.verifier || '/' || v.reason), ?)
-        ORDER BY id LIMIT {int(n)}""", [f"{filter_name}/{reason}"])
+        ORDER BY id LIMIT {int(n)}""",
+        [f"{filter_name}/{reason}"],
+    )
 
 
 def compute(data: dict[str, pl.DataFrame]) -> dict:
@@ -41,11 +49,23 @@ def compute(data: dict[str, pl.DataFrame]) -> dict:
     dropped = int(langs.filter(pl.col("status") == "dropped")["documents"].sum() or 0)
     reasons = data["reasons"]
     if reasons.height:
-        reasons = reasons.with_columns((pl.col("documents") / max(dropped, 1)).round(3).alias("share_of_drops"))
-    top = (langs.group_by("language").agg(pl.col("documents").sum()).sort("documents", descending=True)
-           .head(30)["language"].to_list())
-    return {"kept": kept, "dropped": dropped, "reasons": reasons,
-            "languages": langs.filter(pl.col("language").is_in(top)), "edu": data["edu"].sort("edu_score")}
+        reasons = reasons.with_columns(
+            (pl.col("documents") / max(dropped, 1)).round(3).alias("share_of_drops")
+        )
+    top = (
+        langs.group_by("language")
+        .agg(pl.col("documents").sum())
+        .sort("documents", descending=True)
+        .head(30)["language"]
+        .to_list()
+    )
+    return {
+        "kept": kept,
+        "dropped": dropped,
+        "reasons": reasons,
+        "languages": langs.filter(pl.col("language").is_in(top)),
+        "edu": data["edu"].sort("edu_score"),
+    }
 
 
 def render() -> None:
@@ -65,12 +85,22 @@ def render() -> None:
 
     st.subheader("Dropped documents per filter reason")
     if c["reasons"].height:
-        st.altair_chart(alt.Chart(c["reasons"]).mark_bar().encode(
-            x="documents:Q", y=alt.Y("reason:N", sort="-x"), color="filter:N",
-            tooltip=["filter", "reason", "documents", "tokens", "share_of_drops"]), width="stretch")
+        st.altair_chart(
+            alt.Chart(c["reasons"])
+            .mark_bar()
+            .encode(
+                x="documents:Q",
+                y=alt.Y("reason:N", sort="-x"),
+                color="filter:N",
+                tooltip=["filter", "reason", "documents", "tokens", "share_of_drops"],
+            ),
+            width="stretch",
+        )
         st.dataframe(c["reasons"], hide_index=True, width="stretch")
         options = [(r["filter"], r["reason"]) for r in c["reasons"].iter_rows(named=True)]
-        pick = st.selectbox("examples for", options, format_func=lambda o: f"{o[0]}: {o[1]}", key="cur_reason")
+        pick = st.selectbox(
+            "examples for", options, format_func=lambda o: f"{o[0]}: {o[1]}", key="cur_reason"
+        )
         examples = load_examples(str(root), version, pick[0], pick[1])
         for r in examples.iter_rows(named=True):
             with st.expander(f"{md(r['id'])} · {md(r['language'])} · {r['tokens']:,} tokens"):
@@ -83,13 +113,21 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Languages")
-        st.altair_chart(alt.Chart(c["languages"]).mark_bar().encode(
-            x="documents:Q", y=alt.Y("language:N", sort="-x"), color="status:N"), width="stretch")
+        st.altair_chart(
+            alt.Chart(c["languages"])
+            .mark_bar()
+            .encode(x="documents:Q", y=alt.Y("language:N", sort="-x"), color="status:N"),
+            width="stretch",
+        )
     with right:
         st.subheader("Edu score")
         if c["edu"].height:
-            st.altair_chart(alt.Chart(c["edu"]).mark_bar().encode(
-                x=alt.X("edu_score:O", title="edu score"), y="documents:Q", color="status:N"), width="stretch")
+            st.altair_chart(
+                alt.Chart(c["edu"])
+                .mark_bar()
+                .encode(x=alt.X("edu_score:O", title="edu score"), y="documents:Q", color="status:N"),
+                width="stretch",
+            )
         else:
             st.caption("no edu scores yet")
 

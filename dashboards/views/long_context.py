@@ -24,10 +24,16 @@ def load(root: str, version: float) -> dict:
         niah.append(str(p))
         if len(niah) >= MAX_NIAH_FILES:
             break
-    return {"coverage": sorted(str(p) for p in r.glob("*/*/_coverage.json")), "niah": sorted(niah),
-            "samples": query(root, """SELECT dataset, language, (2 ^ ceil(log2(greatest(tokens, 1))))::BIGINT AS
+    return {
+        "coverage": sorted(str(p) for p in r.glob("*/*/_coverage.json")),
+        "niah": sorted(niah),
+        "samples": query(
+            root,
+            """SELECT dataset, language, (2 ^ ceil(log2(greatest(tokens, 1))))::BIGINT AS
                                      length_bucket, count(*) AS samples FROM samples WHERE domain = 'long_context'
-                                     GROUP BY ALL ORDER BY length_bucket""")}
+                                     GROUP BY ALL ORDER BY length_bucket""",
+        ),
+    }
 
 
 def read_json(path: str) -> tuple[dict | None, str]:
@@ -56,15 +62,23 @@ def compute_coverage(data: dict) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
         out = []
         for c in data.get(key) or []:
             try:
-                out.append({"length": str(c["length"]), "depth_bucket": str(c["depth_bucket"]),
-                            "language": str(c.get("language", "?")), "count": int(c.get("count", 0))})
+                out.append(
+                    {
+                        "length": str(c["length"]),
+                        "depth_bucket": str(c["depth_bucket"]),
+                        "language": str(c.get("language", "?")),
+                        "count": int(c.get("count", 0)),
+                    }
+                )
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue
         return pl.DataFrame(out, schema=schema)
 
     cells, empty = rows("cells"), rows("empty")
-    orders = {"length": _order(data.get("lengths"), cells["length"].to_list()),
-              "depth_bucket": _order(data.get("depth_buckets"), cells["depth_bucket"].to_list())}
+    orders = {
+        "length": _order(data.get("lengths"), cells["length"].to_list()),
+        "depth_bucket": _order(data.get("depth_buckets"), cells["depth_bucket"].to_list()),
+    }
     return cells, empty, orders
 
 
@@ -76,25 +90,51 @@ def compute_niah(data: dict) -> tuple[pl.DataFrame, dict]:
     for c in data.get("cells") or []:
         try:
             score = None if c.get("score") is None else float(c["score"])
-            out.append({"length": str(c["length"]), "depth": str(c["depth"]), "language": str(c.get("language", "?")),
-                        "n": int(c.get("n") or 0), "score": score})
+            out.append(
+                {
+                    "length": str(c["length"]),
+                    "depth": str(c["depth"]),
+                    "language": str(c.get("language", "?")),
+                    "n": int(c.get("n") or 0),
+                    "score": score,
+                }
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
-    cells = pl.DataFrame(out, schema={"length": pl.String, "depth": pl.String, "language": pl.String,
-                                      "n": pl.Int64, "score": pl.Float64})
-    cells = cells.with_columns(((pl.col("n") > 0) & (pl.col("score") >= threshold)).fill_null(False).alias("passes"))
-    return cells, {"model": data.get("model", "?"), "threshold": threshold, "green": data.get("green"),
-                   "failing_cells": int((~cells["passes"]).sum()) if cells.height else 0,
-                   "length": _order(data.get("lengths"), cells["length"].to_list()),
-                   "depth": _order(data.get("depths"), cells["depth"].to_list())}
+    cells = pl.DataFrame(
+        out,
+        schema={
+            "length": pl.String,
+            "depth": pl.String,
+            "language": pl.String,
+            "n": pl.Int64,
+            "score": pl.Float64,
+        },
+    )
+    cells = cells.with_columns(
+        ((pl.col("n") > 0) & (pl.col("score") >= threshold)).fill_null(False).alias("passes")
+    )
+    return cells, {
+        "model": data.get("model", "?"),
+        "threshold": threshold,
+        "green": data.get("green"),
+        "failing_cells": int((~cells["passes"]).sum()) if cells.height else 0,
+        "length": _order(data.get("lengths"), cells["length"].to_list()),
+        "depth": _order(data.get("depths"), cells["depth"].to_list()),
+    }
 
 
-def heatmap(df: pl.DataFrame, x: str, y: str, value: str, scheme: str, orders: dict, domain=None) -> alt.Chart:
+def heatmap(
+    df: pl.DataFrame, x: str, y: str, value: str, scheme: str, orders: dict, domain=None
+) -> alt.Chart:
     scale = alt.Scale(scheme=scheme, domain=domain) if domain else alt.Scale(scheme=scheme)
-    base = alt.Chart(df).encode(x=alt.X(f"{x}:O", sort=orders.get(x)),
-                                y=alt.Y(f"{y}:O", sort=list(reversed(orders.get(y) or [])) or "descending"))
-    return (base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale), tooltip=list(df.columns)) +
-            base.mark_text(baseline="middle").encode(text=alt.Text(f"{value}:Q", format=".2~f")))
+    base = alt.Chart(df).encode(
+        x=alt.X(f"{x}:O", sort=orders.get(x)),
+        y=alt.Y(f"{y}:O", sort=list(reversed(orders.get(y) or [])) or "descending"),
+    )
+    return base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", scale=scale), tooltip=list(df.columns)
+    ) + base.mark_text(baseline="middle").encode(text=alt.Text(f"{value}:Q", format=".2~f"))
 
 
 def _language_pick(cells: pl.DataFrame, key: str) -> pl.DataFrame:
@@ -127,8 +167,9 @@ def render() -> None:
             st.caption(f"model {md(head['model'])} · threshold {head['threshold']} · {verdict}")
             shown = _language_pick(cells, "lc_niah_lang")
             shown = shown.group_by("length", "depth").agg(pl.col("n").sum(), pl.col("score").mean())
-            st.altair_chart(heatmap(shown, "length", "depth", "score", "redyellowgreen", head, [0, 1]),
-                            width="stretch")
+            st.altair_chart(
+                heatmap(shown, "length", "depth", "score", "redyellowgreen", head, [0, 1]), width="stretch"
+            )
     else:
         st.caption("no niah_grid.json under the store (run the NIAH eval, or give a path above)")
 
@@ -140,11 +181,20 @@ def render() -> None:
             st.error(md(err))
         else:
             cells, empty, orders = compute_coverage(cov)
-            agg = _language_pick(cells, "lc_cov_lang").group_by("length", "depth_bucket").agg(pl.col("count").sum())
+            agg = (
+                _language_pick(cells, "lc_cov_lang")
+                .group_by("length", "depth_bucket")
+                .agg(pl.col("count").sum())
+            )
             st.altair_chart(heatmap(agg, "length", "depth_bucket", "count", "blues", orders), width="stretch")
             if empty.height:
-                st.warning(f"{empty.height} empty cell(s): " + ", ".join(
-                    md(f"{r['length']}/{r['depth_bucket']}/{r['language']}") for r in empty.head(20).iter_rows(named=True)))
+                st.warning(
+                    f"{empty.height} empty cell(s): "
+                    + ", ".join(
+                        md(f"{r['length']}/{r['depth_bucket']}/{r['language']}")
+                        for r in empty.head(20).iter_rows(named=True)
+                    )
+                )
     else:
         st.caption("no _coverage.json in the store yet")
     if data["samples"].height:

@@ -26,8 +26,10 @@ AUDIT_SQL = "SELECT decision, count(*) AS samples FROM latest_audits GROUP BY AL
 @st.cache_data(show_spinner="Reading the catalog…", max_entries=16)
 def load(root: str, version: float) -> dict[str, pl.DataFrame]:
     """Every aggregate the page shows (version = catalog mtime, only part of the cache key)."""
-    return queries(root, {"groups": GROUP_SQL, "lengths": LENGTH_SQL, "edu": EDU_SQL, "drops": DROP_SQL,
-                          "audits": AUDIT_SQL})
+    return queries(
+        root,
+        {"groups": GROUP_SQL, "lengths": LENGTH_SQL, "edu": EDU_SQL, "drops": DROP_SQL, "audits": AUDIT_SQL},
+    )
 
 
 def compute(data: dict[str, pl.DataFrame], by: list[str]) -> dict:
@@ -35,14 +37,24 @@ def compute(data: dict[str, pl.DataFrame], by: list[str]) -> dict:
     g = data["groups"]
     if not by:
         by = ["dataset"]
-    table = (g.group_by(by).agg(pl.col("samples").sum(), pl.col("tokens").sum(), pl.col("passed").sum())
-             .with_columns((pl.col("passed") / pl.col("samples")).round(3).alias("pass_rate"))
-             .sort("tokens", descending=True))
-    lengths = data["lengths"].with_columns(
-        pl.format("2^{}", pl.col("log2_tokens")).alias("tokens_bucket")).sort("log2_tokens")
+    table = (
+        g.group_by(by)
+        .agg(pl.col("samples").sum(), pl.col("tokens").sum(), pl.col("passed").sum())
+        .with_columns((pl.col("passed") / pl.col("samples")).round(3).alias("pass_rate"))
+        .sort("tokens", descending=True)
+    )
+    lengths = (
+        data["lengths"]
+        .with_columns(pl.format("2^{}", pl.col("log2_tokens")).alias("tokens_bucket"))
+        .sort("log2_tokens")
+    )
     return {
-        "totals": {"samples": int(g["samples"].sum() or 0), "tokens": int(g["tokens"].sum() or 0),
-                   "datasets": g["dataset"].n_unique(), "passed": int(g["passed"].sum() or 0)},
+        "totals": {
+            "samples": int(g["samples"].sum() or 0),
+            "tokens": int(g["tokens"].sum() or 0),
+            "datasets": g["dataset"].n_unique(),
+            "passed": int(g["passed"].sum() or 0),
+        },
         "table": table,
         "by_domain": g.group_by(["domain", "language"]).agg(pl.col("tokens").sum(), pl.col("samples").sum()),
         "lengths": lengths,
@@ -58,8 +70,12 @@ def render() -> None:
     if not require_catalog(root):
         return
     data = load(str(root), catalog_version(root))
-    by = st.multiselect("group by", ["dataset", "kind", "domain", "language", "mode"],
-                        default=["dataset", "domain", "language", "mode"], key="overview_by")
+    by = st.multiselect(
+        "group by",
+        ["dataset", "kind", "domain", "language", "mode"],
+        default=["dataset", "domain", "language", "mode"],
+        key="overview_by",
+    )
     c = compute(data, by)
     t = c["totals"]
     cols = st.columns(4)
@@ -72,23 +88,47 @@ def render() -> None:
         return
 
     st.subheader("Tokens by domain and language")
-    st.altair_chart(alt.Chart(c["by_domain"]).mark_bar().encode(
-        x=alt.X("tokens:Q", title="tokens"), y=alt.Y("domain:N", sort="-x"), color="language:N",
-        tooltip=["domain", "language", "tokens", "samples"]), width="stretch")
+    st.altair_chart(
+        alt.Chart(c["by_domain"])
+        .mark_bar()
+        .encode(
+            x=alt.X("tokens:Q", title="tokens"),
+            y=alt.Y("domain:N", sort="-x"),
+            color="language:N",
+            tooltip=["domain", "language", "tokens", "samples"],
+        ),
+        width="stretch",
+    )
     st.dataframe(c["table"], hide_index=True, width="stretch")
 
     left, right = st.columns(2)
     with left:
         st.subheader("Length distribution")
-        st.altair_chart(alt.Chart(c["lengths"]).mark_bar().encode(
-            x=alt.X("tokens_bucket:N", sort=None, title="tokens (log2 bucket)"), y="samples:Q", color="kind:N",
-            tooltip=["kind", "tokens_bucket", "samples"]), width="stretch")
+        st.altair_chart(
+            alt.Chart(c["lengths"])
+            .mark_bar()
+            .encode(
+                x=alt.X("tokens_bucket:N", sort=None, title="tokens (log2 bucket)"),
+                y="samples:Q",
+                color="kind:N",
+                tooltip=["kind", "tokens_bucket", "samples"],
+            ),
+            width="stretch",
+        )
     with right:
         st.subheader("Edu score distribution")
         if c["edu"].height:
-            st.altair_chart(alt.Chart(c["edu"]).mark_bar().encode(
-                x=alt.X("edu_score:O", title="edu score"), y="samples:Q", color="kind:N",
-                tooltip=["kind", "edu_score", "samples"]), width="stretch")
+            st.altair_chart(
+                alt.Chart(c["edu"])
+                .mark_bar()
+                .encode(
+                    x=alt.X("edu_score:O", title="edu score"),
+                    y="samples:Q",
+                    color="kind:N",
+                    tooltip=["kind", "edu_score", "samples"],
+                ),
+                width="stretch",
+            )
         else:
             st.caption("no edu scores in the catalog")
 
@@ -96,16 +136,26 @@ def render() -> None:
     with left:
         st.subheader("Drop and failure reasons")
         if c["drops"].height:
-            st.altair_chart(alt.Chart(c["drops"]).mark_bar().encode(
-                x="samples:Q", y=alt.Y("reason:N", sort="-x"), color="verifier:N",
-                tooltip=["verifier", "reason", "samples"]), width="stretch")
+            st.altair_chart(
+                alt.Chart(c["drops"])
+                .mark_bar()
+                .encode(
+                    x="samples:Q",
+                    y=alt.Y("reason:N", sort="-x"),
+                    color="verifier:N",
+                    tooltip=["verifier", "reason", "samples"],
+                ),
+                width="stretch",
+            )
         else:
             st.caption("no failed verdicts or curation drops")
     with right:
         st.subheader("Audit decisions")
         if c["audits"].height:
-            st.altair_chart(alt.Chart(c["audits"]).mark_bar().encode(
-                x="decision:N", y="samples:Q", color="decision:N"), width="stretch")
+            st.altair_chart(
+                alt.Chart(c["audits"]).mark_bar().encode(x="decision:N", y="samples:Q", color="decision:N"),
+                width="stretch",
+            )
         else:
             st.caption("no audits yet (Audit page)")
 

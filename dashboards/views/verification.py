@@ -25,7 +25,9 @@ def max_samples() -> int:
 
 
 def _where(datasets: tuple[str, ...]) -> tuple[str, list]:
-    cond = "kind = 'sft' AND list_contains(?, domain)" + (" AND list_contains(?, dataset)" if datasets else "")
+    cond = "kind = 'sft' AND list_contains(?, domain)" + (
+        " AND list_contains(?, dataset)" if datasets else ""
+    )
     return cond, [list(VERIFIED_DOMAINS)] + ([list(datasets)] if datasets else [])
 
 
@@ -34,7 +36,9 @@ def dataset_counts(root: str, version: float) -> pl.DataFrame:
     """Verified responses per dataset (catalog only): the dataset filter's options and the total to compare with
     the read cap."""
     cond, params = _where(())
-    return query(root, f"SELECT dataset, count(*) AS n FROM samples WHERE {cond} GROUP BY 1 ORDER BY 1", params)
+    return query(
+        root, f"SELECT dataset, count(*) AS n FROM samples WHERE {cond} GROUP BY 1 ORDER BY 1", params
+    )
 
 
 @st.cache_data(show_spinner="Reading verified samples…", max_entries=8)
@@ -42,22 +46,33 @@ def load(root: str, version: float, datasets: tuple[str, ...], limit: int) -> pl
     """Verified SFT samples from the catalog (the first `limit` by id) joined with query_id / pass_rate /
     response_source from their shards' metadata (the catalog does not carry those)."""
     cond, params = _where(datasets)
-    cat = query(root, f"""SELECT id, dataset, domain, shard, "row", kind, passed, verdicts, source FROM samples
-                          WHERE {cond} ORDER BY id LIMIT {int(limit)}""", params)
+    cat = query(
+        root,
+        f"""SELECT id, dataset, domain, shard, "row", kind, passed, verdicts, source FROM samples
+                          WHERE {cond} ORDER BY id LIMIT {int(limit)}""",
+        params,
+    )
     if not cat.height:
         return cat
     shards = [str(Path(root) / s) for s in cat["shard"].unique().sort()]
-    meta = query(root, f"""SELECT id, json_extract_string(metadata, '$.{QUERY_ID}') AS query_id,
+    meta = query(
+        root,
+        f"""SELECT id, json_extract_string(metadata, '$.{QUERY_ID}') AS query_id,
                               TRY_CAST(json_extract(metadata, '$.{PASS_RATE}') AS DOUBLE) AS meta_pass_rate,
                               json_extract_string(metadata, '$.{RESPONSE_SOURCE}') AS response_source
-                           FROM read_parquet(?, union_by_name = true)""", [shards])
+                           FROM read_parquet(?, union_by_name = true)""",
+        [shards],
+    )
     return cat.join(meta, on="id", how="left")
 
 
 def failure_reasons(verdicts_json: str | None) -> list[str]:
     try:
-        return [f"{v.get('verifier')}:{v.get('reason')}" for v in json.loads(verdicts_json or "[]")
-                if not v.get("passed", True)]
+        return [
+            f"{v.get('verifier')}:{v.get('reason')}"
+            for v in json.loads(verdicts_json or "[]")
+            if not v.get("passed", True)
+        ]
     except (json.JSONDecodeError, AttributeError):
         return ["unreadable_verdicts"]
 
@@ -66,19 +81,37 @@ def compute(df: pl.DataFrame) -> pl.DataFrame:
     """One row per query: responses, passed, measured pass rate, the generator's recorded pass rate and the
     most common failure reason (queries without a query_id fall back to the sample's source)."""
     if not df.height:
-        return pl.DataFrame(schema={"query_id": pl.String, "domain": pl.String, "responses": pl.UInt32,
-                                    "passed": pl.UInt32, "pass_rate": pl.Float64, "meta_pass_rate": pl.Float64,
-                                    "top_failure": pl.String})
+        return pl.DataFrame(
+            schema={
+                "query_id": pl.String,
+                "domain": pl.String,
+                "responses": pl.UInt32,
+                "passed": pl.UInt32,
+                "pass_rate": pl.Float64,
+                "meta_pass_rate": pl.Float64,
+                "top_failure": pl.String,
+            }
+        )
     df = df.with_columns(
         pl.coalesce(pl.col("query_id"), pl.col("source"), pl.col("id")).alias("query_id"),
-        pl.col("verdicts").map_elements(failure_reasons, return_dtype=pl.List(pl.String)).alias("failures"))
-    return (df.group_by("query_id", "domain")
-            .agg(pl.len().alias("responses"), pl.col("passed").sum().alias("passed"),
-                 pl.col("meta_pass_rate").first(),
-                 pl.col("failures").list.explode(keep_nulls=False, empty_as_null=False).mode().first().alias("top_failure"))
-            .with_columns((pl.col("passed") / pl.col("responses")).round(3).alias("pass_rate"))
-            .select("query_id", "domain", "responses", "passed", "pass_rate", "meta_pass_rate", "top_failure")
-            .sort("pass_rate", "query_id"))
+        pl.col("verdicts").map_elements(failure_reasons, return_dtype=pl.List(pl.String)).alias("failures"),
+    )
+    return (
+        df.group_by("query_id", "domain")
+        .agg(
+            pl.len().alias("responses"),
+            pl.col("passed").sum().alias("passed"),
+            pl.col("meta_pass_rate").first(),
+            pl.col("failures")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .mode()
+            .first()
+            .alias("top_failure"),
+        )
+        .with_columns((pl.col("passed") / pl.col("responses")).round(3).alias("pass_rate"))
+        .select("query_id", "domain", "responses", "passed", "pass_rate", "meta_pass_rate", "top_failure")
+        .sort("pass_rate", "query_id")
+    )
 
 
 def render() -> None:
@@ -95,8 +128,10 @@ def render() -> None:
     chosen = per_dataset.filter(pl.col("dataset").is_in(datasets)) if datasets else per_dataset
     total, cap = int(chosen["n"].sum()), max_samples()
     if total > cap:
-        st.warning(f"{total:,} verified responses match; this page reads the first {cap:,} by id, so the counts "
-                   f"and pass rates below cover only those. Pick fewer datasets to see all of theirs.")
+        st.warning(
+            f"{total:,} verified responses match; this page reads the first {cap:,} by id, so the counts "
+            f"and pass rates below cover only those. Pick fewer datasets to see all of theirs."
+        )
     df = load(str(root), version, datasets, cap)
     domains = st.multiselect("domain", sorted(df["domain"].unique()), key="verif_domain")
     if domains:
@@ -106,10 +141,16 @@ def render() -> None:
     c[0].metric("queries", f"{per_query.height:,}")
     c[1].metric("responses", f"{df.height:,}")
     c[2].metric("responses passed", f"{df['passed'].mean():.1%}")
-    st.altair_chart(alt.Chart(per_query).mark_bar().encode(
-        x=alt.X("pass_rate:Q", bin=alt.Bin(step=0.1, extent=[0, 1]), title="per-query pass rate"),
-        y=alt.Y("count():Q", title="queries"),
-        color="domain:N"), width="stretch")
+    st.altair_chart(
+        alt.Chart(per_query)
+        .mark_bar()
+        .encode(
+            x=alt.X("pass_rate:Q", bin=alt.Bin(step=0.1, extent=[0, 1]), title="per-query pass rate"),
+            y=alt.Y("count():Q", title="queries"),
+            color="domain:N",
+        ),
+        width="stretch",
+    )
     st.dataframe(per_query, hide_index=True, width="stretch")
 
     qid = st.selectbox("query", per_query["query_id"].to_list(), key="verif_query")
@@ -122,10 +163,14 @@ def render() -> None:
     st.subheader(f"{len(recs)} response(s)")
     per_row = 3
     for i in range(0, len(recs), per_row):
-        for col, rec, r in zip(st.columns(per_row), recs[i:i + per_row], list(responses.iter_rows(named=True))[i:i + per_row]):
+        for col, rec, r in zip(
+            st.columns(per_row), recs[i : i + per_row], list(responses.iter_rows(named=True))[i : i + per_row]
+        ):
             with col:
                 st.markdown(f"{PASS_ICON[rec.passed]} **{md(rec.id)}**")
-                st.caption(f"source: {md(r['response_source'] or '?')} · model: {md(rec.lineage.model or '?')}")
+                st.caption(
+                    f"source: {md(r['response_source'] or '?')} · model: {md(rec.lineage.model or '?')}"
+                )
                 for m in rec.messages:
                     if m.role == "assistant":
                         reasoning, answer = split_think(m.content, m.reasoning_content)

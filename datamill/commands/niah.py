@@ -1,6 +1,8 @@
 NAME = "niah"
-HELP = ("Needle-in-a-haystack grid over length × depth × language: build the eval set, answer it (engine or "
-        "--answers JSONL), score RULER-style per cell, write <out>/niah_grid.json (green when all cells pass).")
+HELP = (
+    "Needle-in-a-haystack grid over length × depth × language: build the eval set, answer it (engine or "
+    "--answers JSONL), score RULER-style per cell, write <out>/niah_grid.json (green when all cells pass)."
+)
 EXAMPLE = "datamill niah configs/niah.yaml --answers answers.jsonl"
 
 

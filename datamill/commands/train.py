@@ -1,5 +1,7 @@
 NAME = "train"
-HELP = "Train the EXAONE-4.0-style hybrid-attention model on a packed export (resumes from the last checkpoint)."
+HELP = (
+    "Train the EXAONE-4.0-style hybrid-attention model on a packed export (resumes from the last checkpoint)."
+)
 EXAMPLE = "datamill train configs/train/demo.yaml --data out/demo/packed --out runs/demo --max-steps 300"
 
 

@@ -9,4 +9,12 @@ from datamill.engine.base import Completion, Engine, EngineConfig, SamplingParam
 from datamill.engine.cache import CompletionCache
 from datamill.engine.canned import CannedEngine
 
-__all__ = ["CannedEngine", "Completion", "CompletionCache", "Engine", "EngineConfig", "SamplingParams", "prompt_id"]
+__all__ = [
+    "CannedEngine",
+    "Completion",
+    "CompletionCache",
+    "Engine",
+    "EngineConfig",
+    "SamplingParams",
+    "prompt_id",
+]

@@ -175,7 +175,9 @@ class Engine(ABC):
     def _generate(self, prompts: list[Prompt | str], params: SamplingParams) -> list[list[Completion]]:
         """Return params.n completions for each prompt, in order."""
 
-    def _stream(self, wanted: list[tuple[Prompt | str, list[int]]], params: SamplingParams) -> Iterator[StreamItem]:
+    def _stream(
+        self, wanted: list[tuple[Prompt | str, list[int]]], params: SamplingParams
+    ) -> Iterator[StreamItem]:
         """Yield the wanted samples (prompt, sample indices) as they are made. Default: one `_generate` call."""
         for t, comps in enumerate(self._generate([p for p, _ in wanted], params)):
             for j in wanted[t][1]:
@@ -196,8 +198,13 @@ class Engine(ABC):
                 i = todo[t]
                 if isinstance(result, Dropped):
                     self.drops[result.reason] += 1
-                    log.warning("engine: prompt %s sample %d dropped: %s (%s)", ids[i], j, result.reason,
-                                result.detail[:200])
+                    log.warning(
+                        "engine: prompt %s sample %d dropped: %s (%s)",
+                        ids[i],
+                        j,
+                        result.reason,
+                        result.detail[:200],
+                    )
                     continue
                 result.model, result.prompt_id, result.index = result.model or self.model_name, ids[i], j
                 if self.cache is not None:

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from datamill.engine.base import Completion
 
-SQLITE_MAX_VARS = 999  # the lowest SQLITE_MAX_VARIABLE_NUMBER of any SQLite build (sqlite.org/limits.html, #9)
+SQLITE_MAX_VARS = (
+    999  # the lowest SQLITE_MAX_VARIABLE_NUMBER of any SQLite build (sqlite.org/limits.html, #9)
+)
 
 
 def _row(c: Completion) -> str:

@@ -11,8 +11,12 @@ from datamill.engine.base import Completion, Engine, Prompt, SamplingParams
 class CannedEngine(Engine):
     """`responder(prompt, params) -> list[str]` (n texts), or a list of texts cycled per prompt."""
 
-    def __init__(self, responder: Callable[[Prompt | str, SamplingParams], list[str]] | list[str],
-                 model_name: str = "canned", cache=None):
+    def __init__(
+        self,
+        responder: Callable[[Prompt | str, SamplingParams], list[str]] | list[str],
+        model_name: str = "canned",
+        cache=None,
+    ):
         super().__init__(cache)
         self.model_name = model_name
         self._responder = responder

@@ -35,7 +35,9 @@ class Reply:
             text = err.get("message", "") if isinstance(err, dict) else str(err)
         except (ValueError, AttributeError):
             text = ""
-        text = text or re.sub(r"<[^>]*>", " ", self.body[:2000].decode("utf-8", "replace"))  # HTML error pages
+        text = text or re.sub(
+            r"<[^>]*>", " ", self.body[:2000].decode("utf-8", "replace")
+        )  # HTML error pages
         return " ".join(text.split())[:300]
 
     def param(self) -> str:
@@ -112,7 +114,9 @@ class Endpoint:
             conn.timeout = timeout_s
             if conn.sock is not None:
                 conn.sock.settimeout(timeout_s)
-        headers = {**self.headers, "Content-Type": "application/json"} if body is not None else dict(self.headers)
+        headers = (
+            {**self.headers, "Content-Type": "application/json"} if body is not None else dict(self.headers)
+        )
         try:
             conn.request(method, self._prefix + path, body=body, headers=headers)
             resp = conn.getresponse()

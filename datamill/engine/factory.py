@@ -32,7 +32,9 @@ def make_engine(config: EngineConfig, default_cache_dir: str | Path | None = Non
     cache = CompletionCache(Path(cache_dir) / "completions.sqlite") if cache_dir else None
     if config.backend == "canned":
         if not config.canned_path:
-            raise EngineConfigError("engine.backend 'canned' needs engine.canned_path (JSONL of {prompt_id, outputs})")
+            raise EngineConfigError(
+                "engine.backend 'canned' needs engine.canned_path (JSONL of {prompt_id, outputs})"
+            )
         table = {}
         for n, line in enumerate(Path(config.canned_path).read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():

@@ -71,8 +71,13 @@ class Outcome:
     exc: BaseException | None = None  # fatal
 
 
-def retry_delay(attempt: int, base_s: float, cap_s: float, retry_after_s: float | None = None,
-                rng: random.Random | None = None) -> float:
+def retry_delay(
+    attempt: int,
+    base_s: float,
+    cap_s: float,
+    retry_after_s: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds before retry number `attempt` (1-based): the server's Retry-After when it sent one, else
     exponential backoff with "equal jitter" (half fixed, half random), so many clients that failed together do
     not retry together (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/)."""
@@ -114,8 +119,9 @@ class _Workers:
 class Fleet:
     def __init__(self, config: EngineConfig, headers: dict[str, str], progress_file=None):
         self.cfg = config
-        self.endpoints = [Endpoint(u.rstrip("/"), config.max_in_flight, config.timeout_s, headers)
-                          for u in config.urls]
+        self.endpoints = [
+            Endpoint(u.rstrip("/"), config.max_in_flight, config.timeout_s, headers) for u in config.urls
+        ]
         self.workers = _Workers()
         self.rng = random.Random()
         self.progress_file = progress_file
@@ -137,7 +143,8 @@ class Fleet:
                 raise err
         if all(err is not None for err in answers.values()):  # one line says it all: no warnings before it
             raise ServerUnreachable(
-                "no OpenAI-compatible server reachable: " + "; ".join(f"{e.url} ({answers[e]})" for e in self.endpoints)
+                "no OpenAI-compatible server reachable: "
+                + "; ".join(f"{e.url} ({answers[e]})" for e in self.endpoints)
                 + ". Start one (e.g. `vllm serve MODEL`) or fix engine.base_url"
             )
         for ep in self.endpoints:
@@ -160,7 +167,9 @@ class Fleet:
         ep.down_until = time.monotonic() + self.cfg.down_retry_s
         if first:
             ep.stats.went_down += 1
-            log.warning("engine: %s unreachable (%s); probing it every %g s", ep.url, err, self.cfg.down_retry_s)
+            log.warning(
+                "engine: %s unreachable (%s); probing it every %g s", ep.url, err, self.cfg.down_retry_s
+            )
 
     def _failed(self, ep: Endpoint, out: Outcome) -> None:
         s = ep.stats
@@ -175,8 +184,13 @@ class Fleet:
         if ep.up and ep.failures_in_a_row >= self.cfg.down_after:
             ep.down_until = time.monotonic() + self.cfg.down_retry_s
             ep.stats.went_down += 1
-            log.warning("engine: %s marked down after %d failures in a row (last: %s); probing it every %g s",
-                        ep.url, ep.failures_in_a_row, out.error, self.cfg.down_retry_s)
+            log.warning(
+                "engine: %s marked down after %d failures in a row (last: %s); probing it every %g s",
+                ep.url,
+                ep.failures_in_a_row,
+                out.error,
+                self.cfg.down_retry_s,
+            )
 
     def _pick(self) -> Endpoint | None:
         free = [e for e in self.endpoints if e.up and e.in_flight < e.limit]
@@ -192,8 +206,9 @@ class Fleet:
             ep.in_flight -= 1
         results.put(("done", task, ep, out))
 
-    def run(self, tasks: list[Task], send: Callable[[Task, Endpoint], Outcome], probe: Callable,
-            total: int) -> Iterator[tuple[Task, Outcome]]:
+    def run(
+        self, tasks: list[Task], send: Callable[[Task, Endpoint], Outcome], probe: Callable, total: int
+    ) -> Iterator[tuple[Task, Outcome]]:
         """Yield (task, outcome) for every ok or dropped request as it arrives; retries happen inside."""
         ready, delayed, results = deque(tasks), [], queue.SimpleQueue()
         in_flight, fatal, all_down_since, seq = 0, None, None, 0
@@ -224,13 +239,17 @@ class Fleet:
                         fatal = ServerUnreachable(
                             f"no endpoint has answered for {self.cfg.give_up_s:.0f} s: "
                             + "; ".join(f"{e.url} ({e.last_error})" for e in self.endpoints)
-                            + ". Finished completions are cached: re-run to resume")
+                            + ". Finished completions are cached: re-run to resume"
+                        )
                 else:
                     all_down_since = None
                 if fatal is not None and not in_flight:
                     break
-                wake = [BAR_REFRESH_S] + [d[0] - now for d in delayed[:1]] + [
-                    e.down_until - now for e in self.endpoints if not e.up and not e.probing]
+                wake = (
+                    [BAR_REFRESH_S]
+                    + [d[0] - now for d in delayed[:1]]
+                    + [e.down_until - now for e in self.endpoints if not e.up and not e.probing]
+                )
                 try:
                     msg = results.get(timeout=max(0.001, min(wake)))
                 except queue.Empty:
@@ -268,11 +287,17 @@ class Fleet:
                     if task.attempts > self.cfg.max_retries:
                         fatal = fatal or RetriesExhausted(
                             f"{ep.url}/completions: failed after {task.attempts} attempts ({out.error}). "
-                            "Finished completions are cached: re-run to resume")
+                            "Finished completions are cached: re-run to resume"
+                        )
                     else:
                         seq += 1
-                        delay = retry_delay(task.attempts, self.cfg.backoff_s, self.cfg.backoff_max_s,
-                                            out.retry_after_s, self.rng)
+                        delay = retry_delay(
+                            task.attempts,
+                            self.cfg.backoff_s,
+                            self.cfg.backoff_max_s,
+                            out.retry_after_s,
+                            self.rng,
+                        )
                         heapq.heappush(delayed, (time.monotonic() + delay, seq, task))
                 else:
                     fatal = fatal or out.exc
@@ -290,12 +315,41 @@ class Fleet:
         rows = []
         for e in self.endpoints:
             s = e.stats
-            rows.append([e.url, "up" if e.up else "down", s.requests, s.ok, s.rate_limited, s.server_errors,
-                         s.timeouts, s.conn_errors, s.dropped, s.completions, s.tokens,
-                         f"{s.ok / self.wall_s:.1f}" if self.wall_s else "-",
-                         f"{s.busy_s / s.ok:.2f}" if s.ok else "-"])
-        return table(["endpoint", "state", "requests", "ok", "429", "5xx", "timeouts", "conn err", "dropped",
-                      "completions", "tokens", "req/s", "latency s"], rows)
+            rows.append(
+                [
+                    e.url,
+                    "up" if e.up else "down",
+                    s.requests,
+                    s.ok,
+                    s.rate_limited,
+                    s.server_errors,
+                    s.timeouts,
+                    s.conn_errors,
+                    s.dropped,
+                    s.completions,
+                    s.tokens,
+                    f"{s.ok / self.wall_s:.1f}" if self.wall_s else "-",
+                    f"{s.busy_s / s.ok:.2f}" if s.ok else "-",
+                ]
+            )
+        return table(
+            [
+                "endpoint",
+                "state",
+                "requests",
+                "ok",
+                "429",
+                "5xx",
+                "timeouts",
+                "conn err",
+                "dropped",
+                "completions",
+                "tokens",
+                "req/s",
+                "latency s",
+            ],
+            rows,
+        )
 
     def log_table(self) -> None:
         sent = sum(e.stats.requests for e in self.endpoints)

@@ -38,9 +38,13 @@ UNHEALTHY = {500, 502, 503, 504}  # a probe answered with these: the server is u
 # context length is N tokens", "The decoder prompt (length N) is longer than the maximum model length of M",
 # "The input (N tokens) is longer than the model's context length", "Requested token count exceeds the model's
 # maximum context length", OpenAI's code "context_length_exceeded".
-CONTEXT_TOO_LONG = re.compile(r"context.length|maximum model length|context window|prompt is too long", re.IGNORECASE)
+CONTEXT_TOO_LONG = re.compile(
+    r"context.length|maximum model length|context window|prompt is too long", re.IGNORECASE
+)
 # A server that refuses `n` > 1 says so about the parameter n ("n must be 1", "`n` is not supported").
-N_REFUSED = re.compile(r"(^|[^\w`'])[`']?n[`']?\s+(must|should|is not|>|not supported|can only)", re.IGNORECASE)
+N_REFUSED = re.compile(
+    r"(^|[^\w`'])[`']?n[`']?\s+(must|should|is not|>|not supported|can only)", re.IGNORECASE
+)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -89,7 +93,9 @@ class OpenAIEngine(Engine):
                 out[t].append(c)
         return out
 
-    def _stream(self, wanted: list[tuple[Prompt | str, list[int]]], params: SamplingParams) -> Iterator[StreamItem]:
+    def _stream(
+        self, wanted: list[tuple[Prompt | str, list[int]]], params: SamplingParams
+    ) -> Iterator[StreamItem]:
         if not self._checked:
             self.fleet.preflight(self._probe)
             self._checked = True
@@ -119,8 +125,15 @@ class OpenAIEngine(Engine):
     def _sender(self, rendered: list[tuple[str, str]], params: SamplingParams):
         def send(task: Task, ep: Endpoint) -> Outcome:
             text, prefill = rendered[task.t]
-            body = {"model": self.model_name, "prompt": text, "n": task.count, "temperature": params.temperature,
-                    "top_p": params.top_p, "max_tokens": params.max_tokens, "seed": params.seed + task.first}
+            body = {
+                "model": self.model_name,
+                "prompt": text,
+                "n": task.count,
+                "temperature": params.temperature,
+                "top_p": params.top_p,
+                "max_tokens": params.max_tokens,
+                "seed": params.seed + task.first,
+            }
             if params.stop:
                 body["stop"] = list(params.stop)
             t0 = time.monotonic()
@@ -139,23 +152,38 @@ class OpenAIEngine(Engine):
         if status == 200:
             return self._parse(reply, task, prefill, latency_s)
         if status == 429:
-            return Outcome("retry", failure="429", error=f"HTTP 429: {msg}",
-                           retry_after_s=_retry_after(reply.headers.get("retry-after")))
+            return Outcome(
+                "retry",
+                failure="429",
+                error=f"HTTP 429: {msg}",
+                retry_after_s=_retry_after(reply.headers.get("retry-after")),
+            )
         if status == 408 or status >= 500:
-            return Outcome("retry", failure="timeout" if status == 408 else "5xx", error=f"HTTP {status}: {msg}")
+            return Outcome(
+                "retry", failure="timeout" if status == 408 else "5xx", error=f"HTTP {status}: {msg}"
+            )
         if status == 400 and CONTEXT_TOO_LONG.search(msg):
             return Outcome("drop", reason="context_too_long", error=msg)
         if status == 400 and task.count > 1 and (reply.param() == "n" or N_REFUSED.search(msg)):
             return Outcome("no_n", error=msg)
         if status == 404 and "model" in msg.lower():
             served = self._served(ep)
-            return Outcome("fatal", exc=ModelNotServed(
-                f"engine.model {self.model_name!r} is not served at {ep.url} (HTTP 404: {msg}); "
-                f"it serves: {', '.join(served) if served else 'unknown (GET /models failed)'}"))
-        hint = {401: f" (is ${self.config.api_key_env} set?)", 403: f" (is ${self.config.api_key_env} right?)",
-                404: " (engine.base_url should end in /v1)"}.get(status, "")
-        return Outcome("fatal", exc=RequestRejected(f"{ep.url}/completions refused a request: HTTP {status}: "
-                                                    f"{msg}{hint}"))
+            return Outcome(
+                "fatal",
+                exc=ModelNotServed(
+                    f"engine.model {self.model_name!r} is not served at {ep.url} (HTTP 404: {msg}); "
+                    f"it serves: {', '.join(served) if served else 'unknown (GET /models failed)'}"
+                ),
+            )
+        hint = {
+            401: f" (is ${self.config.api_key_env} set?)",
+            403: f" (is ${self.config.api_key_env} right?)",
+            404: " (engine.base_url should end in /v1)",
+        }.get(status, "")
+        return Outcome(
+            "fatal",
+            exc=RequestRejected(f"{ep.url}/completions refused a request: HTTP {status}: {msg}{hint}"),
+        )
 
     def _parse(self, reply: Reply, task: Task, prefill: str, latency_s: float) -> Outcome:
         try:
@@ -168,14 +196,22 @@ class OpenAIEngine(Engine):
         for pos, c in enumerate(choices if isinstance(choices, list) else []):
             k = c.get("index", pos) if isinstance(c, dict) else -1
             if isinstance(k, int) and 0 <= k < task.count and k not in got:
-                got[k] = Completion(text=prefill + str(c.get("text") or ""),
-                                    finish_reason=c.get("finish_reason") or "stop",
-                                    model=resp.get("model") or self.model_name)
+                got[k] = Completion(
+                    text=prefill + str(c.get("text") or ""),
+                    finish_reason=c.get("finish_reason") or "stop",
+                    model=resp.get("model") or self.model_name,
+                )
         if not got:
-            return Outcome("retry", failure="5xx", error=f"no usable choices in the response (asked n={task.count})")
-        return Outcome("ok", samples=[(task.first + k, c) for k, c in sorted(got.items())],
-                       missing=[task.first + k for k in range(task.count) if k not in got],
-                       tokens=tokens, latency_s=latency_s)
+            return Outcome(
+                "retry", failure="5xx", error=f"no usable choices in the response (asked n={task.count})"
+            )
+        return Outcome(
+            "ok",
+            samples=[(task.first + k, c) for k, c in sorted(got.items())],
+            missing=[task.first + k for k in range(task.count) if k not in got],
+            tokens=tokens,
+            latency_s=latency_s,
+        )
 
     # -- health ---------------------------------------------------------------------------------------
     def _served(self, ep: Endpoint) -> list[str] | None:
@@ -200,8 +236,10 @@ class OpenAIEngine(Engine):
             except (ValueError, KeyError, TypeError):
                 served = None  # not the OpenAI shape: nothing to check the name against
             if served is not None and self.model_name not in served:
-                raise ModelNotServed(f"engine.model {self.model_name!r} is not served at {ep.url}; "
-                                     f"it serves: {', '.join(served) or 'no models'}")
+                raise ModelNotServed(
+                    f"engine.model {self.model_name!r} is not served at {ep.url}; "
+                    f"it serves: {', '.join(served) or 'no models'}"
+                )
         return None
 
 

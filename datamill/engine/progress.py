@@ -18,8 +18,14 @@ class ProgressBar:
         if file is not None or (enabled and sys.stderr.isatty()):
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="sample", desc="engine", leave=False, file=file or sys.stderr,
-                            mininterval=BAR_REFRESH_S)
+            self.bar = tqdm(
+                total=total,
+                unit="sample",
+                desc="engine",
+                leave=False,
+                file=file or sys.stderr,
+                mininterval=BAR_REFRESH_S,
+            )
 
     def count(self, task, out) -> None:
         """One request's outcome (a fleet `Outcome` for a `Task`)."""
@@ -33,8 +39,9 @@ class ProgressBar:
     def postfix(self) -> str:
         dt = max(time.monotonic() - self.start, 1e-9)
         down = sum(not e.up for e in self.endpoints)
-        return (f"{self.requests / dt:.1f} req/s, {self.tokens / dt:.0f} tok/s, {self.failures} failed"
-                + (f", {down} endpoint(s) down" if down else ""))
+        return f"{self.requests / dt:.1f} req/s, {self.tokens / dt:.0f} tok/s, {self.failures} failed" + (
+            f", {down} endpoint(s) down" if down else ""
+        )
 
     def refresh(self) -> None:
         now = time.monotonic()

@@ -33,11 +33,23 @@ def prompt_key(prompt: str) -> str:
 
 
 class StubServer:
-    def __init__(self, model: str = "tiny", latency_s: float = 0.0, p429: float = 0.0, p500: float = 0.0,
-                 ptimeout: float = 0.0, timeout_sleep_s: float = 1.0, retry_after: str | None = "0",
-                 n_mode: str = "ok", max_prompt_chars: int | None = None, hold_after: int | None = None,
-                 die_after: int | None = None, reject: str | None = None, max_requests: int = 20_000,
-                 seed: int = 0):
+    def __init__(
+        self,
+        model: str = "tiny",
+        latency_s: float = 0.0,
+        p429: float = 0.0,
+        p500: float = 0.0,
+        ptimeout: float = 0.0,
+        timeout_sleep_s: float = 1.0,
+        retry_after: str | None = "0",
+        n_mode: str = "ok",
+        max_prompt_chars: int | None = None,
+        hold_after: int | None = None,
+        die_after: int | None = None,
+        reject: str | None = None,
+        max_requests: int = 20_000,
+        seed: int = 0,
+    ):
         self.model, self.latency_s = model, latency_s
         self.p429, self.p500, self.ptimeout, self.timeout_sleep_s = p429, p500, ptimeout, timeout_sleep_s
         self.retry_after, self.n_mode, self.max_prompt_chars = retry_after, n_mode, max_prompt_chars
@@ -102,15 +114,27 @@ class StubServer:
             self.release.wait()
             return None
         if body.get("model") != self.model:
-            return 404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
-                                   "type": "NotFoundError", "code": 404}}, {}
+            return (
+                404,
+                {
+                    "error": {
+                        "message": f"The model `{body.get('model')}` does not exist.",
+                        "type": "NotFoundError",
+                        "code": 404,
+                    }
+                },
+                {},
+            )
         for kind, p in (("429", self.p429), ("500", self.p500), ("timeout", self.ptimeout)):
             if r < p:
                 with self.lock:
                     self.injected[kind] += 1
                 if kind == "429":
-                    return 429, {"error": {"message": "stub is busy"}}, (
-                        {"Retry-After": self.retry_after} if self.retry_after is not None else {})
+                    return (
+                        429,
+                        {"error": {"message": "stub is busy"}},
+                        ({"Retry-After": self.retry_after} if self.retry_after is not None else {}),
+                    )
                 if kind == "500":
                     return 500, {"error": {"message": "stub internal error"}}, {}
                 time.sleep(self.timeout_sleep_s)
@@ -120,10 +144,20 @@ class StubServer:
             return 400, {"error": {"message": self.reject, "type": "BadRequestError", "code": 400}}, {}
         prompt, n = str(body.get("prompt", "")), int(body.get("n", 1))
         if self.max_prompt_chars is not None and len(prompt) > self.max_prompt_chars:
-            return 400, {"error": {"message": (  # vLLM's wording (vllm/entrypoints/openai/serving_engine.py)
-                f"This model's maximum context length is {self.max_prompt_chars} tokens. However, you requested "
-                f"{len(prompt)} tokens. Please reduce the length of the messages or completion."),
-                "type": "BadRequestError", "code": 400}}, {}
+            return (
+                400,
+                {
+                    "error": {
+                        "message": (  # vLLM's wording (vllm/entrypoints/openai/serving_engine.py)
+                            f"This model's maximum context length is {self.max_prompt_chars} tokens. However, you requested "
+                            f"{len(prompt)} tokens. Please reduce the length of the messages or completion."
+                        ),
+                        "type": "BadRequestError",
+                        "code": 400,
+                    }
+                },
+                {},
+            )
         if n > 1 and self.n_mode == "refuse":
             return 400, {"error": {"message": "n must be 1 on this server", "param": "n", "code": 400}}, {}
         n = 1 if self.n_mode == "ignore" else n

@@ -1,7 +1,7 @@
 """Export a mixture manifest to the trainer: (a) chat Parquet/JSONL + dataset card, (b) packed token arrays.
 
-    from datamill.export import export
-    report = export("store/_mixtures/demo/manifest.json", Store("store"), "out/demo", seq_len=1024)
+from datamill.export import export
+report = export("store/_mixtures/demo/manifest.json", Store("store"), "out/demo", seq_len=1024)
 """
 
 from __future__ import annotations
@@ -38,10 +38,14 @@ class ExportReport:
         rows = [("samples read", self.samples)] + [(f"file {k}", f"{v} rows") for k, v in self.files.items()]
         p = self.packed
         if p:
-            rows += [("packed sequences", f"{p['num_seqs']} × {p['seq_len']}"),
-                     ("documents", p["documents"]), ("non-pad tokens", p["non_pad_tokens"]),
-                     ("loss tokens", p["loss_tokens"]), ("packing efficiency", f"{p['efficiency']:.2%}"),
-                     ("overlong split / dropped", f"{p['overlong_split']} / {p['overlong_dropped']}")]
+            rows += [
+                ("packed sequences", f"{p['num_seqs']} × {p['seq_len']}"),
+                ("documents", p["documents"]),
+                ("non-pad tokens", p["non_pad_tokens"]),
+                ("loss tokens", p["loss_tokens"]),
+                ("packing efficiency", f"{p['efficiency']:.2%}"),
+                ("overlong split / dropped", f"{p['overlong_split']} / {p['overlong_dropped']}"),
+            ]
             if p.get("skipped"):
                 rows.append(("not packed", ", ".join(f"{k}={v}" for k, v in p["skipped"].items())))
         w = max(len(k) for k, _ in rows)
@@ -55,8 +59,17 @@ FORMATS = ("chat", "packed")
 OVERLONG = ("split", "drop")
 MIN_SEQ_LEN = 2  # one input token and the target it predicts: below this a packed row trains nothing
 # What an export writes at the top of its folder: a folder holding only these is an earlier export, replaced whole.
-EXPORT_ENTRIES = frozenset({"chat.jsonl", "chat.parquet", "preference.jsonl", "text.jsonl", "README.md",
-                            "export_report.json", "packed"})
+EXPORT_ENTRIES = frozenset(
+    {
+        "chat.jsonl",
+        "chat.parquet",
+        "preference.jsonl",
+        "text.jsonl",
+        "README.md",
+        "export_report.json",
+        "packed",
+    }
+)
 
 
 class ExportError(DatamillError, ValueError):
@@ -66,7 +79,9 @@ class ExportError(DatamillError, ValueError):
 def check_export_args(out: Path, seq_len: int, overlong: str, formats: tuple[str, ...]) -> None:
     """Every argument checked before the first byte is written (a bad --seq-len used to fail half way)."""
     if not formats or set(formats) - set(FORMATS):
-        raise ExportError(f"export formats must be some of {', '.join(FORMATS)} (got {', '.join(formats) or 'none'})")
+        raise ExportError(
+            f"export formats must be some of {', '.join(FORMATS)} (got {', '.join(formats) or 'none'})"
+        )
     if "packed" in formats and (not isinstance(seq_len, int) or seq_len < MIN_SEQ_LEN):
         raise ExportError(f"--seq-len must be a whole number of tokens ≥ {MIN_SEQ_LEN} (got {seq_len!r})")
     if overlong not in OVERLONG:
@@ -76,8 +91,10 @@ def check_export_args(out: Path, seq_len: int, overlong: str, formats: tuple[str
     others = sorted(p.name for p in out.iterdir() if p.name not in EXPORT_ENTRIES) if out.is_dir() else []
     if others:
         shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-        raise ExportError(f"export folder {out} holds files that are not an earlier export ({shown}); exporting there "
-                          "would mix them with this export: choose an empty or new folder")
+        raise ExportError(
+            f"export folder {out} holds files that are not an earlier export ({shown}); exporting there "
+            "would mix them with this export: choose an empty or new folder"
+        )
 
 
 def _staging(out: Path) -> tuple[Path, Path]:
@@ -93,9 +110,16 @@ def _swap_in(stage: Path, out: Path, old: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | Path,
-           tokenizer_path: str | None = None, seq_len: int = 4096, overlong: str = "split",
-           formats: tuple[str, ...] = ("chat", "packed"), progress: bool = True) -> ExportReport:
+def export(
+    manifest_path: str | Path,
+    store: Store | str | Path,
+    out_dir: str | Path,
+    tokenizer_path: str | None = None,
+    seq_len: int = 4096,
+    overlong: str = "split",
+    formats: tuple[str, ...] = ("chat", "packed"),
+    progress: bool = True,
+) -> ExportReport:
     """Write `<out>/chat.*`, `preference.jsonl`, `text.jsonl`, `README.md` and `<out>/packed/` (meta + .bin).
     Streams: each shard is read once and spilled to `<stage>/.spill/` (see datamill/export/spill.py). The whole
     export is written into a sibling staging folder and swapped in at the end: `out` holds either the earlier
@@ -119,8 +143,12 @@ def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | 
     tok = load_tokenizer(tokenizer_path) if "packed" in formats else None
     spill = Spill(out / ".spill", manifest.samples, "chat" in formats, tok)
     try:
-        with tqdm(total=len(manifest.samples), desc="export: read", unit="sample",
-                  disable=not progress or not sys.stderr.isatty()) as bar:
+        with tqdm(
+            total=len(manifest.samples),
+            desc="export: read",
+            unit="sample",
+            disable=not progress or not sys.stderr.isatty(),
+        ) as bar:
             for idx, rec in iter_shard_records(manifest.samples, store, manifest_path):
                 spill.add(idx, rec)
                 bar.update(len(idx))
@@ -129,23 +157,38 @@ def export(manifest_path: str | Path, store: Store | str | Path, out_dir: str | 
         packed: dict = {}
         if tok is not None:
             tokens, mask, seg, stats = spill.pack(seq_len, overlong, out / "packed")
-            packed = {"seq_len": seq_len, "num_seqs": stats["num_seqs"], "vocab_size": len(tok),
-                      "pad_id": tok.pad_token_id if tok.pad_token_id is not None else 0, "eos_id": tok.eos_token_id,
-                      "tokenizer": str(tokenizer_path or DEFAULT_TOKENIZER), "manifest_sha256": manifest_sha,
-                      "dtype": "uint32", "loss_mask_dtype": "uint8", "segment_ids_dtype": "uint16",
-                      "overlong": overlong, **stats, "skipped": dict(spill.skipped)}
+            packed = {
+                "seq_len": seq_len,
+                "num_seqs": stats["num_seqs"],
+                "vocab_size": len(tok),
+                "pad_id": tok.pad_token_id if tok.pad_token_id is not None else 0,
+                "eos_id": tok.eos_token_id,
+                "tokenizer": str(tokenizer_path or DEFAULT_TOKENIZER),
+                "manifest_sha256": manifest_sha,
+                "dtype": "uint32",
+                "loss_mask_dtype": "uint8",
+                "segment_ids_dtype": "uint16",
+                "overlong": overlong,
+                **stats,
+                "skipped": dict(spill.skipped),
+            }
             write_packed(out / "packed", tokens, mask, seg, packed)
         atomic_write_text(out / "README.md", dataset_card(manifest, spill.licenses, files, packed))
         report = ExportReport(final, len(manifest.samples), files, packed)
-        atomic_write_text(out / "export_report.json",
-                          json.dumps({**asdict(report), "out_dir": str(final)}, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(
+            out / "export_report.json",
+            json.dumps({**asdict(report), "out_dir": str(final)}, indent=1, sort_keys=True) + "\n",
+        )
         spill.remove()
         _swap_in(out, final, old)
     except OSError as e:
         shutil.rmtree(out, ignore_errors=True)  # half-written files never stay visible
         if e.errno in WRITE_ERRNOS and (e.filename is None or str(e.filename).startswith(str(final.parent))):
-            raise explain_os_error(f"the export in {final}", e, "files exported there before are unchanged; "
-                                   "re-run when there is room") from e
+            raise explain_os_error(
+                f"the export in {final}",
+                e,
+                "files exported there before are unchanged; re-run when there is room",
+            ) from e
         raise
     finally:
         spill.remove()

@@ -21,41 +21,97 @@ import pyarrow.parquet as pq
 from schemas import Message, PreferencePair, SFTSample, WebDocument
 from schemas.mixture import Manifest
 
-TOOL_CALL = pa.struct([("id", pa.string()), ("type", pa.string()),
-                       ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())]))])
-MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string()), ("reasoning_content", pa.string()),
-                     ("tool_calls", pa.list_(TOOL_CALL)), ("tool_call_id", pa.string()), ("name", pa.string())])
-CHAT_SCHEMA = pa.schema([("id", pa.string()), ("messages", pa.list_(MESSAGE)), ("tools", pa.string()),
-                         ("mode", pa.string()), ("domain", pa.string()), ("language", pa.string()),
-                         ("dataset", pa.string()), ("license", pa.string()), ("source", pa.string()),
-                         ("repeat", pa.int32())])
+TOOL_CALL = pa.struct(
+    [
+        ("id", pa.string()),
+        ("type", pa.string()),
+        ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())])),
+    ]
+)
+MESSAGE = pa.struct(
+    [
+        ("role", pa.string()),
+        ("content", pa.string()),
+        ("reasoning_content", pa.string()),
+        ("tool_calls", pa.list_(TOOL_CALL)),
+        ("tool_call_id", pa.string()),
+        ("name", pa.string()),
+    ]
+)
+CHAT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("messages", pa.list_(MESSAGE)),
+        ("tools", pa.string()),
+        ("mode", pa.string()),
+        ("domain", pa.string()),
+        ("language", pa.string()),
+        ("dataset", pa.string()),
+        ("license", pa.string()),
+        ("source", pa.string()),
+        ("repeat", pa.int32()),
+    ]
+)
 
 
 def openai_message(m: Message) -> dict:
-    return {"role": m.role, "content": m.content, "reasoning_content": m.reasoning_content,
-            "tool_calls": [{"id": c.id, "type": "function",
-                            "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)}}
-                           for c in m.tool_calls],
-            "tool_call_id": m.tool_call_id, "name": m.name}
+    return {
+        "role": m.role,
+        "content": m.content,
+        "reasoning_content": m.reasoning_content,
+        "tool_calls": [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)},
+            }
+            for c in m.tool_calls
+        ],
+        "tool_call_id": m.tool_call_id,
+        "name": m.name,
+    }
 
 
 def openai_tools(tools: list[dict]) -> str:
     """JSON string of OpenAI tool specs; bare JSON-schema function definitions get the {"type": "function"} wrapper."""
-    return json.dumps([t if t.get("type") == "function" and "function" in t else {"type": "function", "function": t}
-                       for t in tools], ensure_ascii=False)
+    return json.dumps(
+        [
+            t if t.get("type") == "function" and "function" in t else {"type": "function", "function": t}
+            for t in tools
+        ],
+        ensure_ascii=False,
+    )
 
 
 def chat_row(s: SFTSample, repeat: int) -> dict:
-    return {"id": s.id, "messages": [openai_message(m) for m in s.messages], "tools": openai_tools(s.tools),
-            "mode": s.mode, "domain": s.domain, "language": s.language, "dataset": s.dataset, "license": s.license,
-            "source": s.lineage.source, "repeat": repeat}
+    return {
+        "id": s.id,
+        "messages": [openai_message(m) for m in s.messages],
+        "tools": openai_tools(s.tools),
+        "mode": s.mode,
+        "domain": s.domain,
+        "language": s.language,
+        "dataset": s.dataset,
+        "license": s.license,
+        "source": s.lineage.source,
+        "repeat": repeat,
+    }
 
 
 def dpo_row(p: PreferencePair, repeat: int) -> dict:
-    return {"id": p.id, "prompt": [openai_message(m) for m in p.prompt],
-            "chosen": [openai_message(m) for m in p.chosen], "rejected": [openai_message(m) for m in p.rejected],
-            "chosen_id": p.chosen_id, "rejected_id": p.rejected_id, "chosen_reward": p.chosen_reward,
-            "rejected_reward": p.rejected_reward, "domain": p.domain, "language": p.language, "repeat": repeat}
+    return {
+        "id": p.id,
+        "prompt": [openai_message(m) for m in p.prompt],
+        "chosen": [openai_message(m) for m in p.chosen],
+        "rejected": [openai_message(m) for m in p.rejected],
+        "chosen_id": p.chosen_id,
+        "rejected_id": p.rejected_id,
+        "chosen_reward": p.chosen_reward,
+        "rejected_reward": p.rejected_reward,
+        "domain": p.domain,
+        "language": p.language,
+        "repeat": repeat,
+    }
 
 
 LINE_FILES = ("chat.jsonl", "preference.jsonl", "text.jsonl")  # what export_row's file index names
@@ -68,8 +124,14 @@ def export_row(rec, repeat: int) -> tuple[int, dict] | None:
     if isinstance(rec, PreferencePair):
         return 1, dpo_row(rec, repeat)
     if isinstance(rec, WebDocument):
-        return 2, {"id": rec.id, "text": rec.text, "language": rec.language, "license": rec.license,
-                   "source": rec.url or rec.source, "repeat": repeat}
+        return 2, {
+            "id": rec.id,
+            "text": rec.text,
+            "language": rec.language,
+            "license": rec.license,
+            "source": rec.url or rec.source,
+            "repeat": repeat,
+        }
     return None
 
 
@@ -88,7 +150,9 @@ def write_lines(out: Path, name: str, lines: Iterator[list[bytes]]) -> int:
                 n += len(batch)
                 if name == "chat.jsonl":
                     writer = writer or pq.ParquetWriter(ptmp, CHAT_SCHEMA, compression="zstd")
-                    writer.write_table(pa.Table.from_pylist([json.loads(x) for x in batch], schema=CHAT_SCHEMA))
+                    writer.write_table(
+                        pa.Table.from_pylist([json.loads(x) for x in batch], schema=CHAT_SCHEMA)
+                    )
             f.flush()
             os.fsync(f.fileno())
         if writer:
@@ -117,21 +181,36 @@ def dataset_card(manifest: Manifest, licenses: Counter, files: dict, packed: dic
     if "text.jsonl" in files:
         configs.append(("text", "text.jsonl"))
     front = ["---", "configs:"] + [f"- config_name: {n}\n  data_files: {f}" for n, f in configs] + ["---"]
-    lines = front + [f"# {manifest.name} (datamill mixture export)", "",
-                     f"- manifest spec hash: `{manifest.spec_hash}`",
-                     f"- catalog state: `{manifest.catalog_state}`",
-                     (f"- samples: {len(entries)} ({len({e.id for e in entries})} unique), "
-                      f"tokens: {sum(e.tokens for e in entries)}"),
-                     (f"- reasoning:non-reasoning tokens: {manifest.totals.reasoning_ratio}:1 "
-                      f"(target {manifest.totals.reasoning_ratio_target})"), "",
-                     ("Load: `datasets.load_dataset(\"parquet\", data_files=\"chat.parquet\")` — "
-                      "columns `messages` (OpenAI style, with `reasoning_content` and `tool_calls`), "
-                      "`tools` (JSON string)."), ""]
+    lines = front + [
+        f"# {manifest.name} (datamill mixture export)",
+        "",
+        f"- manifest spec hash: `{manifest.spec_hash}`",
+        f"- catalog state: `{manifest.catalog_state}`",
+        (
+            f"- samples: {len(entries)} ({len({e.id for e in entries})} unique), "
+            f"tokens: {sum(e.tokens for e in entries)}"
+        ),
+        (
+            f"- reasoning:non-reasoning tokens: {manifest.totals.reasoning_ratio}:1 "
+            f"(target {manifest.totals.reasoning_ratio_target})"
+        ),
+        "",
+        (
+            'Load: `datasets.load_dataset("parquet", data_files="chat.parquet")` — '
+            "columns `messages` (OpenAI style, with `reasoning_content` and `tool_calls`), "
+            "`tools` (JSON string)."
+        ),
+        "",
+    ]
     for key in ("component", "kind", "mode", "language", "dataset"):
         lines += [f"| {key} | tokens | share |", "|---|---:|---:|"]
         total = sum(v for (k, _), v in tok.items() if k == key) or 1
         lines += [f"| {v} | {n} | {n / total:.1%} |" for (k, v), n in sorted(tok.items()) if k == key] + [""]
-    lines += ["| license | samples |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in sorted(licenses.items())] + [""]
+    lines += (
+        ["| license | samples |", "|---|---:|"]
+        + [f"| {k} | {v} |" for k, v in sorted(licenses.items())]
+        + [""]
+    )
     lines += ["| file | rows |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in files.items()] + [""]
     if packed:
         lines += ["## Packed tokens", "", "```json", json.dumps(packed, indent=1), "```", ""]

@@ -82,15 +82,23 @@ def tokenize(records: list, tok) -> TokenizedDocs:
     return TokenizedDocs(flat, mask, bounds, skipped)
 
 
-def pack(docs: TokenizedDocs, seq_len: int, overlong: str = "split", out: Path | None = None
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def pack(
+    docs: TokenizedDocs, seq_len: int, overlong: str = "split", out: Path | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Best-fit-decreasing pack into [num_seqs, seq_len] arrays (tokens, loss_mask, segment_ids) + stats."""
     b = docs.bounds
     return pack_spans(docs.tokens, docs.mask, b[:-1], np.diff(b), seq_len, overlong, out)
 
 
-def pack_spans(tokens: np.ndarray, mask: np.ndarray, starts: np.ndarray, lengths: np.ndarray, seq_len: int,
-               overlong: str = "split", out: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def pack_spans(
+    tokens: np.ndarray,
+    mask: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    seq_len: int,
+    overlong: str = "split",
+    out: Path | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Pack documents tokens[s:s+n] (for s, n in starts, lengths; order matters only for ties). With `out`, the
     arrays are memory-mapped files `<out>/<name>.tmp` that `write_packed` renames into place."""
     if overlong not in ("split", "drop"):
@@ -118,16 +126,23 @@ def pack_spans(tokens: np.ndarray, mask: np.ndarray, starts: np.ndarray, lengths
     nseg = np.zeros(n_seqs, dtype=np.int64)
     for s, n, row in zip(p_starts, p_lengths, assign.tolist()):
         o = fill[row]
-        out_tokens[row, o:o + n] = tokens[s:s + n]
-        out_mask[row, o:o + n] = mask[s:s + n]
+        out_tokens[row, o : o + n] = tokens[s : s + n]
+        out_mask[row, o : o + n] = mask[s : s + n]
         nseg[row] += 1
-        seg[row, o:o + n] = nseg[row]
+        seg[row, o : o + n] = nseg[row]
         fill[row] = o + n
     used = int(fill.sum())
-    stats.update({"pieces": len(p_lengths), "num_seqs": n_seqs, "non_pad_tokens": used,
-                  "loss_tokens": int(sum(int(np.count_nonzero(out_mask[i:i + 4096]))
-                                         for i in range(0, n_seqs, 4096))),
-                  "efficiency": round(used / (n_seqs * seq_len), 6) if n_seqs else 0.0})
+    stats.update(
+        {
+            "pieces": len(p_lengths),
+            "num_seqs": n_seqs,
+            "non_pad_tokens": used,
+            "loss_tokens": int(
+                sum(int(np.count_nonzero(out_mask[i : i + 4096])) for i in range(0, n_seqs, 4096))
+            ),
+            "efficiency": round(used / (n_seqs * seq_len), 6) if n_seqs else 0.0,
+        }
+    )
     return out_tokens, out_mask, seg, stats
 
 

@@ -39,8 +39,14 @@ class Spill:
         self.licenses: Counter = Counter()
         self.skipped: Counter = Counter()
         # the spill files stay open across add() calls; finish() / remove() close them (_close)
-        self._lines = [open(folder / name, "wb")  # noqa: SIM115 — closed by _close()
-                       for name in LINE_FILES] if chat else []
+        self._lines = (
+            [
+                open(folder / name, "wb")  # noqa: SIM115 — closed by _close()
+                for name in LINE_FILES
+            ]
+            if chat
+            else []
+        )
         self._line_pos = [0] * len(LINE_FILES)
         has_tok = tok is not None
         self._tokens = open(folder / "tokens.u32", "wb") if has_tok else None  # noqa: SIM115 — as above
@@ -106,8 +112,11 @@ class Spill:
     def _read_lines(self, name: str, sel: np.ndarray) -> Iterator[list[bytes]]:
         data = np.memmap(self.folder / name, dtype=np.uint8, mode="r")
         for a in range(0, sel.size, WRITE_ROWS):
-            part = sel[a:a + WRITE_ROWS]
-            yield [data[o:o + n].tobytes() for o, n in zip(self.line_off[part].tolist(), self.line_len[part].tolist())]
+            part = sel[a : a + WRITE_ROWS]
+            yield [
+                data[o : o + n].tobytes()
+                for o, n in zip(self.line_off[part].tolist(), self.line_len[part].tolist())
+            ]
 
     def pack(self, seq_len: int, overlong: str, out: Path):
         """Pack the spilled documents (manifest order) into memory-mapped `<out>/*.bin.tmp` files."""

@@ -55,19 +55,33 @@ def build_manifest(spec: MixtureSpec, store: Store, progress: bool = True) -> Ma
 
     with store.connect(read_only=True) as con:
         state = catalog_state(con)
-        bar = tqdm(total=len(spec.components), desc=f"mix {spec.name}", unit="component",
-                   disable=not progress or not sys.stderr.isatty())
+        bar = tqdm(
+            total=len(spec.components),
+            desc=f"mix {spec.name}",
+            unit="component",
+            disable=not progress or not sys.stderr.isatty(),
+        )
         results = build(spec, con, progress=lambda _: bar.update(1))
         bar.close()
     packing = pack_long_documents(spec, results)
     rows, totals, warnings = summarize(spec, results)
-    return Manifest(name=spec.name, spec_hash="sha256:" + spec_hash(spec), spec=spec.model_dump(mode="json"),
-                    seed=spec.seed, **state, components=rows, totals=totals, long_document_packing=packing,
-                    warnings=warnings, samples=[e for r in results for e in r.entries])
+    return Manifest(
+        name=spec.name,
+        spec_hash="sha256:" + spec_hash(spec),
+        spec=spec.model_dump(mode="json"),
+        seed=spec.seed,
+        **state,
+        components=rows,
+        totals=totals,
+        long_document_packing=packing,
+        warnings=warnings,
+        samples=[e for r in results for e in r.entries],
+    )
 
 
-def run_mix(spec_path: str | Path, store: Store | str | Path, out_dir: str | Path | None = None,
-            progress: bool = True) -> MixResult:
+def run_mix(
+    spec_path: str | Path, store: Store | str | Path, out_dir: str | Path | None = None, progress: bool = True
+) -> MixResult:
     """Select, write `<out_dir>/manifest.json` + `report.txt`, register the mixture in the catalog."""
     store = store if isinstance(store, Store) else Store(store)
     spec = load_spec(spec_path)
@@ -81,7 +95,9 @@ def run_mix(spec_path: str | Path, store: Store | str | Path, out_dir: str | Pat
     text = manifest.to_json()
     table = report_table(manifest.components, manifest.totals, manifest.warnings)
     if manifest.warnings and spec.on_shortfall == "error":
-        raise MixShortfall(f"{spec_path}: mixture {spec.name!r} cannot be met: " + "; ".join(manifest.warnings))
+        raise MixShortfall(
+            f"{spec_path}: mixture {spec.name!r} cannot be met: " + "; ".join(manifest.warnings)
+        )
     out = Path(out_dir) if out_dir else store.root / "_mixtures" / spec.name
     path = out / "manifest.json"
     atomic_write_text(path, text)
@@ -93,6 +109,17 @@ def run_mix(spec_path: str | Path, store: Store | str | Path, out_dir: str | Pat
                ON CONFLICT (name, spec_hash) DO UPDATE SET manifest_path = excluded.manifest_path,
                  manifest_sha256 = excluded.manifest_sha256, samples = excluded.samples, tokens = excluded.tokens,
                  catalog_state = excluded.catalog_state, created_at = excluded.created_at""",
-            [spec.name, manifest.spec_hash, str(path.resolve()), sha, manifest.totals.samples,
-             manifest.totals.tokens, manifest.catalog_state, now_iso().replace("+00:00", "")])
-    return MixResult(path, sha, manifest.spec_hash, manifest.components, manifest.totals, manifest.warnings, table)
+            [
+                spec.name,
+                manifest.spec_hash,
+                str(path.resolve()),
+                sha,
+                manifest.totals.samples,
+                manifest.totals.tokens,
+                manifest.catalog_state,
+                now_iso().replace("+00:00", ""),
+            ],
+        )
+    return MixResult(
+        path, sha, manifest.spec_hash, manifest.components, manifest.totals, manifest.warnings, table
+    )

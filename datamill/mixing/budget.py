@@ -58,9 +58,13 @@ def _swap_closer(tokens: np.ndarray, chosen: np.ndarray, budget: float, rounds: 
     return chosen
 
 
-def allocate_cells(budgets: dict[str, float], caps: dict[tuple[str, str, str | None], float],
-                   ratio: float | None = None, ratio_hard: bool = True,
-                   shares: dict[str, float] | None = None) -> dict[tuple[str, str, str | None], float]:
+def allocate_cells(
+    budgets: dict[str, float],
+    caps: dict[tuple[str, str, str | None], float],
+    ratio: float | None = None,
+    ratio_hard: bool = True,
+    shares: dict[str, float] | None = None,
+) -> dict[tuple[str, str, str | None], float]:
     """Tokens to take from each (component, mode, language) cell: a small linear program (HiGHS).
 
     Variables x_k ∈ [0, caps_k] (caps = available tokens × epochs). Each component takes at most its budget and
@@ -107,11 +111,18 @@ def allocate_cells(budgets: dict[str, float], caps: dict[tuple[str, str, str | N
         b_eq.append(float(budgets[c]))
     # fairness tie-break: the avoidable part of each shortfall ≤ z × what the component could give; small cost on z
     # spreads an unavoidable cut (e.g. the ratio caps non-reasoning tokens) over components in proportion
-    reach = {c: min(float(budgets[c]), sum(min(caps[k], budgets[c]) for k in cells if k[0] == c)) for c in comps}
+    reach = {
+        c: min(float(budgets[c]), sum(min(caps[k], budgets[c]) for k in cells if k[0] == c)) for c in comps
+    }
     z = add_var(1e-2 * sum(reach.values()))
     if ratio is not None:
+
         def ratio_row(ks):
-            return {idx[k]: (1.0 if k[1] == "reasoning" else -ratio) for k in ks if k[1] in ("reasoning", "non_reasoning")}
+            return {
+                idx[k]: (1.0 if k[1] == "reasoning" else -ratio)
+                for k in ks
+                if k[1] in ("reasoning", "non_reasoning")
+            }
 
         add_row(ratio_row(cells), None if ratio_hard else 1.0)
         for c in comps:
@@ -119,6 +130,7 @@ def allocate_cells(budgets: dict[str, float], caps: dict[tuple[str, str, str | N
             if row:
                 add_row(row, 1e-3)
     for lang, share in sorted(shares.items()):
+
         def lang_row(ks, lang=lang, share=share):
             return {idx[k]: (1.0 if k[2] == lang else 0.0) - share for k in ks}
 

@@ -27,7 +27,9 @@ def catalog_state(con) -> dict:
     for path, checksum in con.execute("SELECT path, checksum FROM shards ORDER BY path").fetchall():
         h.update(f"{path}\t{checksum}\n".encode())
     a = hashlib.sha256()
-    for sid, decision in con.execute("SELECT sample_id, decision FROM latest_audits ORDER BY sample_id").fetchall():
+    for sid, decision in con.execute(
+        "SELECT sample_id, decision FROM latest_audits ORDER BY sample_id"
+    ).fetchall():
         a.update(f"{sid}\t{decision}\n".encode())
     return {"catalog_state": "sha256:" + h.hexdigest(), "audit_state": "sha256:" + a.hexdigest()}
 
@@ -36,24 +38,42 @@ def _status(asked: int, selected: int, tol: float) -> str:
     return "ok" if abs(selected - asked) <= tol * asked else "short"
 
 
-def summarize(spec: MixtureSpec, results: list[ComponentResult]) -> tuple[list[ComponentReport], MixTotals, list[str]]:
+def summarize(
+    spec: MixtureSpec, results: list[ComponentResult]
+) -> tuple[list[ComponentReport], MixTotals, list[str]]:
     """Per-component rows, global totals, and warnings (numbers included)."""
     rows, warnings = [], []
     for r in results:
         row = ComponentReport(
-            name=r.name, role=r.role, asked_tokens=r.asked, selected_tokens=r.selected, samples=len(r.entries),
-            unique_samples=len({e.id for e in r.entries}), available_tokens=r.available,
-            available_samples=len(r.cands), matched_samples=r.cands.matched,
-            excluded=dict(sorted(r.cands.excluded.items())), epochs=r.epochs,
-            taken_by_earlier_components=r.taken_earlier, status=_status(r.asked, r.selected, spec.tolerance),
-            notes=list(r.notes))
+            name=r.name,
+            role=r.role,
+            asked_tokens=r.asked,
+            selected_tokens=r.selected,
+            samples=len(r.entries),
+            unique_samples=len({e.id for e in r.entries}),
+            available_tokens=r.available,
+            available_samples=len(r.cands),
+            matched_samples=r.cands.matched,
+            excluded=dict(sorted(r.cands.excluded.items())),
+            epochs=r.epochs,
+            taken_by_earlier_components=r.taken_earlier,
+            status=_status(r.asked, r.selected, spec.tolerance),
+            notes=list(r.notes),
+        )
         rows.append(row)
         if row.status != "ok":
-            warnings.append(f"component {r.name!r}: asked {r.asked} tokens, selected {r.selected} "
-                            f"({r.selected / r.asked:.1%}); available {r.available} tokens in {len(r.cands)} samples "
-                            f"(× epochs {r.epochs:g})" + (f"; {'; '.join(r.notes)}" if r.notes else "")
-                            + (f"; {r.taken_earlier} of them already taken by earlier components (components "
-                               f"overlap: each sample goes to the first)" if r.taken_earlier else ""))
+            warnings.append(
+                f"component {r.name!r}: asked {r.asked} tokens, selected {r.selected} "
+                f"({r.selected / r.asked:.1%}); available {r.available} tokens in {len(r.cands)} samples "
+                f"(× epochs {r.epochs:g})"
+                + (f"; {'; '.join(r.notes)}" if r.notes else "")
+                + (
+                    f"; {r.taken_earlier} of them already taken by earlier components (components "
+                    f"overlap: each sample goes to the first)"
+                    if r.taken_earlier
+                    else ""
+                )
+            )
     mt = mode_tokens(results)
     entries = [e for r in results for e in r.entries]
     total = sum(e.tokens for e in entries)
@@ -61,17 +81,27 @@ def summarize(spec: MixtureSpec, results: list[ComponentResult]) -> tuple[list[C
     for e in entries:
         langs[e.language or "?"] = langs.get(e.language or "?", 0) + e.tokens
     totals = MixTotals(
-        samples=len(entries), unique_samples=len({e.id for e in entries}), tokens=total,
-        reasoning_tokens=mt["reasoning"], non_reasoning_tokens=mt["non_reasoning"],
+        samples=len(entries),
+        unique_samples=len({e.id for e in entries}),
+        tokens=total,
+        reasoning_tokens=mt["reasoning"],
+        non_reasoning_tokens=mt["non_reasoning"],
         reasoning_ratio=round(mt["reasoning"] / mt["non_reasoning"], 6) if mt["non_reasoning"] else None,
-        reasoning_ratio_target=spec.reasoning_ratio, language_tokens=dict(sorted(langs.items())),
-        language_shares={k: round(v / total, 6) for k, v in sorted(langs.items())} if total else {})
+        reasoning_ratio_target=spec.reasoning_ratio,
+        language_tokens=dict(sorted(langs.items())),
+        language_shares={k: round(v / total, 6) for k, v in sorted(langs.items())} if total else {},
+    )
     r_t, r_a = spec.reasoning_ratio, totals.reasoning_ratio
-    if (r_t is not None and (mt["reasoning"] or mt["non_reasoning"])
-            and (r_a is None or abs(r_a / r_t - 1) > spec.tolerance)):
-        warnings.append(f"reasoning:non-reasoning ratio {r_a if r_a is not None else 'inf'}:1, "
-                        f"target {r_t}:1 (reasoning {mt['reasoning']} tokens, "
-                        f"non-reasoning {mt['non_reasoning']})")
+    if (
+        r_t is not None
+        and (mt["reasoning"] or mt["non_reasoning"])
+        and (r_a is None or abs(r_a / r_t - 1) > spec.tolerance)
+    ):
+        warnings.append(
+            f"reasoning:non-reasoning ratio {r_a if r_a is not None else 'inf'}:1, "
+            f"target {r_t}:1 (reasoning {mt['reasoning']} tokens, "
+            f"non-reasoning {mt['non_reasoning']})"
+        )
     for lang, share in spec.language_shares.items():
         got = totals.language_shares.get(lang, 0.0)
         if abs(got - share) > spec.tolerance * max(share, 1e-9) and abs(got - share) > spec.tolerance:
@@ -88,8 +118,12 @@ def pack_long_documents(spec: MixtureSpec, results: list[ComponentResult]) -> di
     for e, b in zip(docs, assign.tolist()):
         e.pack = b
     used = sum(e.tokens for e in docs)
-    return {"stage_length": spec.stage_length, "documents": len(docs), "sequences": n_bins,
-            "fill": round(used / (n_bins * spec.stage_length), 6)}
+    return {
+        "stage_length": spec.stage_length,
+        "documents": len(docs),
+        "sequences": n_bins,
+        "fill": round(used / (n_bins * spec.stage_length), 6),
+    }
 
 
 def load_manifest(path: str | Path) -> Manifest:
@@ -105,15 +139,19 @@ def report_table(rows: list[ComponentReport], totals: MixTotals, warnings: list[
     out = [head, "-" * len(head)]
     for r in rows:
         pct = r.selected_tokens / r.asked_tokens if r.asked_tokens else 0.0
-        out.append(f"{r.name[:21]:<22}{r.role:<20}{r.asked_tokens:>11}{r.selected_tokens:>11}"
-                   f"{pct:>8.1%}{r.available_tokens:>11}{r.samples:>9}  {r.status}")
+        out.append(
+            f"{r.name[:21]:<22}{r.role:<20}{r.asked_tokens:>11}{r.selected_tokens:>11}"
+            f"{pct:>8.1%}{r.available_tokens:>11}{r.samples:>9}  {r.status}"
+        )
         if r.excluded:
             out.append(f"{'':<22}excluded: " + ", ".join(f"{k}={v}" for k, v in r.excluded.items()))
     out.append("-" * len(head))
     ratio = totals.reasoning_ratio
-    out.append(f"total {totals.tokens} tokens, {totals.samples} samples ({totals.unique_samples} unique); "
-               f"reasoning:non-reasoning = {ratio if ratio is not None else '-'}:1 "
-               f"(target {totals.reasoning_ratio_target})")
+    out.append(
+        f"total {totals.tokens} tokens, {totals.samples} samples ({totals.unique_samples} unique); "
+        f"reasoning:non-reasoning = {ratio if ratio is not None else '-'}:1 "
+        f"(target {totals.reasoning_ratio_target})"
+    )
     out.append("languages: " + ", ".join(f"{k}={v:.1%}" for k, v in totals.language_shares.items()))
     out += [f"WARNING: {w}" for w in warnings]
     return "\n".join(out)

@@ -63,18 +63,23 @@ def _plan_cells(spec: MixtureSpec, results: list[ComponentResult], comps: list[M
         for m in modes:
             for lg in langs:
                 avail = float(r.cands.cols["tokens"][_cell_mask(r.cands, m, lg, named)].sum())
-                caps[(r.name, m, lg)] = (float(r.asked) if comp.upsample else avail * comp.epochs) if avail else 0.0
+                caps[(r.name, m, lg)] = (
+                    (float(r.asked) if comp.upsample else avail * comp.epochs) if avail else 0.0
+                )
     x = allocate_cells(budgets, caps, spec.reasoning_ratio, spec.ratio_priority, spec.language_shares)
     for r in results:
         r.cells = {(k[1], k[2]): v for k, v in x.items() if k[0] == r.name and v > 0}
 
 
-def _fill_cell(spec: MixtureSpec, r: ComponentResult, comp: MixtureComponent, cell, budget: float,
-               taken: set[str]) -> list[ManifestEntry]:
+def _fill_cell(
+    spec: MixtureSpec, r: ComponentResult, comp: MixtureComponent, cell, budget: float, taken: set[str]
+) -> list[ManifestEntry]:
     mode, lang = cell
     mask = _cell_mask(r.cands, mode, lang, set(spec.language_shares))
     if taken:
-        gone = mask & np.isin(r.cands.cols["id"], list(taken))  # a sample goes to the first component that takes it
+        gone = mask & np.isin(
+            r.cands.cols["id"], list(taken)
+        )  # a sample goes to the first component that takes it
         r.taken_earlier += int(gone.sum())
         mask &= ~gone
     c = r.cands.take(mask)
@@ -89,10 +94,20 @@ def _fill_cell(spec: MixtureSpec, r: ComponentResult, comp: MixtureComponent, ce
     entries = []
     for rep, sub in repeat_plan(tokens[idx], epochs):
         for i in idx[sub].tolist():
-            entries.append(ManifestEntry(id=c.cols["id"][i], dataset=c.cols["dataset"][i], shard=c.cols["shard"][i],
-                                         row=int(c.cols["row"][i]), component=r.name, repeat=rep,
-                                         tokens=int(tokens[i]), kind=c.cols["kind"][i],
-                                         mode=c.cols["mode"][i] or None, language=c.cols["language"][i] or None))
+            entries.append(
+                ManifestEntry(
+                    id=c.cols["id"][i],
+                    dataset=c.cols["dataset"][i],
+                    shard=c.cols["shard"][i],
+                    row=int(c.cols["row"][i]),
+                    component=r.name,
+                    repeat=rep,
+                    tokens=int(tokens[i]),
+                    kind=c.cols["kind"][i],
+                    mode=c.cols["mode"][i] or None,
+                    language=c.cols["language"][i] or None,
+                )
+            )
     return entries
 
 
@@ -122,8 +137,11 @@ def build(spec: MixtureSpec, con, progress=None) -> list[ComponentResult]:
     comps = list(spec.components)
     results = []
     for comp in comps:
-        results.append(ComponentResult(comp.name, comp.role, spec.budget(comp), comp.epochs,
-                                       fetch_candidates(con, spec, comp)))
+        results.append(
+            ComponentResult(
+                comp.name, comp.role, spec.budget(comp), comp.epochs, fetch_candidates(con, spec, comp)
+            )
+        )
         if progress:
             progress(comp.name)
     _plan_cells(spec, results, comps)
@@ -138,8 +156,9 @@ def build(spec: MixtureSpec, con, progress=None) -> list[ComponentResult]:
         actual = mt["reasoning"] / mt["non_reasoning"]
         if abs(actual / r_target - 1) <= spec.tolerance / 2:
             break
-        side, factor = (("reasoning", r_target / actual) if actual > r_target else
-                        ("non_reasoning", actual / r_target))
+        side, factor = (
+            ("reasoning", r_target / actual) if actual > r_target else ("non_reasoning", actual / r_target)
+        )
         for r, comp in zip(results, comps):
             for cell in r.cells:
                 if cell[0] == side:

@@ -84,11 +84,16 @@ def check_select_values(con, spec: MixtureSpec) -> None:
     for col, values in wanted.items():
         if not values:
             continue
-        known = {r[0] for r in con.sql(f'SELECT DISTINCT "{col}" FROM samples WHERE "{col}" IS NOT NULL').fetchall()}
+        known = {
+            r[0]
+            for r in con.sql(f'SELECT DISTINCT "{col}" FROM samples WHERE "{col}" IS NOT NULL').fetchall()
+        }
         for value in sorted(values - known):
             users = [c.name for c in spec.components if value in getattr(c.select, col)]
-            problems.append(f"{col} {value!r} (component{'s' if len(users) > 1 else ''} {', '.join(users)}) matches no "
-                            f"sample; known {col} values: {', '.join(sorted(known)) or 'none (the catalog is empty)'}")
+            problems.append(
+                f"{col} {value!r} (component{'s' if len(users) > 1 else ''} {', '.join(users)}) matches no "
+                f"sample; known {col} values: {', '.join(sorted(known)) or 'none (the catalog is empty)'}"
+            )
     if problems:
         raise UnknownSelectValue(f"mixture {spec.name!r}: " + "; ".join(problems))
 
@@ -112,11 +117,20 @@ def fetch_candidates(con, spec: MixtureSpec, comp: MixtureComponent) -> Candidat
     cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
     keep = np.ones(t.num_rows, dtype=bool)
     excluded: dict[str, int] = {}
-    no_contaminated = spec.exclude_contaminated if comp.exclude_contaminated is None else comp.exclude_contaminated
-    flags = [("rejected_audit", "x_rejected", spec.exclude_rejected), ("contaminated", "x_contaminated",
-             no_contaminated), ("longer_than_stage" if comp.role == "long_document" else "too_long",
-             "x_too_long", max_len is not None), ("no_token_count", "x_no_tokens", True),
-             ("older_run", "x_old_run", spec.latest_run_only)]
+    no_contaminated = (
+        spec.exclude_contaminated if comp.exclude_contaminated is None else comp.exclude_contaminated
+    )
+    flags = [
+        ("rejected_audit", "x_rejected", spec.exclude_rejected),
+        ("contaminated", "x_contaminated", no_contaminated),
+        (
+            "longer_than_stage" if comp.role == "long_document" else "too_long",
+            "x_too_long",
+            max_len is not None,
+        ),
+        ("no_token_count", "x_no_tokens", True),
+        ("older_run", "x_old_run", spec.latest_run_only),
+    ]
     for reason, col, active in flags:
         if active:
             hit = keep & cols[col].astype(bool)

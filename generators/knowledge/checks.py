@@ -12,7 +12,57 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Function words that carry no content: an answer made only of these is not "supported" by sharing them.
 _STOP = frozenset(
-    ["the", "a", "an", "of", "to", "in", "on", "and", "or", "is", "are", "was", "were", "be", "been", "for", "with", "by", "as", "at", "from", "that", "this", "it", "its", "which", "who", "el", "la", "los", "las", "de", "del", "y", "o", "en", "un", "una", "por", "para", "con", "que", "se", "su", "sus", "es", "al", "lo", "como"]
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "for",
+        "with",
+        "by",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "it",
+        "its",
+        "which",
+        "who",
+        "el",
+        "la",
+        "los",
+        "las",
+        "de",
+        "del",
+        "y",
+        "o",
+        "en",
+        "un",
+        "una",
+        "por",
+        "para",
+        "con",
+        "que",
+        "se",
+        "su",
+        "sus",
+        "es",
+        "al",
+        "lo",
+        "como",
+    ]
 )
 
 
@@ -20,7 +70,9 @@ def content_units(text: str) -> set[str]:
     """Comparable content units: lower-cased words (no stop words); Hangul words as character bigrams,
     because Korean particles attach to the word (`헌법은` vs `헌법`) and whole-word matching would miss them."""
     units: set[str] = set()
-    for w in _WORD.findall(normalise_text(text)):  # the answer layer's text form: NFKC, case-folded, 1,234 → 1234
+    for w in _WORD.findall(
+        normalise_text(text)
+    ):  # the answer layer's text form: NFKC, case-folded, 1,234 → 1234
         if _HANGUL.search(w):
             units.update([w] if len(w) == 1 else (w[i : i + 2] for i in range(len(w) - 1)))
         elif w not in _STOP and (len(w) > 1 or w.isdigit()):

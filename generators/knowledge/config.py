@@ -17,8 +17,10 @@ def resolve_data_root(choice: str) -> Path:
         return EXAMPLES
     shared = shared_data()
     if choice == "shared" and shared is None:
-        raise FileNotFoundError("data_root: shared, but ../shared/data is not beside the checkout "
-                                "(set DATAMILL_SHARED_DATA or use data_root: examples)")
+        raise FileNotFoundError(
+            "data_root: shared, but ../shared/data is not beside the checkout "
+            "(set DATAMILL_SHARED_DATA or use data_root: examples)"
+        )
     if choice in ("shared", "auto"):
         return shared or EXAMPLES
     p = Path(choice)

@@ -28,8 +28,15 @@ def say(msg: str) -> None:
     log.info(f"[knowledge] {msg}")
 
 
-def run_xquad(store: Store, xcfg: XQuADConfig, dataset: str, data_root: str, tokenizer_path: str | None,
-              chunk_size: int, log=say) -> JobReport:
+def run_xquad(
+    store: Store,
+    xcfg: XQuADConfig,
+    dataset: str,
+    data_root: str,
+    tokenizer_path: str | None,
+    chunk_size: int,
+    log=say,
+) -> JobReport:
     """Import XQuAD gold QA (no model) as seed samples; used by the knowledge (en) and multilingual (es) jobs."""
     root = resolve_data_root(data_root)
     items, errors = [], []
@@ -39,9 +46,19 @@ def run_xquad(store: Store, xcfg: XQuADConfig, dataset: str, data_root: str, tok
         errors += reader.errors
     part = {"data_root": str(root), "xquad": xcfg.model_dump(), "tokenizer": tokenizer_path}
     run_id = run_id_for(part)
-    process = partial(import_xquad, dataset=dataset, run_id=run_id, domain=xcfg.domain, tokenizer_path=tokenizer_path)
-    report = run_sharded(store, dataset, run_id, "sft", part, items, lambda chunk, rep: process(list(chunk), rep),
-                         chunk_size=chunk_size)
+    process = partial(
+        import_xquad, dataset=dataset, run_id=run_id, domain=xcfg.domain, tokenizer_path=tokenizer_path
+    )
+    report = run_sharded(
+        store,
+        dataset,
+        run_id,
+        "sft",
+        part,
+        items,
+        lambda chunk, rep: process(list(chunk), rep),
+        chunk_size=chunk_size,
+    )
     report.errors += errors
     for e in errors:
         log(f"skipped {e}")
@@ -53,7 +70,9 @@ def web_passages(store: Store, cfg: KnowledgeConfig) -> list[Passage]:
     docs = select_documents(store, cfg.selection)
     passages = []
     for d in docs:
-        for i, text in enumerate(split_passages(d.text, cfg.selection.passage_chars)[: cfg.selection.passages_per_document]):
+        for i, text in enumerate(
+            split_passages(d.text, cfg.selection.passage_chars)[: cfg.selection.passages_per_document]
+        ):
             passages.append(Passage(d, i, text))
     return passages
 
@@ -62,26 +81,46 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     cfg = load_config(config_path, KnowledgeConfig)
     reports = []
     if cfg.xquad.enabled:
-        reports.append(run_xquad(store, cfg.xquad, cfg.xquad_dataset, cfg.data_root, cfg.tokenizer_path,
-                                 cfg.chunk_size * 4))
+        reports.append(
+            run_xquad(
+                store, cfg.xquad, cfg.xquad_dataset, cfg.data_root, cfg.tokenizer_path, cfg.chunk_size * 4
+            )
+        )
     engine = make_engine(cfg.engine, default_cache_dir=store.root / "_cache" / "completions")
     passages = web_passages(store, cfg)
     n_docs = len({p.doc.id for p in passages})
     if engine is None:
-        say(f"SKIPPED grounded web QA: no model is configured (engine.backend: none). {n_docs} curated web "
+        say(
+            f"SKIPPED grounded web QA: no model is configured (engine.backend: none). {n_docs} curated web "
             f"documents ({len(passages)} passages) qualify (edu_score ≥ {cfg.selection.min_edu_score}, "
-            f"languages {cfg.selection.languages}); set engine.backend to generate QA from them.")
+            f"languages {cfg.selection.languages}); set engine.backend to generate QA from them."
+        )
         return reports
     if not passages:
-        say(f"no curated web documents qualify (edu_score ≥ {cfg.selection.min_edu_score}, languages "
-            f"{cfg.selection.languages}, keywords {cfg.selection.topic_keywords}); run `datamill curate` first")
+        say(
+            f"no curated web documents qualify (edu_score ≥ {cfg.selection.min_edu_score}, languages "
+            f"{cfg.selection.languages}, keywords {cfg.selection.topic_keywords}); run `datamill curate` first"
+        )
         return reports
-    part = {"engine": cfg.engine.model_dump(), "selection": cfg.selection.model_dump(), "qa": cfg.qa.model_dump(),
-            "tokenizer": cfg.tokenizer_path,
-            "passages_sha256": hashlib.sha256("\n".join(p.key for p in passages).encode()).hexdigest()}
+    part = {
+        "engine": cfg.engine.model_dump(),
+        "selection": cfg.selection.model_dump(),
+        "qa": cfg.qa.model_dump(),
+        "tokenizer": cfg.tokenizer_path,
+        "passages_sha256": hashlib.sha256("\n".join(p.key for p in passages).encode()).hexdigest(),
+    }
     run_id = run_id_for(part)
     gen = GroundedQAGenerator(engine, cfg.qa, cfg.web_qa_dataset, run_id, cfg.tokenizer_path)
-    report = run_sharded(store, cfg.web_qa_dataset, run_id, "sft", part, passages,
-                         lambda chunk, rep: gen.process(list(chunk), rep), chunk_size=cfg.chunk_size, engine=engine)
+    report = run_sharded(
+        store,
+        cfg.web_qa_dataset,
+        run_id,
+        "sft",
+        part,
+        passages,
+        lambda chunk, rep: gen.process(list(chunk), rep),
+        chunk_size=cfg.chunk_size,
+        engine=engine,
+    )
     say(f"grounded web QA from {n_docs} documents: {report.summary()}")
     return [*reports, report]

@@ -71,14 +71,21 @@ def parse_qa(text: str) -> list[QAPair]:
     for it in items if isinstance(items, list) else []:
         if isinstance(it, dict) and str(it.get("question", "")).strip() and str(it.get("answer", "")).strip():
             diff = str(it.get("difficulty", "")).strip().lower()
-            pairs.append(QAPair(str(it["question"]).strip(), str(it["answer"]).strip(),
-                                diff if diff in DIFFICULTIES else None))
+            pairs.append(
+                QAPair(
+                    str(it["question"]).strip(),
+                    str(it["answer"]).strip(),
+                    diff if diff in DIFFICULTIES else None,
+                )
+            )
     if not pairs:
         raise ParseError("unparseable_output", "no question/answer objects in the JSON list")
     return pairs
 
 
-def tag_difficulty(pair: QAPair, passage: str, hard_answer_units: int = 25, hard_question_overlap: float = 0.3) -> str:
+def tag_difficulty(
+    pair: QAPair, passage: str, hard_answer_units: int = 25, hard_question_overlap: float = 0.3
+) -> str:
     """The model's label when valid; otherwise long answers to questions that share little wording with the
     passage (the reader must connect statements rather than find one) count as hard, short lookups as easy."""
     if pair.difficulty:
@@ -98,10 +105,16 @@ def build_user_turn(pair: QAPair, passage: str, with_context: bool, language: st
 
 
 def build_judge_prompt(passage: str, question: str, answer: str) -> list[Message]:
-    return [Message(role="user", content=(
-        "Is the answer fully supported by the passage (every fact in it is stated in the passage)? "
-        "Reply with exactly one word: SUPPORTED or UNSUPPORTED.\n\n"
-        f"Passage:\n{passage}\n\nQuestion: {question}\nAnswer: {answer}"))]
+    return [
+        Message(
+            role="user",
+            content=(
+                "Is the answer fully supported by the passage (every fact in it is stated in the passage)? "
+                "Reply with exactly one word: SUPPORTED or UNSUPPORTED.\n\n"
+                f"Passage:\n{passage}\n\nQuestion: {question}\nAnswer: {answer}"
+            ),
+        )
+    ]
 
 
 def parse_judge(text: str) -> bool | tuple[bool, str]:

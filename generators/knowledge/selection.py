@@ -42,7 +42,9 @@ def select_documents(store: Store, cfg: SelectionConfig) -> list[SourceDocument]
     if cfg.datasets:
         where.append(f"dataset IN ({', '.join('?' * len(cfg.datasets))})")
         params += cfg.datasets
-    query = f'SELECT id, shard, "row", language, edu_score FROM samples WHERE {" AND ".join(where)} ORDER BY id'
+    query = (
+        f'SELECT id, shard, "row", language, edu_score FROM samples WHERE {" AND ".join(where)} ORDER BY id'
+    )
     with store.connect(read_only=True) as con:
         rows = con.execute(query, params).fetchall()
     by_shard: dict[str, list[tuple]] = defaultdict(list)
@@ -55,12 +57,18 @@ def select_documents(store: Store, cfg: SelectionConfig) -> list[SourceDocument]
         ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
         licenses, urls = table.column("license").to_pylist(), table.column("url").to_pylist()
         for doc_id, _, row, language, edu in shard_rows:
-            if ids[row] != doc_id:  # the catalog row must point at this document; otherwise the store is stale
-                raise InputError(f"{store.root / shard}:row {row}: id {ids[row]!r} is not catalog id {doc_id!r} "
-                                 "(run `datamill check`)")
+            if (
+                ids[row] != doc_id
+            ):  # the catalog row must point at this document; otherwise the store is stale
+                raise InputError(
+                    f"{store.root / shard}:row {row}: id {ids[row]!r} is not catalog id {doc_id!r} "
+                    "(run `datamill check`)"
+                )
             text = texts[row] or ""
             if keywords and not any(k in text.lower() for k in keywords):
                 continue
-            docs.append(SourceDocument(doc_id, text, language, float(edu), licenses[row] or "", urls[row] or ""))
+            docs.append(
+                SourceDocument(doc_id, text, language, float(edu), licenses[row] or "", urls[row] or "")
+            )
     docs.sort(key=lambda d: d.id)
     return docs[: cfg.max_documents]

@@ -65,11 +65,18 @@ class XQuADReader:
                         ans = qa["answers"][0]
                         # offsets count from the raw context; the BOM we stripped shifts them by one
                         shift = len(para["context"]) - len(para["context"].lstrip("\ufeff"))
-                        items.append(XQuADItem(qid=str(qa["id"]), title=str(article.get("title", "")),
-                                               context=context, question=str(qa["question"]).strip(),
-                                               answer=str(ans["text"]).strip(),
-                                               answer_start=int(ans["answer_start"]) - shift,
-                                               language=self.language, where=where))
+                        items.append(
+                            XQuADItem(
+                                qid=str(qa["id"]),
+                                title=str(article.get("title", "")),
+                                context=context,
+                                question=str(qa["question"]).strip(),
+                                answer=str(ans["text"]).strip(),
+                                answer_start=int(ans["answer_start"]) - shift,
+                                language=self.language,
+                                where=where,
+                            )
+                        )
                     except (KeyError, IndexError, TypeError, ValueError) as e:
                         self.errors.append(f"{where}: malformed QA entry ({type(e).__name__}: {e})")
         return items
@@ -77,21 +84,37 @@ class XQuADReader:
 
 def build_messages(item: XQuADItem) -> list[Message]:
     template = TEMPLATES.get(item.language, TEMPLATES["en"])
-    return [Message(role="user", content=template.format(context=item.context, question=item.question)),
-            Message(role="assistant", content=item.answer)]
+    return [
+        Message(role="user", content=template.format(context=item.context, question=item.question)),
+        Message(role="assistant", content=item.answer),
+    ]
 
 
-def xquad_sample(item: XQuADItem, sample_id: str, domain: str, verdicts: list[Verdict], num_tokens: int) -> SFTSample:
+def xquad_sample(
+    item: XQuADItem, sample_id: str, domain: str, verdicts: list[Verdict], num_tokens: int
+) -> SFTSample:
     return SFTSample(
-        id=sample_id, domain=domain, language=item.language, mode="non_reasoning", messages=build_messages(item),
-        verdicts=verdicts, num_tokens=num_tokens, license=XQUAD_LICENSE,
+        id=sample_id,
+        domain=domain,
+        language=item.language,
+        mode="non_reasoning",
+        messages=build_messages(item),
+        verdicts=verdicts,
+        num_tokens=num_tokens,
+        license=XQUAD_LICENSE,
         lineage=Lineage(source=f"xquad:{item.language}:{item.qid}", model="reference"),
-        metadata={"title": item.title, "qid": item.qid, "answer_start": item.answer_start, "where": item.where},
+        metadata={
+            "title": item.title,
+            "qid": item.qid,
+            "answer_start": item.answer_start,
+            "where": item.where,
+        },
     )
 
 
-def import_xquad(items: list[XQuADItem], report, dataset: str, run_id: str, domain: str,
-                 tokenizer_path: str | None = None) -> list[SFTSample]:
+def import_xquad(
+    items: list[XQuADItem], report, dataset: str, run_id: str, domain: str, tokenizer_path: str | None = None
+) -> list[SFTSample]:
     """Checks on real data: the gold answer is in its paragraph, and the sample is in its stated language.
     A failing item is still written (passed=false) so the catalog shows what was dropped and why."""
     from datamill.ids import sample_id
@@ -102,13 +125,22 @@ def import_xquad(items: list[XQuADItem], report, dataset: str, run_id: str, doma
     lang_filter = LanguageConsistencyFilter()
     out = []
     for it in items:
-        verdicts = [Verdict(verifier="gold_span", passed=it.gold_span_ok,
-                            reason="" if it.gold_span_ok else "answer_not_in_context")]
+        verdicts = [
+            Verdict(
+                verifier="gold_span",
+                passed=it.gold_span_ok,
+                reason="" if it.gold_span_ok else "answer_not_in_context",
+            )
+        ]
         messages = build_messages(it)
         text = "\n".join(m.content for m in messages)
-        verdicts.append(to_verdict("language_consistency", lang_filter.filter(text, it.language), expected=it.language))
+        verdicts.append(
+            to_verdict("language_consistency", lang_filter.filter(text, it.language), expected=it.language)
+        )
         if reason := first_failure(verdicts):
             report.add_drop(reason)
         n = count_chat_tokens(messages, reasoning=False, tokenizer_path=tokenizer_path)
-        out.append(xquad_sample(it, sample_id(dataset, run_id, f"{it.language}:{it.qid}"), domain, verdicts, n))
+        out.append(
+            xquad_sample(it, sample_id(dataset, run_id, f"{it.language}:{it.qid}"), domain, verdicts, n)
+        )
     return out

@@ -87,10 +87,13 @@ class LongContextConfig(_Common):
     run_id: str | None = None
     """Default cfg-<config hash>: re-running the same config resumes the same run."""
     tasks: list[Literal["niah", "multi_value", "chain", "fact", "summarize", "longform"]] = Field(
-        default_factory=lambda: ["niah", "multi_value", "chain", "fact"])
+        default_factory=lambda: ["niah", "multi_value", "chain", "fact"]
+    )
     """niah: one key/value; multi_value: one key, several dispersed values; chain: multi-hop VAR chain;
     fact: real XQuAD facts from another document (en/es); summarize/longform need an engine."""
-    needle_kinds: list[Literal["number", "word", "uuid"]] = Field(default_factory=lambda: ["number", "word", "uuid"])
+    needle_kinds: list[Literal["number", "word", "uuid"]] = Field(
+        default_factory=lambda: ["number", "word", "uuid"]
+    )
     """Value kinds, cycled over samples."""
     samples_per_depth: int = Field(default=1, ge=1)
     """Samples per (language, length, task, depth)."""

@@ -9,8 +9,9 @@ from pathlib import Path
 from datamill.atomic import atomic_write_text
 
 
-def compute_coverage(metadatas: list[tuple[str, dict]], lengths: list[str], depth_buckets: list[str],
-                     languages: list[str]) -> dict:
+def compute_coverage(
+    metadatas: list[tuple[str, dict]], lengths: list[str], depth_buckets: list[str], languages: list[str]
+) -> dict:
     """metadatas: (language, SFTSample.metadata). A sample counts once in each depth bucket its queried needles hit."""
     counts: Counter = Counter()
     extra_lengths, extra_langs = [], []
@@ -23,11 +24,20 @@ def compute_coverage(metadatas: list[tuple[str, dict]], lengths: list[str], dept
         if lang not in languages and lang not in extra_langs:
             extra_langs.append(lang)
     lengths, languages = list(lengths) + extra_lengths, list(languages) + extra_langs
-    cells = [{"length": ln, "depth_bucket": b, "language": lg, "count": counts.get((ln, b, lg), 0)}
-             for ln in lengths for b in depth_buckets for lg in languages]
+    cells = [
+        {"length": ln, "depth_bucket": b, "language": lg, "count": counts.get((ln, b, lg), 0)}
+        for ln in lengths
+        for b in depth_buckets
+        for lg in languages
+    ]
     empty = [{k: c[k] for k in ("length", "depth_bucket", "language")} for c in cells if c["count"] == 0]
-    return {"lengths": lengths, "depth_buckets": depth_buckets, "languages": languages, "cells": cells,
-            "empty": empty}
+    return {
+        "lengths": lengths,
+        "depth_buckets": depth_buckets,
+        "languages": languages,
+        "cells": cells,
+        "empty": empty,
+    }
 
 
 def write_coverage(cov: dict, path: str | Path) -> None:
@@ -44,5 +54,7 @@ def coverage_table(cov: dict) -> str:
             vals = [by.get((ln, b, lg), 0) for b in cov["depth_buckets"]]
             lines.append(f"{ln:>7} {lg:>4} | " + " ".join(f"{v if v else '·':>8}" for v in vals))
     n = len(cov["empty"])
-    lines.append(f"{n} empty cell{'s' if n != 1 else ''} of {len(cov['cells'])}" + (" (marked ·)" if n else ""))
+    lines.append(
+        f"{n} empty cell{'s' if n != 1 else ''} of {len(cov['cells'])}" + (" (marked ·)" if n else "")
+    )
     return "\n".join(lines)

@@ -28,7 +28,12 @@ ADHOC_RUN = "adhoc"  # the run id of samples built outside a job (tests, the NIA
 
 # metadata keys (the dashboard and coverage report read these)
 M_CONTEXT_TOKENS, M_LENGTH_BUCKET, M_NEEDLES, M_DEPTH_BUCKETS, M_SOURCES = (
-    "context_tokens", "length_bucket", "needles", "depth_buckets", "sources")
+    "context_tokens",
+    "length_bucket",
+    "needles",
+    "depth_buckets",
+    "sources",
+)
 
 LONGFORM = {
     "summarize": {
@@ -38,11 +43,11 @@ LONGFORM = {
     },
     "longform": {
         "en": "Using the text above, write a detailed, well-structured essay (at least {words} words) that "
-              "explains its key ideas and connects them with examples from the text.",
+        "explains its key ideas and connects them with examples from the text.",
         "es": "A partir del texto anterior, escribe un ensayo detallado y bien estructurado (al menos {words} "
-              "palabras) que explique sus ideas clave con ejemplos del texto.",
+        "palabras) que explique sus ideas clave con ejemplos del texto.",
         "ko": "위 텍스트를 바탕으로 핵심 내용을 설명하고 텍스트의 예를 들어 연결하는 자세하고 구조적인 글을 "
-              "{words}단어 이상으로 쓰시오.",
+        "{words}단어 이상으로 쓰시오.",
     },
 }
 
@@ -72,9 +77,19 @@ class Spec:
 
 
 class LongContextGenerator:
-    def __init__(self, tokenizer, seed: int = 0, prefer_shared: bool = True, web_docs: dict | None = None,
-                 n_depth_buckets: int = 5, distractors: int = 2, values_per_key: int = 3, chain_hops: int = 3,
-                 facts_per_sample: int = 2, tokenizer_name: str = "examples/tokenizer"):
+    def __init__(
+        self,
+        tokenizer,
+        seed: int = 0,
+        prefer_shared: bool = True,
+        web_docs: dict | None = None,
+        n_depth_buckets: int = 5,
+        distractors: int = 2,
+        values_per_key: int = 3,
+        chain_hops: int = 3,
+        facts_per_sample: int = 2,
+        tokenizer_name: str = "examples/tokenizer",
+    ):
         self.tok = tokenizer
         self.seed = seed
         self.root: Path = data_root(prefer_shared)
@@ -124,10 +139,14 @@ class LongContextGenerator:
             return n, q, a, {f.doc for f in picked}
         raise ValueError(f"task {spec.task!r} has no needles")
 
-    def context(self, spec: Spec, needles: list[Needle], rng: random.Random, exclude: set[str] = frozenset()) -> Context:
+    def context(
+        self, spec: Spec, needles: list[Needle], rng: random.Random, exclude: set[str] = frozenset()
+    ) -> Context:
         s = self.stream(spec.language)
         ex = {i for i, d in enumerate(s.docs) if d.name in exclude}
-        return HaystackBuilder(s).build(spec.length, [n.text for n in needles], [n.depth for n in needles], rng, ex)
+        return HaystackBuilder(s).build(
+            spec.length, [n.text for n in needles], [n.depth for n in needles], rng, ex
+        )
 
     def build(self, spec: Spec, dataset: str = "long_context", run_id: str = ADHOC_RUN) -> SFTSample:
         """A needle-task sample (no model needed)."""
@@ -136,10 +155,17 @@ class LongContextGenerator:
         needles, question, answer, exclude = self.needles_for(spec, rng)
         ctx = self.context(spec, needles, rng, exclude)
         content = f"{ctx.text}\n\n{question}"
-        messages = [Message(role="system", content=INSTRUCTION[spec.language]),
-                    Message(role="user", content=content), Message(role="assistant", content=answer)]
-        verdict = Verdict(verifier="needle_answer", passed=all(v in answer for v in expected_values(needles)),
-                          reason="", details={"expected": expected_values(needles)})
+        messages = [
+            Message(role="system", content=INSTRUCTION[spec.language]),
+            Message(role="user", content=content),
+            Message(role="assistant", content=answer),
+        ]
+        verdict = Verdict(
+            verifier="needle_answer",
+            passed=all(v in answer for v in expected_values(needles)),
+            reason="",
+            details={"expected": expected_values(needles)},
+        )
         return self._sample(spec, dataset, run_id, messages, ctx, needles, [verdict], mode="non_reasoning")
 
     def build_prompt(self, spec: Spec, words: int) -> tuple[list[Message], Context]:
@@ -160,8 +186,16 @@ class LongContextGenerator:
             return None, "too_short"
         return body, ""
 
-    def sample_from_response(self, spec: Spec, prompt: list[Message], ctx: Context, answer: str, model: str,
-                             dataset: str = "long_context", run_id: str = ADHOC_RUN) -> SFTSample:
+    def sample_from_response(
+        self,
+        spec: Spec,
+        prompt: list[Message],
+        ctx: Context,
+        answer: str,
+        model: str,
+        dataset: str = "long_context",
+        run_id: str = ADHOC_RUN,
+    ) -> SFTSample:
         messages = prompt + [Message(role="assistant", content=answer)]
         s = self._sample(spec, dataset, run_id, messages, ctx, [], [], mode="non_reasoning")
         s.lineage.model = model
@@ -169,23 +203,55 @@ class LongContextGenerator:
 
     def _sample(self, spec, dataset, run_id, messages, ctx: Context, needles, verdicts, mode) -> SFTSample:
         mi = next(i for i, m in enumerate(messages) if m.role == "user")
-        meta_needles = [{"kind": n.kind, "key": n.key, "value": n.value, "depth": p.actual_depth,
-                         "target_depth": p.depth, "char_start": p.char_start, "char_end": p.char_end,
-                         "token_start": p.token_start, "token_end": p.token_end, "message_index": mi,
-                         "query": n.query} for n, p in zip(needles, ctx.needles)]
-        buckets = sorted({depth_bucket(m["depth"], self.n_buckets) for m in meta_needles if m["query"]},
-                         key=lambda b: float(b.split("-")[0]))
+        meta_needles = [
+            {
+                "kind": n.kind,
+                "key": n.key,
+                "value": n.value,
+                "depth": p.actual_depth,
+                "target_depth": p.depth,
+                "char_start": p.char_start,
+                "char_end": p.char_end,
+                "token_start": p.token_start,
+                "token_end": p.token_end,
+                "message_index": mi,
+                "query": n.query,
+            }
+            for n, p in zip(needles, ctx.needles)
+        ]
+        buckets = sorted(
+            {depth_bucket(m["depth"], self.n_buckets) for m in meta_needles if m["query"]},
+            key=lambda b: float(b.split("-")[0]),
+        )
         sid = sample_id(dataset, run_id, self.seed, spec.key())
-        meta = {M_CONTEXT_TOKENS: ctx.num_tokens, M_LENGTH_BUCKET: length_bucket(spec.length),
-                M_NEEDLES: meta_needles, M_DEPTH_BUCKETS: buckets, M_SOURCES: ctx.sources,
-                "task": spec.task, "repeated_sources": ctx.cycles > 1, "source_cycles": ctx.cycles,
-                "partial_tail_tokens": ctx.partial_tail_tokens, "tokenizer": self.tokenizer_name,
-                "context_char_start": 0, "context_char_end": len(ctx.text)}
+        meta = {
+            M_CONTEXT_TOKENS: ctx.num_tokens,
+            M_LENGTH_BUCKET: length_bucket(spec.length),
+            M_NEEDLES: meta_needles,
+            M_DEPTH_BUCKETS: buckets,
+            M_SOURCES: ctx.sources,
+            "task": spec.task,
+            "repeated_sources": ctx.cycles > 1,
+            "source_cycles": ctx.cycles,
+            "partial_tail_tokens": ctx.partial_tail_tokens,
+            "tokenizer": self.tokenizer_name,
+            "context_char_start": 0,
+            "context_char_end": len(ctx.text),
+        }
         lic = sorted({d.license for d in self.stream(spec.language).docs if d.name in set(ctx.sources)})
-        return SFTSample(id=sid, dataset=dataset, domain="long_context", language=spec.language, mode=mode,
-                         messages=messages, verdicts=verdicts, num_tokens=self._chat_tokens(messages, ctx),
-                         license="; ".join(x for x in lic if x), metadata=meta,
-                         lineage={"source": ", ".join(ctx.sources[:5]), "seed": self.seed, "model": "reference"})
+        return SFTSample(
+            id=sid,
+            dataset=dataset,
+            domain="long_context",
+            language=spec.language,
+            mode=mode,
+            messages=messages,
+            verdicts=verdicts,
+            num_tokens=self._chat_tokens(messages, ctx),
+            license="; ".join(x for x in lic if x),
+            metadata=meta,
+            lineage={"source": ", ".join(ctx.sources[:5]), "seed": self.seed, "model": "reference"},
+        )
 
     def _chat_tokens(self, messages: list[Message], ctx: Context) -> int:
         """Tokens of the rendered chat (non-reasoning) = text before the context + the context's exact count + text
@@ -195,7 +261,7 @@ class LongContextGenerator:
 
         text, _ = render_exaone_chat(messages, reasoning=False)
         i = text.index(ctx.text)
-        return len(self._enc(text[:i])) + ctx.num_tokens + len(self._enc(text[i + len(ctx.text):]))
+        return len(self._enc(text[:i])) + ctx.num_tokens + len(self._enc(text[i + len(ctx.text) :]))
 
     def _enc(self, text: str) -> list[int]:
         tok = self.tok.backend_tokenizer if hasattr(self.tok, "backend_tokenizer") else self.tok

@@ -31,7 +31,9 @@ _PARA = re.compile(r"\n\s*\n")
 _SENT_END = re.compile(r"(?:(?<=[.!?。！？])|(?<=[.!?。！？][\"'”’)\]]))\s+(?=\S)")
 _ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)\]]?$")
 _WS = re.compile(r"\s+")
-MAX_SENTENCE_CHARS = 600  # split run-on "sentences" (e.g. bill tables) at whitespace so the fill stays fine-grained
+MAX_SENTENCE_CHARS = (
+    600  # split run-on "sentences" (e.g. bill tables) at whitespace so the fill stays fine-grained
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -80,7 +82,9 @@ class SentenceStream:
                 self.doc_of.append(d)
         if not self.texts:
             raise InputError(f"no sentences in sources {[d.name for d in docs][:3]}")
-        with_sep = self.tok.encode_batch([p + s for p, s in zip(self.seps, self.texts)], add_special_tokens=False)
+        with_sep = self.tok.encode_batch(
+            [p + s for p, s in zip(self.seps, self.texts)], add_special_tokens=False
+        )
         self.counts = [len(e.ids) for e in with_sep]
         self.total_tokens = sum(self.counts)
         self._bare: dict[int, int] = {}
@@ -155,8 +159,14 @@ class HaystackBuilder:
             if steps > n and not picked:
                 raise ValueError("every source document is excluded: no haystack text left")
 
-    def build(self, target: int, needle_texts: list[str], depths: list[float], rng: random.Random,
-              exclude_docs: set[int] | None = None) -> Context:
+    def build(
+        self,
+        target: int,
+        needle_texts: list[str],
+        depths: list[float],
+        rng: random.Random,
+        exclude_docs: set[int] | None = None,
+    ) -> Context:
         if target < 1:
             raise ValueError(f"target length must be ≥ 1 token, got {target}")
         if len(needle_texts) != len(depths):
@@ -195,12 +205,18 @@ class HaystackBuilder:
                 partial -= cap
                 nxt = self._next(nxt, exclude)
                 cap = s.counts[nxt]
-            if (len(picked), nxt, partial) in seen:  # oscillating (a cut inside a multi-byte char): other tail
+            if (
+                len(picked),
+                nxt,
+                partial,
+            ) in seen:  # oscillating (a cut inside a multi-byte char): other tail
                 nxt = self._next(nxt, exclude)
             seen.add((len(picked), nxt, partial))
         else:
-            raise RuntimeError(f"could not reach exactly {target} tokens after {self.max_fixups} encodes "
-                               f"(last {len(enc.ids)}); the tokenizer merges across sentence boundaries")
+            raise RuntimeError(
+                f"could not reach exactly {target} tokens after {self.max_fixups} encodes "
+                f"(last {len(enc.ids)}); the tokenizer merges across sentence boundaries"
+            )
         placed = []
         for k, (a, b) in enumerate(spans):  # needles start/end on a non-space char, so both map to a token
             ts, te = enc.char_to_token(a), enc.char_to_token(b - 1) + 1
@@ -215,7 +231,9 @@ class HaystackBuilder:
             j = (j + 1) % len(self.s.texts)
         return j
 
-    def _pieces(self, picked: list[int], nxt: int, partial: int) -> tuple[list[tuple[str, str, int, bool]], str]:
+    def _pieces(
+        self, picked: list[int], nxt: int, partial: int
+    ) -> tuple[list[tuple[str, str, int, bool]], str]:
         """[(sep, text, tokens_before, ends_sentence)], the partial tail (a token prefix of sentence `nxt`) last."""
         s = self.s
         pieces, cum = [], 0

@@ -29,11 +29,17 @@ def make_specs(cfg: LongContextConfig, with_engine: bool) -> list[Spec]:
             for task in cfg.tasks:
                 if task in ENGINE_TASKS:
                     if with_engine:
-                        specs += [Spec(lang, length, task, -1.0, i, "-") for i in range(cfg.samples_per_depth)]
+                        specs += [
+                            Spec(lang, length, task, -1.0, i, "-") for i in range(cfg.samples_per_depth)
+                        ]
                     continue
                 for depth in cfg.depths.values(cfg.seed):
                     for i in range(cfg.samples_per_depth):
-                        kind = cfg.needle_kinds[k % len(cfg.needle_kinds)] if task in ("niah", "multi_value") else "-"
+                        kind = (
+                            cfg.needle_kinds[k % len(cfg.needle_kinds)]
+                            if task in ("niah", "multi_value")
+                            else "-"
+                        )
                         k += 1
                         specs.append(Spec(lang, length, task, depth, i, kind))
     return specs
@@ -44,10 +50,17 @@ def make_generator(cfg, store: Store | None) -> LongContextGenerator:
     if cfg.web_from_catalog and store is not None:
         web = {lang: load_web_documents(store, lang) for lang in cfg.languages}
     return LongContextGenerator(
-        load_tokenizer(cfg.tokenizer), seed=cfg.seed, prefer_shared=cfg.prefer_shared_data, web_docs=web,
-        n_depth_buckets=cfg.depth_buckets, distractors=getattr(cfg, "distractors", 0),
-        values_per_key=getattr(cfg, "values_per_key", 3), chain_hops=getattr(cfg, "chain_hops", 3),
-        facts_per_sample=getattr(cfg, "facts_per_sample", 2), tokenizer_name=cfg.tokenizer or "examples/tokenizer")
+        load_tokenizer(cfg.tokenizer),
+        seed=cfg.seed,
+        prefer_shared=cfg.prefer_shared_data,
+        web_docs=web,
+        n_depth_buckets=cfg.depth_buckets,
+        distractors=getattr(cfg, "distractors", 0),
+        values_per_key=getattr(cfg, "values_per_key", 3),
+        chain_hops=getattr(cfg, "chain_hops", 3),
+        facts_per_sample=getattr(cfg, "facts_per_sample", 2),
+        tokenizer_name=cfg.tokenizer or "examples/tokenizer",
+    )
 
 
 def run(kind: str, config_path: str, store: Store) -> JobReport:
@@ -87,20 +100,29 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
             out += _engine_samples(gen, engine, cfg, longform, report, run_id)
         return out
 
-    report = run_sharded(store, cfg.dataset, run_id, "sft", config, specs, process, chunk_size=cfg.chunk_size,
-                         engine=engine)
-    cov = coverage_for_run(store, cfg.dataset, run_id, [length_bucket(n) for n in cfg.lengths],
-                           all_depth_buckets(cfg.depth_buckets), list(cfg.languages))
+    report = run_sharded(
+        store, cfg.dataset, run_id, "sft", config, specs, process, chunk_size=cfg.chunk_size, engine=engine
+    )
+    cov = coverage_for_run(
+        store,
+        cfg.dataset,
+        run_id,
+        [length_bucket(n) for n in cfg.lengths],
+        all_depth_buckets(cfg.depth_buckets),
+        list(cfg.languages),
+    )
     log.info(coverage_table(cov))
     return report
 
 
-def _engine_samples(gen, engine, cfg: LongContextConfig, specs: list[Spec], report: JobReport,
-                    run_id: str) -> list[SFTSample]:
+def _engine_samples(
+    gen, engine, cfg: LongContextConfig, specs: list[Spec], report: JobReport, run_id: str
+) -> list[SFTSample]:
     """The one engine call: summaries / long-form answers over long inputs; truncated or short ones dropped."""
     prompts = [gen.build_prompt(s, cfg.summary_words) for s in specs]
-    params = SamplingParams(temperature=0.7, max_tokens=max(1024, 3 * cfg.summary_words), seed=cfg.seed,
-                            reasoning=False)
+    params = SamplingParams(
+        temperature=0.7, max_tokens=max(1024, 3 * cfg.summary_words), seed=cfg.seed, reasoning=False
+    )
     outs = engine.generate([p for p, _ in prompts], params)
     samples = []
     for spec, (prompt, ctx), comps in zip(specs, prompts, outs):
@@ -111,7 +133,9 @@ def _engine_samples(gen, engine, cfg: LongContextConfig, specs: list[Spec], repo
         if answer is None:
             report.add_drop(reason)
             continue
-        samples.append(gen.sample_from_response(spec, prompt, ctx, answer, engine.model_name, cfg.dataset, run_id))
+        samples.append(
+            gen.sample_from_response(spec, prompt, ctx, answer, engine.model_name, cfg.dataset, run_id)
+        )
     return samples
 
 

@@ -18,8 +18,11 @@ NEEDLE_KINDS = ("number", "word", "uuid")
 # (kind, language) → noun phrase used in the template; es/ko carry gender / word order in the full template
 TYPE_NAMES = {
     "en": {"number": "numbers", "word": "words", "uuid": "uuids"},
-    "es": {"number": "números mágicos especiales", "word": "palabras mágicas especiales",
-           "uuid": "UUID mágicos especiales"},
+    "es": {
+        "number": "números mágicos especiales",
+        "word": "palabras mágicas especiales",
+        "uuid": "UUID mágicos especiales",
+    },
     "ko": {"number": "특별한 마법 숫자", "word": "특별한 마법 단어", "uuid": "특별한 마법 UUID"},
 }
 NEEDLE_TEMPLATE = {
@@ -53,9 +56,11 @@ FACT_QUESTION = {
     "ko": "제공된 텍스트만 사용하여 다음 질문에 답하시오.",
 }
 # Spanish agreement: palabras is feminine
-_ES = {"number": {"one": "Uno", "art": "los", "Art": "Los", "all": "todos", "mentioned": "mencionados"},
-       "word": {"one": "Una", "art": "las", "Art": "Las", "all": "todas", "mentioned": "mencionadas"},
-       "uuid": {"one": "Uno", "art": "los", "Art": "Los", "all": "todos", "mentioned": "mencionados"}}
+_ES = {
+    "number": {"one": "Uno", "art": "los", "Art": "Los", "all": "todos", "mentioned": "mencionados"},
+    "word": {"one": "Una", "art": "las", "Art": "Las", "all": "todas", "mentioned": "mencionadas"},
+    "uuid": {"one": "Uno", "art": "los", "Art": "Los", "all": "todos", "mentioned": "mencionados"},
+}
 INSTRUCTION = {
     "en": "Read the text, then answer the question that follows it using only the text.",
     "es": "Lee el texto y luego responde a la pregunta que le sigue usando solo el texto.",
@@ -84,28 +89,40 @@ def make_value(kind: str, rng: random.Random, words: list[str]) -> str:
 
 
 def needle_sentence(language: str, kind: str, key: str, value: str) -> str:
-    return NEEDLE_TEMPLATE[language].format(type=TYPE_NAMES[language][kind], key=key, value=value, **_ES[kind])
+    return NEEDLE_TEMPLATE[language].format(
+        type=TYPE_NAMES[language][kind], key=key, value=value, **_ES[kind]
+    )
 
 
 def make_key(rng: random.Random, words: list[str]) -> str:
     return f"{rng.choice(words)}-{rng.choice(words)}"
 
 
-def magic_needles(language: str, kind: str, depths: list[float], rng: random.Random, words: list[str],
-                  distractor_depths: list[float] = ()) -> tuple[list[Needle], str, str]:
+def magic_needles(
+    language: str,
+    kind: str,
+    depths: list[float],
+    rng: random.Random,
+    words: list[str],
+    distractor_depths: list[float] = (),
+) -> tuple[list[Needle], str, str]:
     """One key with len(depths) values (dispersed), plus distractors for other keys. → (needles, question, answer)."""
     key = make_key(rng, words)
     values: list[str] = []
     while len(values) < len(depths):
         v = make_value(kind, rng, words)
         values += [] if v in values else [v]
-    needles = [Needle(kind, key, v, needle_sentence(language, kind, key, v), d) for v, d in zip(values, depths)]
+    needles = [
+        Needle(kind, key, v, needle_sentence(language, kind, key, v), d) for v, d in zip(values, depths)
+    ]
     for d in distractor_depths:
         other = make_key(rng, words)
         while other == key:
             other = make_key(rng, words)
         v = make_value(kind, rng, words)
-        needles.append(Needle("distractor", other, v, needle_sentence(language, kind, other, v), d, query=False))
+        needles.append(
+            Needle("distractor", other, v, needle_sentence(language, kind, other, v), d, query=False)
+        )
     tname = TYPE_NAMES[language][kind]
     question = QUESTION[language].format(type=tname, key=key, **_ES[kind])
     answer = ANSWER[language].format(type=tname, key=key, values=", ".join(values), **_ES[kind])
@@ -116,8 +133,9 @@ def _var(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_uppercase) for _ in range(5))
 
 
-def chain_needles(language: str, depths: list[float], rng: random.Random,
-                  distractor_depths: list[float] = ()) -> tuple[list[Needle], str, str]:
+def chain_needles(
+    language: str, depths: list[float], rng: random.Random, distractor_depths: list[float] = ()
+) -> tuple[list[Needle], str, str]:
     """Multi-hop variable chain: VAR A = 12345, VAR B = VAR A, …; the answer needs every hop."""
     value = str(rng.randint(10_000, 99_999))
     names: list[str] = []

@@ -35,10 +35,18 @@ def build_eval_set(cfg: NiahConfig, gen: LongContextGenerator) -> list[dict]:
                     spec = Spec(lang, length, "niah", depth, i, cfg.needle_kind)
                     s = gen.build(spec, dataset="niah_eval")
                     expected = [n["value"] for n in s.metadata["needles"] if n["query"]]
-                    items.append({"id": s.id, "language": lang, "length": length_bucket(length),
-                                  "length_tokens": length, "depth": depth, "expected": expected,
-                                  "messages": [m.model_dump(exclude_defaults=True) for m in s.messages[:-1]],
-                                  "needles": s.metadata["needles"]})
+                    items.append(
+                        {
+                            "id": s.id,
+                            "language": lang,
+                            "length": length_bucket(length),
+                            "length_tokens": length,
+                            "depth": depth,
+                            "expected": expected,
+                            "messages": [m.model_dump(exclude_defaults=True) for m in s.messages[:-1]],
+                            "needles": s.metadata["needles"],
+                        }
+                    )
     return items
 
 
@@ -58,7 +66,9 @@ def score_grid(items: list[dict], answers: dict[str, str], model: str, threshold
     acc: dict[tuple, list[float]] = defaultdict(list)
     for it in items:
         if it["id"] in answers:
-            acc[(it["length"], it["depth"], it["language"])].append(ruler_score(answers[it["id"]], it["expected"]))
+            acc[(it["length"], it["depth"], it["language"])].append(
+                ruler_score(answers[it["id"]], it["expected"])
+            )
     lengths = list(dict.fromkeys(it["length"] for it in items))
     depths = list(dict.fromkeys(it["depth"] for it in items))
     langs = list(dict.fromkeys(it["language"] for it in items))
@@ -67,11 +77,25 @@ def score_grid(items: list[dict], answers: dict[str, str], model: str, threshold
         for d in depths:
             for lg in langs:
                 sc = acc.get((ln, d, lg), [])
-                cells.append({"length": ln, "depth": d, "language": lg, "n": len(sc),
-                              "score": round(sum(sc) / len(sc), 4) if sc else None})
+                cells.append(
+                    {
+                        "length": ln,
+                        "depth": d,
+                        "language": lg,
+                        "n": len(sc),
+                        "score": round(sum(sc) / len(sc), 4) if sc else None,
+                    }
+                )
     green = bool(cells) and all(c["n"] and c["score"] >= threshold for c in cells)
-    return {"model": model, "lengths": lengths, "depths": depths, "languages": langs, "threshold": threshold,
-            "cells": cells, "green": green}
+    return {
+        "model": model,
+        "lengths": lengths,
+        "depths": depths,
+        "languages": langs,
+        "threshold": threshold,
+        "cells": cells,
+        "green": green,
+    }
 
 
 def grid_table(grid: dict) -> str:
@@ -82,7 +106,9 @@ def grid_table(grid: dict) -> str:
     for ln in grid["lengths"]:
         for lg in grid["languages"]:
             vals = [by.get((ln, d, lg)) for d in grid["depths"]]
-            lines.append(f"{ln:>7} {lg:>4} | " + " ".join("     -" if v is None else f"{v:>6.2f}" for v in vals))
+            lines.append(
+                f"{ln:>7} {lg:>4} | " + " ".join("     -" if v is None else f"{v:>6.2f}" for v in vals)
+            )
     lines.append(f"green: {grid['green']} (threshold {grid['threshold']})")
     return "\n".join(lines)
 
@@ -98,29 +124,41 @@ def run_niah(cfg: NiahConfig, store_root: str | Path | None = None) -> dict | No
     out.mkdir(parents=True, exist_ok=True)
     gen = make_generator(cfg, None)
     items = build_eval_set(cfg, gen)
-    atomic_write_text(out / "niah_eval.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items))
+    atomic_write_text(
+        out / "niah_eval.jsonl", "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items)
+    )
     log.info(f"niah: wrote {len(items)} items to {out / 'niah_eval.jsonl'}")
     if cfg.answers:
         answers, errors = read_answers(cfg.answers)
         for e in errors:
             log.info(e)
         missing = sum(it["id"] not in answers for it in items)
-        log.info(f"niah: {len(answers)} answers from {cfg.answers} ({missing} items without an answer, "
-                 f"{len(errors)} bad lines)")
+        log.info(
+            f"niah: {len(answers)} answers from {cfg.answers} ({missing} items without an answer, "
+            f"{len(errors)} bad lines)"
+        )
         model = f"answers:{Path(cfg.answers).name}"
     else:
         cache = Path(store_root) / "_cache" / "completions" if store_root else out / "_cache"
         engine = make_engine(cfg.engine, default_cache_dir=cache)
         if engine is None:
-            log.info("niah: no engine configured and no answers file: scoring needs a model "
-                     "(set engine.backend, or pass --answers FILE.jsonl with {id, answer} rows)")
+            log.info(
+                "niah: no engine configured and no answers file: scoring needs a model "
+                "(set engine.backend, or pass --answers FILE.jsonl with {id, answer} rows)"
+            )
             return None
-        params = SamplingParams(temperature=0.0, max_tokens=cfg.max_new_tokens, seed=cfg.seed, reasoning=False)
+        params = SamplingParams(
+            temperature=0.0, max_tokens=cfg.max_new_tokens, seed=cfg.seed, reasoning=False
+        )
         prompts = [[Message(**m) for m in it["messages"]] for it in items]
         comps = engine.generate(prompts, params)
         answers = {it["id"]: (c[0].text if c else "") for it, c in zip(items, comps)}
-        atomic_write_text(out / "niah_answers.jsonl", "".join(
-            json.dumps({"id": k, "answer": v}, ensure_ascii=False) + "\n" for k, v in answers.items()))
+        atomic_write_text(
+            out / "niah_answers.jsonl",
+            "".join(
+                json.dumps({"id": k, "answer": v}, ensure_ascii=False) + "\n" for k, v in answers.items()
+            ),
+        )
         model = engine.model_name
     grid = score_grid(items, answers, model, cfg.threshold)
     atomic_write_text(out / "niah_grid.json", json.dumps(grid, ensure_ascii=False, indent=1))

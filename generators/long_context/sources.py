@@ -16,8 +16,11 @@ from generators.long_context.haystack import SourceDoc, split_sentences
 PG_LICENSE = "essays (c) Paul Graham; via gkamradt/LLMTest_NeedleInAHaystack (MIT)"
 KO_LICENSE = "public domain (KR Copyright Act art. 7): statute and National Assembly bills via konlpy"
 XQUAD_LICENSE = "CC-BY-SA-4.0 (google-deepmind/xquad)"
-_WORDS = {"en": re.compile(r"\b[a-z]{5,10}\b"), "es": re.compile(r"\b[a-záéíóúñ]{5,10}\b"),
-          "ko": re.compile(r"[가-힣]{2,4}")}
+_WORDS = {
+    "en": re.compile(r"\b[a-z]{5,10}\b"),
+    "es": re.compile(r"\b[a-záéíóúñ]{5,10}\b"),
+    "ko": re.compile(r"[가-힣]{2,4}"),
+}
 
 
 @dataclass
@@ -37,7 +40,9 @@ def data_root(prefer_shared: bool = True) -> Path:
 
 
 def _essay_dir(root: Path) -> Path:
-    return root / "niah" / "PaulGrahamEssays" if (root / "niah" / "PaulGrahamEssays").is_dir() else root / "niah"
+    return (
+        root / "niah" / "PaulGrahamEssays" if (root / "niah" / "PaulGrahamEssays").is_dir() else root / "niah"
+    )
 
 
 def _xquad(root: Path, lang: str) -> list[dict]:
@@ -53,14 +58,21 @@ def load_documents(language: str, root: Path, web: list[SourceDoc] | None = None
     docs: list[SourceDoc] = []
     if language == "en":
         for f in sorted(_essay_dir(root).glob("*.txt")):
-            docs.append(SourceDoc(f"niah/{f.name}", f.read_text(encoding="utf-8", errors="replace"), PG_LICENSE))
+            docs.append(
+                SourceDoc(f"niah/{f.name}", f.read_text(encoding="utf-8", errors="replace"), PG_LICENSE)
+            )
     elif language == "ko":
         law = root / "korean" / "kolaw_constitution.txt"
         if law.exists():
-            docs.append(SourceDoc("korean/kolaw_constitution.txt", law.read_text(encoding="utf-8"), KO_LICENSE))
+            docs.append(
+                SourceDoc("korean/kolaw_constitution.txt", law.read_text(encoding="utf-8"), KO_LICENSE)
+            )
         for f in sorted((root / "korean" / "kobill").glob("*.txt")):
-            docs.append(SourceDoc(f"korean/kobill/{f.name}", f.read_text(encoding="utf-8", errors="replace"),
-                                  KO_LICENSE))
+            docs.append(
+                SourceDoc(
+                    f"korean/kobill/{f.name}", f.read_text(encoding="utf-8", errors="replace"), KO_LICENSE
+                )
+            )
     elif language == "es":
         for art in _xquad(root, "es"):
             text = "\n\n".join(p["context"] for p in art["paragraphs"])
@@ -78,7 +90,8 @@ def load_web_documents(store, language: str, min_chars: int = 2000, limit: int =
         rows = con.execute(
             """SELECT s.id, sh.path, s."row", s.license FROM samples s JOIN shards sh ON s.shard = sh.path
                WHERE s.kind = 'web' AND s.passed AND s.language = ? ORDER BY s.id LIMIT ?""",
-            [language, limit]).fetchall()
+            [language, limit],
+        ).fetchall()
     if not rows:
         return []
     import pyarrow.parquet as pq
@@ -89,8 +102,11 @@ def load_web_documents(store, language: str, min_chars: int = 2000, limit: int =
     docs = []
     for path, items in sorted(by_shard.items()):
         texts = pq.read_table(store.root / path, columns=["text"]).column("text").to_pylist()
-        docs += [SourceDoc(f"web:{sid}", texts[row], lic) for sid, row, lic in items
-                 if row < len(texts) and len(texts[row] or "") >= min_chars]
+        docs += [
+            SourceDoc(f"web:{sid}", texts[row], lic)
+            for sid, row, lic in items
+            if row < len(texts) and len(texts[row] or "") >= min_chars
+        ]
     return sorted(docs, key=lambda d: d.name)
 
 
@@ -104,7 +120,9 @@ def word_pool(docs: list[SourceDoc], language: str, min_count: int = 2, max_coun
             counts[w] = counts.get(w, 0) + 1
     pool = sorted(w for w, c in counts.items() if min_count <= c <= max_count)
     if len(pool) < 20:
-        raise InputError(f"only {len(pool)} distinct {language} words in the sources: too few for needle keys")
+        raise InputError(
+            f"only {len(pool)} distinct {language} words in the sources: too few for needle keys"
+        )
     return pool
 
 
@@ -120,7 +138,9 @@ def korean_bill_facts(root: Path) -> list[Fact]:
     for f in sorted((root / "korean" / "kobill").glob("*.txt")):
         text = f.read_text(encoding="utf-8", errors="replace")
         lines = []
-        for line in text.replace("\ufeff", "").splitlines():  # title: the lines before "(…대표발의)" or "의안"
+        for line in text.replace(
+            "\ufeff", ""
+        ).splitlines():  # title: the lines before "(…대표발의)" or "의안"
             if line.strip().startswith("(") or re.match(r"\s*의\s*안\s*$", line):
                 break
             lines.append(line)
@@ -133,13 +153,37 @@ def korean_bill_facts(root: Path) -> list[Fact]:
         doc, obj = f"korean/kobill/{f.name}", "을" if _batchim(title) else "를"
         when = f"{date.group(2)}년 {int(date.group(3))}월 {int(date.group(4))}일"
         kind = date.group(1)
-        facts.append(Fact(f"kobill:{f.stem}:num", "ko", f"{title}의 의안 번호는 {num.group(1)}이다.",
-                          f"{title}의 의안 번호는 무엇인가?", num.group(1), doc))
-        facts.append(Fact(f"kobill:{f.stem}:date", "ko", f"{title}의 {kind}연월일은 {when}이다.",
-                          f"{title}의 {kind}연월일은 언제인가?", when, doc))
+        facts.append(
+            Fact(
+                f"kobill:{f.stem}:num",
+                "ko",
+                f"{title}의 의안 번호는 {num.group(1)}이다.",
+                f"{title}의 의안 번호는 무엇인가?",
+                num.group(1),
+                doc,
+            )
+        )
+        facts.append(
+            Fact(
+                f"kobill:{f.stem}:date",
+                "ko",
+                f"{title}의 {kind}연월일은 {when}이다.",
+                f"{title}의 {kind}연월일은 언제인가?",
+                when,
+                doc,
+            )
+        )
         if who:
-            facts.append(Fact(f"kobill:{f.stem}:sponsor", "ko", f"{title}{obj} 대표발의한 의원은 {who.group(1)}이다.",
-                              f"{title}{obj} 대표발의한 의원은 누구인가?", who.group(1), doc))
+            facts.append(
+                Fact(
+                    f"kobill:{f.stem}:sponsor",
+                    "ko",
+                    f"{title}{obj} 대표발의한 의원은 {who.group(1)}이다.",
+                    f"{title}{obj} 대표발의한 의원은 누구인가?",
+                    who.group(1),
+                    doc,
+                )
+            )
     return facts
 
 
@@ -158,6 +202,14 @@ def load_facts(root: Path, language: str) -> list[Fact]:
                 ans = qa["answers"][0]["text"].strip()
                 hit = [s for s in sents if ans and ans in s]
                 if len(hit) == 1 and len(hit[0]) <= 400:
-                    facts.append(Fact(qa["id"], language, hit[0], qa["question"].strip(), ans,
-                                      f"xquad.{language}:{art['title']}"))
+                    facts.append(
+                        Fact(
+                            qa["id"],
+                            language,
+                            hit[0],
+                            qa["question"].strip(),
+                            ans,
+                            f"xquad.{language}:{art['title']}",
+                        )
+                    )
     return facts

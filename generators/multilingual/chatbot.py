@@ -36,7 +36,9 @@ class ChatbotReader:
         with open(self.path, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
             if not reader.fieldnames or not {"Q", "A"} <= set(reader.fieldnames):
-                raise InputError(f"{self.path}:1: expected a header with columns Q,A(,label), got {reader.fieldnames}")
+                raise InputError(
+                    f"{self.path}:1: expected a header with columns Q,A(,label), got {reader.fieldnames}"
+                )
             for i, row in enumerate(reader, 1):
                 q, a = (row.get("Q") or "").strip(), (row.get("A") or "").strip()
                 if not q or not a:

@@ -29,7 +29,8 @@ class LegalConfig(BaseModel):
     bills_dir: str = "korean/kobill"
     """Folder of National Assembly bill texts (*.txt) under data_root."""
     formats: list[Literal["plain", "markdown", "json", "table"]] = Field(
-        default_factory=lambda: ["plain", "markdown", "json", "table"])
+        default_factory=lambda: ["plain", "markdown", "json", "table"]
+    )
     """Input formats the documents are rendered in (rotated per sample)."""
     engine_qa: bool = True
     """With a model: also have it write grounded QA over each chapter / bill (world-knowledge QA checks)."""
@@ -104,8 +105,9 @@ class MultilingualConfig(BaseModel):
     """Dataset name of engine-written instructions + answers."""
     translations_dataset: str = "multilingual-translations"
     """Dataset name of translated samples."""
-    xquad: XQuADConfig = Field(default_factory=lambda: XQuADConfig(files={"es": "spanish/xquad.es.json"},
-                                                                   domain="multilingual"))
+    xquad: XQuADConfig = Field(
+        default_factory=lambda: XQuADConfig(files={"es": "spanish/xquad.es.json"}, domain="multilingual")
+    )
     """XQuAD Spanish import."""
     chatbot: ChatbotConfig = Field(default_factory=ChatbotConfig)
     """Korean chatbot Q/A import."""

@@ -40,74 +40,154 @@ def say(msg: str) -> None:
     log.info(f"[multilingual] {msg}")
 
 
-def _reference_sample(dataset: str, run_id: str, key: str, messages: list[Message], verdicts: list[Verdict],
-                      source: str, license: str, metadata: dict, report: JobReport, tokenizer: str | None) -> SFTSample:
+def _reference_sample(
+    dataset: str,
+    run_id: str,
+    key: str,
+    messages: list[Message],
+    verdicts: list[Verdict],
+    source: str,
+    license: str,
+    metadata: dict,
+    report: JobReport,
+    tokenizer: str | None,
+) -> SFTSample:
     if reason := first_failure(verdicts):
         report.add_drop(reason)
-    return SFTSample(id=sample_id(dataset, run_id, key), domain="multilingual", language="ko", mode="non_reasoning",
-                     messages=messages, verdicts=verdicts, license=license, metadata=metadata,
-                     lineage=Lineage(source=source, model="reference"),
-                     num_tokens=count_chat_tokens(messages, reasoning=False, tokenizer_path=tokenizer))
+    return SFTSample(
+        id=sample_id(dataset, run_id, key),
+        domain="multilingual",
+        language="ko",
+        mode="non_reasoning",
+        messages=messages,
+        verdicts=verdicts,
+        license=license,
+        metadata=metadata,
+        lineage=Lineage(source=source, model="reference"),
+        num_tokens=count_chat_tokens(messages, reasoning=False, tokenizer_path=tokenizer),
+    )
 
 
-def chatbot_samples(pairs: list[ChatPair], report: JobReport, dataset: str, run_id: str, source: str,
-                    tokenizer: str | None = None) -> list[SFTSample]:
+def chatbot_samples(
+    pairs: list[ChatPair],
+    report: JobReport,
+    dataset: str,
+    run_id: str,
+    source: str,
+    tokenizer: str | None = None,
+) -> list[SFTSample]:
     lang = LanguageConsistencyFilter()
     out = []
     for p in pairs:
-        v = [to_verdict("language_consistency", lang.filter(f"{p.question}\n{p.answer}", "ko"), expected="ko")]
+        v = [
+            to_verdict("language_consistency", lang.filter(f"{p.question}\n{p.answer}", "ko"), expected="ko")
+        ]
         msgs = [Message(role="user", content=p.question), Message(role="assistant", content=p.answer)]
-        out.append(_reference_sample(dataset, run_id, f"chatbot:{p.row}", msgs, v, f"{source}:{p.row + 1}",
-                                     CHATBOT_LICENSE, {"label": p.label, "row": p.row}, report, tokenizer))
+        out.append(
+            _reference_sample(
+                dataset,
+                run_id,
+                f"chatbot:{p.row}",
+                msgs,
+                v,
+                f"{source}:{p.row + 1}",
+                CHATBOT_LICENSE,
+                {"label": p.label, "row": p.row},
+                report,
+                tokenizer,
+            )
+        )
     return out
 
 
-def legal_samples(tasks: list[LegalTask], report: JobReport, dataset: str, run_id: str,
-                  tokenizer: str | None = None) -> list[SFTSample]:
+def legal_samples(
+    tasks: list[LegalTask], report: JobReport, dataset: str, run_id: str, tokenizer: str | None = None
+) -> list[SFTSample]:
     lang = LanguageConsistencyFilter()
     out = []
     for t in tasks:
         ok_len = len(t.target) >= MIN_TARGET_CHARS
-        v = [Verdict(verifier="target_length", passed=ok_len, reason="" if ok_len else "short_target"),
-             to_verdict("language_consistency", lang.filter(t.target, "ko"), expected="ko")]
+        v = [
+            Verdict(verifier="target_length", passed=ok_len, reason="" if ok_len else "short_target"),
+            to_verdict("language_consistency", lang.filter(t.target, "ko"), expected="ko"),
+        ]
         msgs = [Message(role="user", content=t.user), Message(role="assistant", content=t.target)]
-        out.append(_reference_sample(dataset, run_id, t.key, msgs, v, t.source, t.license,
-                                     {"task": t.task, "format": t.fmt, **t.metadata}, report, tokenizer))
+        out.append(
+            _reference_sample(
+                dataset,
+                run_id,
+                t.key,
+                msgs,
+                v,
+                t.source,
+                t.license,
+                {"task": t.task, "format": t.fmt, **t.metadata},
+                report,
+                tokenizer,
+            )
+        )
     return out
 
 
 def _seed_job(store, cfg, dataset, part, items, fn, **kw) -> JobReport:
     run_id = run_id_for(part)
-    return run_sharded(store, dataset, run_id, "sft", part, items,
-                       lambda chunk, rep: fn(list(chunk), rep, dataset, run_id, tokenizer=cfg.tokenizer_path, **kw),
-                       chunk_size=cfg.chunk_size * 4)
+    return run_sharded(
+        store,
+        dataset,
+        run_id,
+        "sft",
+        part,
+        items,
+        lambda chunk, rep: fn(list(chunk), rep, dataset, run_id, tokenizer=cfg.tokenizer_path, **kw),
+        chunk_size=cfg.chunk_size * 4,
+    )
 
 
 def run_seed_parts(store: Store, cfg: MultilingualConfig) -> list[JobReport]:
     root = resolve_data_root(cfg.data_root)
     reports = []
     if cfg.xquad.enabled:
-        reports.append(run_xquad(store, cfg.xquad, cfg.xquad_dataset, cfg.data_root, cfg.tokenizer_path,
-                                 cfg.chunk_size * 4, log=say))
+        reports.append(
+            run_xquad(
+                store,
+                cfg.xquad,
+                cfg.xquad_dataset,
+                cfg.data_root,
+                cfg.tokenizer_path,
+                cfg.chunk_size * 4,
+                log=say,
+            )
+        )
     if cfg.chatbot.enabled:
         reader = ChatbotReader(root / cfg.chatbot.file)
         pairs = reader.read()[: cfg.chatbot.max_pairs]
         part = {"data_root": str(root), "chatbot": cfg.chatbot.model_dump(), "tokenizer": cfg.tokenizer_path}
-        rep = _seed_job(store, cfg, cfg.chatbot_dataset, part, pairs, chatbot_samples, source=cfg.chatbot.file)
+        rep = _seed_job(
+            store, cfg, cfg.chatbot_dataset, part, pairs, chatbot_samples, source=cfg.chatbot.file
+        )
         rep.errors += reader.errors
-        say(f"ChatbotData: {len(pairs)} Korean Q/A pairs ({len(reader.errors)} malformed rows skipped) → {rep.summary()}")
+        say(
+            f"ChatbotData: {len(pairs)} Korean Q/A pairs ({len(reader.errors)} malformed rows skipped) → {rep.summary()}"
+        )
         reports.append(rep)
     if cfg.legal.enabled:
         formats = tuple(cfg.legal.formats)
-        tasks = article_tasks(read_constitution(root / cfg.legal.constitution), cfg.legal.constitution, formats)
+        tasks = article_tasks(
+            read_constitution(root / cfg.legal.constitution), cfg.legal.constitution, formats
+        )
         bill_dir = root / cfg.legal.bills_dir
         bills = [read_bill(p) for p in sorted(Path(bill_dir).glob("*.txt"))]
         tasks += bill_tasks(bills, cfg.legal.bills_dir, formats)
-        part = {"data_root": str(root), "legal": cfg.legal.model_dump(include={"constitution", "bills_dir", "formats"}),
-                "tokenizer": cfg.tokenizer_path}
+        part = {
+            "data_root": str(root),
+            "legal": cfg.legal.model_dump(include={"constitution", "bills_dir", "formats"}),
+            "tokenizer": cfg.tokenizer_path,
+        }
         rep = _seed_job(store, cfg, cfg.legal_dataset, part, tasks, legal_samples)
-        say(f"Korean legal: {sum(t.task == 'article_lookup' for t in tasks)} constitution article lookups + "
-            f"{len(bills)} bill summaries in formats {list(formats)} → {rep.summary()}")
+        say(
+            f"Korean legal: {sum(t.task == 'article_lookup' for t in tasks)} constitution article lookups + "
+            f"{len(bills)} bill summaries in formats {list(formats)} → {rep.summary()}"
+        )
         reports.append(rep)
     return reports
 
@@ -117,14 +197,30 @@ def run_legal_qa(store: Store, cfg: MultilingualConfig, engine, model: dict) -> 
     root, lc = resolve_data_root(cfg.data_root), cfg.legal
     bills = [read_bill(p) for p in sorted((root / lc.bills_dir).glob("*.txt"))]
     docs = legal_documents(read_constitution(root / lc.constitution), bills, lc.constitution, lc.bills_dir)
-    passages = [Passage(d, i, text) for d in docs
-                for i, text in enumerate(split_passages(d.text, lc.passage_chars)[: lc.passages_per_document])]
+    passages = [
+        Passage(d, i, text)
+        for d in docs
+        for i, text in enumerate(split_passages(d.text, lc.passage_chars)[: lc.passages_per_document])
+    ]
     part = {**model, "data_root": str(root), "legal": lc.model_dump()}
     run_id = run_id_for(part)
-    gen = GroundedQAGenerator(engine, lc.qa, cfg.legal_qa_dataset, run_id, cfg.tokenizer_path, domain="multilingual")
-    rep = run_sharded(store, cfg.legal_qa_dataset, run_id, "sft", part, passages,
-                      lambda chunk, r: gen.process(list(chunk), r), chunk_size=cfg.chunk_size, engine=engine)
-    say(f"model-written QA over {len(docs)} Korean legal documents ({len(passages)} passages): {rep.summary()}")
+    gen = GroundedQAGenerator(
+        engine, lc.qa, cfg.legal_qa_dataset, run_id, cfg.tokenizer_path, domain="multilingual"
+    )
+    rep = run_sharded(
+        store,
+        cfg.legal_qa_dataset,
+        run_id,
+        "sft",
+        part,
+        passages,
+        lambda chunk, r: gen.process(list(chunk), r),
+        chunk_size=cfg.chunk_size,
+        engine=engine,
+    )
+    say(
+        f"model-written QA over {len(docs)} Korean legal documents ({len(passages)} passages): {rep.summary()}"
+    )
     return rep
 
 
@@ -138,11 +234,15 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     if engine is None:
         if cfg.legal.enabled and cfg.legal.engine_qa:
             say("SKIPPED model-written QA over the Korean legal documents: no model is configured.")
-        say(f"SKIPPED new instructions: no model is configured (engine.backend: none); {len(topics)} seed topics "
-            f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(cfg.instructions.topics.items()))}) are waiting.")
-        say(f"SKIPPED translations: no model is configured; {len(sources)} catalog samples "
+        say(
+            f"SKIPPED new instructions: no model is configured (engine.backend: none); {len(topics)} seed topics "
+            f"({', '.join(f'{k}: {len(v)}' for k, v in sorted(cfg.instructions.topics.items()))}) are waiting."
+        )
+        say(
+            f"SKIPPED translations: no model is configured; {len(sources)} catalog samples "
             f"({cfg.translation.source_language}, domains {cfg.translation.source_domains}) would be translated "
-            f"into {cfg.translation.target_languages}.")
+            f"into {cfg.translation.target_languages}."
+        )
         return reports
     model = {"engine": cfg.engine.model_dump(), "tokenizer": cfg.tokenizer_path}
     if cfg.legal.enabled and cfg.legal.engine_qa:
@@ -150,19 +250,44 @@ def run(kind: str, config_path: str, store: Store) -> list[JobReport]:
     if topics:
         part = {**model, "instructions": cfg.instructions.model_dump()}
         run_id = run_id_for(part)
-        gen = InstructionGenerator(engine, cfg.instructions, cfg.instructions_dataset, run_id, cfg.tokenizer_path)
-        rep = run_sharded(store, cfg.instructions_dataset, run_id, "sft", part, topics,
-                          lambda chunk, r: gen.process(list(chunk), r), chunk_size=cfg.chunk_size, engine=engine)
+        gen = InstructionGenerator(
+            engine, cfg.instructions, cfg.instructions_dataset, run_id, cfg.tokenizer_path
+        )
+        rep = run_sharded(
+            store,
+            cfg.instructions_dataset,
+            run_id,
+            "sft",
+            part,
+            topics,
+            lambda chunk, r: gen.process(list(chunk), r),
+            chunk_size=cfg.chunk_size,
+            engine=engine,
+        )
         say(f"instructions from {len(topics)} topics: {rep.summary()}")
         reports.append(rep)
     if items:
-        part = {**model, "translation": cfg.translation.model_dump(),
-                "sources_sha256": hashlib.sha256("\n".join(s.id for s in sources).encode()).hexdigest()}
+        part = {
+            **model,
+            "translation": cfg.translation.model_dump(),
+            "sources_sha256": hashlib.sha256("\n".join(s.id for s in sources).encode()).hexdigest(),
+        }
         run_id = run_id_for(part)
         tr = SampleTranslator(engine, cfg.translation, cfg.translations_dataset, run_id, cfg.tokenizer_path)
-        rep = run_sharded(store, cfg.translations_dataset, run_id, "sft", part, items,
-                          lambda chunk, r: tr.process(list(chunk), r), chunk_size=cfg.chunk_size, engine=engine)
-        say(f"translations of {len(sources)} samples into {cfg.translation.target_languages}: {rep.summary()}")
+        rep = run_sharded(
+            store,
+            cfg.translations_dataset,
+            run_id,
+            "sft",
+            part,
+            items,
+            lambda chunk, r: tr.process(list(chunk), r),
+            chunk_size=cfg.chunk_size,
+            engine=engine,
+        )
+        say(
+            f"translations of {len(sources)} samples into {cfg.translation.target_languages}: {rep.summary()}"
+        )
         reports.append(rep)
     else:
         say("no catalog samples to translate (run the math / knowledge generators first)")

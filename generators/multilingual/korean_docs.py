@@ -85,8 +85,12 @@ def unwrap(lines: list[str]) -> str:
     for raw in kept:
         line = raw.strip()
         heading = bool(_HEADING_MAIN.match(raw))
-        prev_ended = (not prev or _HEADING_MAIN.match(prev) or prev.rstrip().endswith(".")
-                      or len(prev.strip()) < 0.6 * width)
+        prev_ended = (
+            not prev
+            or _HEADING_MAIN.match(prev)
+            or prev.rstrip().endswith(".")
+            or len(prev.strip()) < 0.6 * width
+        )
         if heading or prev_ended or raw[:1].isspace() or _LIST_START.match(raw) or _ARTICLE.match(raw):
             paras.append(line)
         else:
@@ -101,7 +105,9 @@ class Bill:
     title: str
     metadata: dict[str, str]  # 의안번호, 발의연월일/제출연월일, 발의자/제출자
     summary: str  # 제안이유 (및 주요내용): the bill's own summary, unwrapped
-    body: str  # the rest (bill text, supplementary provisions, notes), unwrapped, without the comparison table
+    body: (
+        str  # the rest (bill text, supplementary provisions, notes), unwrapped, without the comparison table
+    )
 
 
 _HEADING_REASON = re.compile(r"^\s*제안이유")

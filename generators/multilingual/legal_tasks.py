@@ -51,14 +51,28 @@ def article_tasks(con: Constitution, source: str, formats: tuple[str, ...] = FOR
     chapters = con.chapters()
     for i, art in enumerate(con.articles):
         fmt = _pick(formats, i)
-        sections = [Section(f"제{a.number}조", a.text.split(" ", 1)[1] if " " in a.text else a.text)
-                    for a in chapters[art.chapter]]
+        sections = [
+            Section(f"제{a.number}조", a.text.split(" ", 1)[1] if " " in a.text else a.text)
+            for a in chapters[art.chapter]
+        ]
         doc = render(fmt, f"{con.title} {art.chapter}", sections)
         question = _pick(_ARTICLE_QUESTIONS, i // len(formats)).format(title=con.title, n=art.number)
-        user = (f"다음은 {con.title} {art.chapter} 부분을 {FORMAT_NAMES_KO[fmt]} 형식으로 정리한 것입니다.\n\n"
-                f"{doc}\n\n{question}")
-        tasks.append(LegalTask(f"constitution:제{art.number}조:{fmt}", "article_lookup", fmt, user, art.text, source,
-                               CONSTITUTION_LICENSE, {"article": art.number, "chapter": art.chapter}))
+        user = (
+            f"다음은 {con.title} {art.chapter} 부분을 {FORMAT_NAMES_KO[fmt]} 형식으로 정리한 것입니다.\n\n"
+            f"{doc}\n\n{question}"
+        )
+        tasks.append(
+            LegalTask(
+                f"constitution:제{art.number}조:{fmt}",
+                "article_lookup",
+                fmt,
+                user,
+                art.text,
+                source,
+                CONSTITUTION_LICENSE,
+                {"article": art.number, "chapter": art.chapter},
+            )
+        )
     return tasks
 
 
@@ -68,11 +82,22 @@ def bill_tasks(bills: list[Bill], source_dir: str, formats: tuple[str, ...] = FO
         fmt = _pick(formats, i)
         sections = [Section(k, v) for k, v in bill.metadata.items()] + [Section("본문", bill.body)]
         doc = render(fmt, bill.title, sections)
-        user = (f"다음은 국회 법률안을 {FORMAT_NAMES_KO[fmt]} 형식으로 정리한 것입니다.\n\n{doc}\n\n"
-                f"{_pick(_BILL_REQUESTS, i)}")
-        tasks.append(LegalTask(f"bill:{bill.bill_id}:{fmt}", "bill_summary", fmt, user, bill.summary,
-                               str(Path(source_dir) / f"{bill.bill_id}.txt"), BILL_LICENSE,
-                               {"bill_id": bill.bill_id, "title": bill.title}))
+        user = (
+            f"다음은 국회 법률안을 {FORMAT_NAMES_KO[fmt]} 형식으로 정리한 것입니다.\n\n{doc}\n\n"
+            f"{_pick(_BILL_REQUESTS, i)}"
+        )
+        tasks.append(
+            LegalTask(
+                f"bill:{bill.bill_id}:{fmt}",
+                "bill_summary",
+                fmt,
+                user,
+                bill.summary,
+                str(Path(source_dir) / f"{bill.bill_id}.txt"),
+                BILL_LICENSE,
+                {"bill_id": bill.bill_id, "title": bill.title},
+            )
+        )
     return tasks
 
 
@@ -84,8 +109,17 @@ def legal_documents(con: Constitution, bills: list[Bill], constitution_source: s
     docs = []
     for chapter, arts in con.chapters().items():
         text = render("plain", f"{con.title} {chapter}", [Section("", a.text) for a in arts])
-        docs.append(SourceDocument(f"{constitution_source}#{chapter}", text, "ko", None, CONSTITUTION_LICENSE,
-                                   constitution_source, in_catalog=False))
+        docs.append(
+            SourceDocument(
+                f"{constitution_source}#{chapter}",
+                text,
+                "ko",
+                None,
+                CONSTITUTION_LICENSE,
+                constitution_source,
+                in_catalog=False,
+            )
+        )
     for b in sorted(bills, key=lambda b: b.bill_id):
         path = str(Path(bills_dir) / f"{b.bill_id}.txt")
         text = render("plain", b.title, [Section("제안이유 및 주요내용", b.summary), Section("본문", b.body)])

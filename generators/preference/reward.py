@@ -36,8 +36,9 @@ def score_group(group: list[Scored], w: RewardWeights) -> list[Scored]:
     return group
 
 
-def select_pair(group: list[Scored], selection: str = "shortest_correct",
-                min_margin: float = 0.1) -> tuple[Scored, Scored] | str:
+def select_pair(
+    group: list[Scored], selection: str = "shortest_correct", min_margin: float = 0.1
+) -> tuple[Scored, Scored] | str:
     """(chosen, rejected), or the snake_case reason no pair is made. Ties break on id (deterministic)."""
     if selection == "shortest_correct":
         correct = [s for s in group if s.correct]

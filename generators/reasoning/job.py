@@ -174,7 +174,9 @@ class ReasoningGenerator:
             out.append(self.sample(r, m, vs, stats[r.seed.id]))
         return out
 
-    def sample(self, r: Response, messages: list[Message], verdicts: list[Verdict], stats: QueryStats) -> SFTSample:
+    def sample(
+        self, r: Response, messages: list[Message], verdicts: list[Verdict], stats: QueryStats
+    ) -> SFTSample:
         ref = r.source == REFERENCE
         tag = "ref" if ref else f"{r.source}:{r.index}"
         params = {} if ref else self.params(r.mode).key()

@@ -228,7 +228,9 @@ def rule_of(e: ValidationError) -> tuple[str, str]:
     if e.validator in ("anyOf", "oneOf") and e.context:
         # the branch whose type the value has says what is wrong (a string outside a string enum → not_in_enum)
         typed = [c for c in e.context if not (c.validator == "type" and not c.relative_path)]
-        wrong = {c.relative_schema_path[0] for c in e.context if c.validator == "type" and not c.relative_path}
+        wrong = {
+            c.relative_schema_path[0] for c in e.context if c.validator == "type" and not c.relative_path
+        }
         typed = [c for c in typed if c.relative_schema_path[0] not in wrong]
         return rule_of(best_match(typed or e.context))
     where = _where(e.absolute_path)
@@ -257,7 +259,9 @@ def check_call(
     Schemas in the common subset run compiled (schema_check.py); `via_jsonschema` forces jsonschema (tests)."""
     name = call.name
     spec = tools.get(name)
-    if spec is None:  # the tool set lacks the name: its problem, reused while the same tool set asks, unformatted
+    if (
+        spec is None
+    ):  # the tool set lacks the name: its problem, reused while the same tool set asks, unformatted
         hit = _unknown.get(name)
         if hit is None or hit.tools is not tools:
             if len(_unknown) >= _CACHE_SIZE:

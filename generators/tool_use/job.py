@@ -120,7 +120,14 @@ class ToolUseGenerator:
         if not passed and not ref:
             meta["raw_outputs"] = t.raw_outputs  # for audit: exactly what the model said
         return SFTSample(
-            id=sample_id(self.cfg.dataset, self.cfg.run_id, "tool_use", t.task.id, t.mode, "ref" if ref else f"{model}:{k}"),
+            id=sample_id(
+                self.cfg.dataset,
+                self.cfg.run_id,
+                "tool_use",
+                t.task.id,
+                t.mode,
+                "ref" if ref else f"{model}:{k}",
+            ),
             dataset=self.cfg.dataset,
             domain="tool_use",
             language="en",
@@ -178,7 +185,15 @@ def run(kind: str, config_path: str, store: Store) -> JobReport:
     inputs = {"tasks": [t.id for t in tasks], "bfcl_files": {Path(f).name: n for f, n in per_file.items()}}
     config = {**cfg.model_dump(), "inputs": inputs}
     report = run_sharded(
-        store, cfg.dataset, cfg.run_id, "sft", config, items, gen.process, chunk_size=cfg.chunk_size, engine=engine
+        store,
+        cfg.dataset,
+        cfg.run_id,
+        "sft",
+        config,
+        items,
+        gen.process,
+        chunk_size=cfg.chunk_size,
+        engine=engine,
     )
     report.errors = bfcl_errors + report.errors
     summary = {

@@ -146,7 +146,9 @@ def normalise_tool(fn: dict) -> dict:
     return {
         "name": fn["name"],
         "description": fn.get("description", ""),
-        "parameters": normalise_schema(fn.get("parameters") or {"type": "object", "properties": {}}, top=True),
+        "parameters": normalise_schema(
+            fn.get("parameters") or {"type": "object", "properties": {}}, top=True
+        ),
     }
 
 
@@ -237,8 +239,18 @@ def load_bfcl(path: Path, errors: list[str], limit: int | None = None) -> list[B
         if bad:
             errors.append(f"{where}: {row['id']}: {bad[0]}")
             continue
-        out.append(BfclEntry(row["id"], where, category, messages, tools, answers.get(row["id"], []),
-                             bfcl_language(category), row["function"]))
+        out.append(
+            BfclEntry(
+                row["id"],
+                where,
+                category,
+                messages,
+                tools,
+                answers.get(row["id"], []),
+                bfcl_language(category),
+                row["function"],
+            )
+        )
         if limit and len(out) >= limit:
             break
     return out

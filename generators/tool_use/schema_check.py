@@ -104,11 +104,23 @@ def _type_check(names: list[str], variables: bool) -> Check:
         if any(is_type(value, t) for t in known) or (variables and isinstance(value, str)):
             return
         if unknown:
-            out.append(("unknown_type", f"unknown_type:{unknown[0]}",
-                        f"type {unknown[0]!r} is not a JSON Schema type: cannot check {value!r}", path))
+            out.append(
+                (
+                    "unknown_type",
+                    f"unknown_type:{unknown[0]}",
+                    f"type {unknown[0]!r} is not a JSON Schema type: cannot check {value!r}",
+                    path,
+                )
+            )
         else:
-            out.append(("wrong_type", f"wrong_type:{_where(path) or 'arguments'}:{'|'.join(names)}",
-                        f"{value!r} is not of type {shown}", path))
+            out.append(
+                (
+                    "wrong_type",
+                    f"wrong_type:{_where(path) or 'arguments'}:{'|'.join(names)}",
+                    f"{value!r} is not of type {shown}",
+                    path,
+                )
+            )
 
     return check
 
@@ -116,10 +128,18 @@ def _type_check(names: list[str], variables: bool) -> Check:
 def _enum_check(enum: list | None, const: object, is_const: bool) -> Check:
     def check(value, path, out):
         if is_const and not equal(value, const):
-            out.append(("not_in_enum", f"not_in_enum:{_where(path) or 'arguments'}", f"{const!r} was expected", path))
+            out.append(
+                ("not_in_enum", f"not_in_enum:{_where(path) or 'arguments'}", f"{const!r} was expected", path)
+            )
         if enum is not None and not any(equal(value, e) for e in enum):
-            out.append(("not_in_enum", f"not_in_enum:{_where(path) or 'arguments'}",
-                        f"{value!r} is not one of {enum!r}", path))
+            out.append(
+                (
+                    "not_in_enum",
+                    f"not_in_enum:{_where(path) or 'arguments'}",
+                    f"{value!r} is not one of {enum!r}",
+                    path,
+                )
+            )
 
     return check
 
@@ -133,7 +153,9 @@ def _items_check(item: Check) -> Check:
     return check
 
 
-def _object_check(props: dict[str, Check], required: list[str], extra: object, extra_check: Check | None) -> Check:
+def _object_check(
+    props: dict[str, Check], required: list[str], extra: object, extra_check: Check | None
+) -> Check:
     def check(value, path, out):
         if not isinstance(value, dict):
             return
@@ -145,13 +167,26 @@ def _object_check(props: dict[str, Check], required: list[str], extra: object, e
                 extra_check(v, (*path, k), out)
         missing = [r for r in required if r not in value]
         for r in missing:
-            out.append(("missing_required", f"missing_required:{_where((*path, missing[0]))}",
-                        f"{r!r} is a required property", path))
+            out.append(
+                (
+                    "missing_required",
+                    f"missing_required:{_where((*path, missing[0]))}",
+                    f"{r!r} is a required property",
+                    path,
+                )
+            )
         if extra is False:
             extras = sorted((k for k in value if k not in props), key=str)
             if extras:
                 verb = "was" if len(extras) == 1 else "were"
                 message = f"Additional properties are not allowed ({', '.join(map(repr, extras))} {verb} unexpected)"
-                out.append(("undeclared_argument", f"undeclared_argument:{_where((*path, extras[0]))}", message, path))
+                out.append(
+                    (
+                        "undeclared_argument",
+                        f"undeclared_argument:{_where((*path, extras[0]))}",
+                        message,
+                        path,
+                    )
+                )
 
     return check

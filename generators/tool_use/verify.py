@@ -75,14 +75,17 @@ class TrajectoryVerifier:
                 details={"calls": sum(e["name"] is not None for e in t.events)},
             )
         violations = [
-            {**{k: e.get(k) for k in ("step", "name", "status", "message")}, "rule": _rule(t, e)} for e in bad[:5]
+            {**{k: e.get(k) for k in ("step", "name", "status", "message")}, "rule": _rule(t, e)}
+            for e in bad[:5]
         ]
         return Verdict(
             verifier="tool_call_schema",
             passed=False,
             reason=bad[0]["status"],
             details={
-                "category": "unknown_function" if bad[0]["status"] == "unknown_function" else "schema_violation",
+                "category": "unknown_function"
+                if bad[0]["status"] == "unknown_function"
+                else "schema_violation",
                 "rule": violations[0]["rule"],
                 "violations": violations,
             },

@@ -30,7 +30,8 @@ from generators.verify.exact_value import exact_value, values_differ
 # -- extracting the candidate from the final part ----------------------------------------------------------
 
 _ANCHOR = re.compile(
-    r"(?:final answer|answer|respuesta(?: final)?)\s*(?:is|es|:|：|=)\s*:?\s*(.+)$", re.IGNORECASE | re.MULTILINE
+    r"(?:final answer|answer|respuesta(?: final)?)\s*(?:is|es|:|：|=)\s*:?\s*(.+)$",
+    re.IGNORECASE | re.MULTILINE,
 )
 _SHORT_BARE = 40  # a whole final part this short on one line is itself the answer ("6-5i", "$\frac{1}{2}$")
 
@@ -79,7 +80,9 @@ _CONTROL_SPACE = re.compile(r"(?<!\\)\\ ")  # "\ " is a space; "\\ " (a matrix r
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree(?![A-Za-z])")
 _PERCENT = re.compile(r"\\?%")
 # a unit written as text after a value ("5\text{ cm}", "16\text{ daps}^2"); i/j/e stay (imaginary unit, e)
-_UNIT = re.compile(r"(?<=[\d})\]])\s*\\(?:text|textrm|mbox)\{\s*([A-Za-z][A-Za-z. ]*?)\s*\}(?:\^\{?[23]\}?)?(?=$|[,)\]])")
+_UNIT = re.compile(
+    r"(?<=[\d})\]])\s*\\(?:text|textrm|mbox)\{\s*([A-Za-z][A-Za-z. ]*?)\s*\}(?:\^\{?[23]\}?)?(?=$|[,)\]])"
+)
 _TEXT_WRAP = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mbox)\{([^{}]*)\}$")
 _FRAC_SHORT = re.compile(r"\\frac(\d)(\d)")
 _ONE_CHAR_GROUP = re.compile(r"([_^])\{(\w)\}")
@@ -87,7 +90,17 @@ _SQRT_SHORT = re.compile(r"\\sqrt(\d)")
 _SPACED_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?$|^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
 _CHOICE = re.compile(r"^\(?([A-J])\)?$")
-_ALIASES = {"\\mathrm{i}": "i", "\\text{i}": "i", "\\imath": "i", "\\dfrac": "\\frac", "\\tfrac": "\\frac", "\\le ": "\\leq ", "\\ge ": "\\geq ", "−": "-", "\\neq": "\\ne"}
+_ALIASES = {
+    "\\mathrm{i}": "i",
+    "\\text{i}": "i",
+    "\\imath": "i",
+    "\\dfrac": "\\frac",
+    "\\tfrac": "\\frac",
+    "\\le ": "\\leq ",
+    "\\ge ": "\\geq ",
+    "−": "-",
+    "\\neq": "\\ne",
+}
 
 
 def _unwrap(s: str) -> str:

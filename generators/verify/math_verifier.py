@@ -35,7 +35,9 @@ def final_or_reason(response: str, finish_reason: str | None = None) -> tuple[st
     return final, {}
 
 
-def quick_verdict(gold: str, response: str, finish_reason: str | None = None) -> tuple[bool, str, dict] | None:
+def quick_verdict(
+    gold: str, response: str, finish_reason: str | None = None
+) -> tuple[bool, str, dict] | None:
     """The verdict when strings and exact arithmetic decide it (no final part; equal by our normalisation; values
     proven different); else None. No sympy and bounded work, so it runs in the caller's process in microseconds."""
     final, why = final_or_reason(response, finish_reason)
@@ -131,8 +133,12 @@ class MathVerifier:
                 except cf.TimeoutError:
                     self._kill_pool()  # the stuck worker dies; what is left is re-submitted
                     if len(c) == 1:
-                        out[c[0]] = Verdict(verifier=NAME, passed=False, reason="timeout",
-                                            details={"timeout_s": self.timeout_s})
+                        out[c[0]] = Verdict(
+                            verifier=NAME,
+                            passed=False,
+                            reason="timeout",
+                            details={"timeout_s": self.timeout_s},
+                        )
                     todo, size = [j for cc, _ in futs for j in cc if out[j] is None and [j] != c], 1
                     break
         return out  # type: ignore[return-value]

@@ -137,7 +137,9 @@ def self_test(limits: SandboxLimits = DEFAULT_LIMITS) -> str:
         r = run_python(_PROBE, limits)
         if r.status != "ok" or "sandbox-probe 3" not in r.stdout:
             tail = (r.stderr.strip().splitlines() or [f"status {r.status}, exit code {r.returncode}"])[-1]
-            raise SandboxError(f"sandbox cannot run a trivial program ({r.status}, exit {r.returncode}): {tail}")
+            raise SandboxError(
+                f"sandbox cannot run a trivial program ({r.status}, exit {r.returncode}): {tail}"
+            )
         _PROBED[limits] = r.isolation
     return _PROBED[limits]
 

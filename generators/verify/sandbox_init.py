@@ -140,7 +140,9 @@ def _init_namespace(cfg: dict, prog_src: bytes) -> None:
     prefix = sys.base_prefix
     exe = os.path.realpath(sys.executable)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    new_root = os.path.dirname(os.path.realpath(cfg["program"]))  # the parent's private temp dir: a mount point
+    new_root = os.path.dirname(
+        os.path.realpath(cfg["program"])
+    )  # the parent's private temp dir: a mount point
     _build_root(new_root, prefix, work_mb=4 * int(cfg["fsize_mb"]))
     if not exe.startswith(prefix.rstrip("/") + "/"):
         _mirror(os.path.dirname(exe), new_root)
@@ -158,7 +160,9 @@ def _init_namespace(cfg: dict, prog_src: bytes) -> None:
         os.setgid(NOBODY)
         os.setuid(NOBODY)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by setuid, so set it after
-        os.execve(exe, [exe, "-I", "-S", "program.py"], {"HOME": WORK, "PATH": "/usr/bin:/bin", "TMPDIR": WORK})
+        os.execve(
+            exe, [exe, "-I", "-S", "program.py"], {"HOME": WORK, "PATH": "/usr/bin:/bin", "TMPDIR": WORK}
+        )
     _, status = os.waitpid(child, 0)
     _exit_like(status)  # pid 1 exits → the kernel kills whatever the program left behind
 
@@ -173,7 +177,9 @@ def _run_rlimits_only(cfg: dict, why: str) -> None:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
-    os.set_inheritable(int(cfg["status_fd"]), False)  # closed at the program's execve: the program can't write it
+    os.set_inheritable(
+        int(cfg["status_fd"]), False
+    )  # closed at the program's execve: the program can't write it
     if os.geteuid() == 0 and cfg.get("isolate", True):
         try:
             _run_isolated(cfg)

@@ -51,8 +51,11 @@ def sbatch(args: list[str]) -> None:
     job_id = str(1000 + len(jobs))
     script = Path(args[-1]).read_text()
     (_state() / "queue" / f"{job_id}.sh").write_text(script)
-    env = dict(a.split("=", 1) for a in next((a[len("--export="):] for a in args if a.startswith("--export=")),
-                                            "").split(",")[1:] if "=" in a)
+    env = dict(
+        a.split("=", 1)
+        for a in next((a[len("--export=") :] for a in args if a.startswith("--export=")), "").split(",")[1:]
+        if "=" in a
+    )
     m = re.search(r"^#SBATCH --array=(\d+)-(\d+)", script, re.MULTILINE)
     array = list(range(int(m.group(1)), int(m.group(2)) + 1)) if m else [0]
     jobs[job_id] = {"state": "PENDING", "array": array, "env": env, "args": args[:-1]}
@@ -67,9 +70,17 @@ def run_queue() -> None:
             continue
         ok = True
         for task in job["array"]:
-            env = {**os.environ, **job["env"], "SLURM_ARRAY_TASK_ID": str(task), "SLURM_JOB_ID": job_id,
-                   "SLURM_NODELIST": "fake-node", "SLURM_NODEID": "0"}
-            r = subprocess.run(["bash", str(_state() / "queue" / f"{job_id}.sh")], env=env, check=False, capture_output=True)
+            env = {
+                **os.environ,
+                **job["env"],
+                "SLURM_ARRAY_TASK_ID": str(task),
+                "SLURM_JOB_ID": job_id,
+                "SLURM_NODELIST": "fake-node",
+                "SLURM_NODEID": "0",
+            }
+            r = subprocess.run(
+                ["bash", str(_state() / "queue" / f"{job_id}.sh")], env=env, check=False, capture_output=True
+            )
             (_state() / "queue" / f"{job_id}_{task}.log").write_bytes(r.stdout + r.stderr)
             ok = ok and r.returncode == 0
         job["state"] = "COMPLETED" if ok else "FAILED"
@@ -79,14 +90,14 @@ def run_queue() -> None:
 def squeue(args: list[str]) -> None:
     if os.environ.get("FAKE_SLURM_RUN_ON_SQUEUE") == "1":
         run_queue()
-    wanted = next((a[len("--jobs="):].split(",") for a in args if a.startswith("--jobs=")), None)
+    wanted = next((a[len("--jobs=") :].split(",") for a in args if a.startswith("--jobs=")), None)
     for job_id, job in _jobs().items():
         if job["state"] == "PENDING" and (wanted is None or job_id in wanted):
             print(f"{job_id}_[0-{len(job['array']) - 1}]")
 
 
 def sacct(args: list[str]) -> None:
-    wanted = next((a[len("--jobs="):].split(",") for a in args if a.startswith("--jobs=")), None)
+    wanted = next((a[len("--jobs=") :].split(",") for a in args if a.startswith("--jobs=")), None)
     for job_id, job in _jobs().items():
         if wanted is None or job_id in wanted:
             print(f"{job_id}|{job['state']}")

@@ -42,8 +42,10 @@ def test_kept_documents_are_complete_web_documents(demo_run):
 
 def test_rejected_documents_carry_filter_and_reason(demo_run):
     store, report, _ = demo_run
-    rej = [WebDocument(**WebDocument.row_to_fields(r))
-           for r in store.read_table("web_demo.rejected", report.run_id).to_pylist()]
+    rej = [
+        WebDocument(**WebDocument.row_to_fields(r))
+        for r in store.read_table("web_demo.rejected", report.run_id).to_pylist()
+    ]
     assert len(rej) == sum(report.dropped.values()) > 0
     reasons = {(d.metadata["drop"]["filter"], d.metadata["drop"]["reason"]) for d in rej}
     for f, r in reasons:
@@ -59,8 +61,9 @@ def test_rejected_documents_carry_filter_and_reason(demo_run):
 def test_catalog_projects_rejects_as_failed_verdicts(demo_run):
     store, report, _ = demo_run
     with store.connect(read_only=True) as con:
-        rows = con.execute("SELECT dataset, passed, verdicts, source FROM samples WHERE run_id = ?",
-                           [report.run_id]).fetchall()
+        rows = con.execute(
+            "SELECT dataset, passed, verdicts, source FROM samples WHERE run_id = ?", [report.run_id]
+        ).fetchall()
     kept = [r for r in rows if r[0] == "web_demo"]
     rejected = [r for r in rows if r[0] == "web_demo.rejected"]
     assert all(r[1] and r[2] is None for r in kept)
@@ -82,8 +85,9 @@ def test_rerun_resumes_without_duplicates(demo_run):
     assert again.run_id == report.run_id
     assert (again.kept, again.dropped) == (report.kept, report.dropped)
     with store.connect(read_only=True) as con:
-        n, distinct = con.execute("SELECT count(*), count(DISTINCT id) FROM samples WHERE run_id = ?",
-                                  [report.run_id]).fetchone()
+        n, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT id) FROM samples WHERE run_id = ?", [report.run_id]
+        ).fetchone()
     assert n == distinct == report.kept + sum(report.dropped.values())
 
 
@@ -96,6 +100,9 @@ def test_one_and_two_tasks_give_identical_shards(demo_run, tmp_path):
     for part in range(2):
         rel = store1.shard_rel("web_demo", report1.run_id, part)
         assert (store1.root / rel).read_bytes() == (store2.root / rel).read_bytes(), rel
-    rej = lambda s: sorted(i for p in (s.root / "web_demo.rejected").rglob("part-*.parquet")
-                           for i in pq.read_table(p).column("id").to_pylist())
+    rej = lambda s: sorted(
+        i
+        for p in (s.root / "web_demo.rejected").rglob("part-*.parquet")
+        for i in pq.read_table(p).column("id").to_pylist()
+    )
     assert rej(store1) == rej(store2)

@@ -50,9 +50,20 @@ def test_killed_job_resumes_without_loss_or_duplicates(reference, tmp_path):
     config = write_config(tmp_path, demo_config(workers=2))
     store_root = tmp_path / "store"
     cmd = [sys.executable, "-m", "datamill.cli", "--store", str(store_root), "curate", config]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    marker_dir = store_root / "_work" / "curate" / "web_demo" / ref.run_id / "tasks2" / "logs" / "filter" / "completions"
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    marker_dir = (
+        store_root
+        / "_work"
+        / "curate"
+        / "web_demo"
+        / ref.run_id
+        / "tasks2"
+        / "logs"
+        / "filter"
+        / "completions"
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None and not any(Path(marker_dir).glob("*")):
         time.sleep(0.2)

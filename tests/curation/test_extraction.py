@@ -68,9 +68,11 @@ def test_own_snippets_on_shared_pages(shared, examples):
 
 
 def test_prune_drops_scripts_styles_svg_comments_and_keeps_json_ld():
-    html = ('<html><head><style>p{color:red}</style><script type="application/ld+json">{"@type": "NewsArticle", '
-            '"articleBody": "Body."}</script><script>var tracking = 1;</script></head><body><!-- ad slot -->'
-            '<p>Text <svg><path d="M0"/></svg>kept</p><noscript>enable js</noscript></body></html>')
+    html = (
+        '<html><head><style>p{color:red}</style><script type="application/ld+json">{"@type": "NewsArticle", '
+        '"articleBody": "Body."}</script><script>var tracking = 1;</script></head><body><!-- ad slot -->'
+        '<p>Text <svg><path d="M0"/></svg>kept</p><noscript>enable js</noscript></body></html>'
+    )
     pruned, ld = prune_html(html)
     for gone in ("color:red", "tracking", "ad slot", "<svg", "enable js"):
         assert gone not in pruned, gone
@@ -80,47 +82,69 @@ def test_prune_drops_scripts_styles_svg_comments_and_keeps_json_ld():
 
 def test_json_ld_article_body_replaces_an_empty_html_body():
     body = "Der Stadtrat hat am Montag den Haushalt beschlossen. " * 10
-    html = (f'<html><head><script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "articleBody": body})}'
-            '</script></head><body><div id="app">Loading…</div></body></html>')
+    html = (
+        f'<html><head><script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "articleBody": body})}'
+        '</script></head><body><div id="app">Loading…</div></body></html>'
+    )
     assert extract_main(html) == body.strip()
 
 
 def test_recipe_ingredients_and_steps_from_json_ld_are_added_once():
-    recipe = {"@type": "Recipe", "recipeIngredient": ["200 g harina", "2 huevos"],
-              "recipeInstructions": [{"@type": "HowToSection", "itemListElement": [
-                  {"@type": "HowToStep", "text": "Mezclar la harina con los huevos."}]}]}
+    recipe = {
+        "@type": "Recipe",
+        "recipeIngredient": ["200 g harina", "2 huevos"],
+        "recipeInstructions": [
+            {
+                "@type": "HowToSection",
+                "itemListElement": [{"@type": "HowToStep", "text": "Mezclar la harina con los huevos."}],
+            }
+        ],
+    }
     ld = [json.dumps({"@graph": [recipe]})]
     text = structured_text("Una receta sencilla.\n2 huevos", ld)
-    assert text.split("\n") == ["Una receta sencilla.", "2 huevos", "200 g harina", "Mezclar la harina con los huevos."]
+    assert text.split("\n") == [
+        "Una receta sencilla.",
+        "2 huevos",
+        "200 g harina",
+        "Mezclar la harina con los huevos.",
+    ]
 
 
 def test_broken_json_ld_is_ignored():
     assert structured_text("Texto.", ['{"@type": "Recipe", "recipeIngredient": [']) == "Texto."
 
 
-@pytest.mark.parametrize("line", [
-    "Read more: Looted colonial art: Germany to set up new contact office",
-    "Lea también: Impiden ingreso a Nicaragua a reportero",
-    "LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández",
-    "Czytaj też: Wyścig zbrojeń ruszył z kopyta",
-    "Lesen Sie auch: Die Bahn erhöht die Preise",
-    "Sign up to get the best content of the week, and great gaming deals",
-    "Anzeige, enthält Affiliate Links",
-    "Crédits photos : Bestimage",
-    "Cristina Kirchner y Alberto Fernández, en el Congreso (Foto: Natacha Pisarenko/Pool via REUTERS).",
-    "El régimen ruso sigue amenazando con el uso de armas nucleares (REUTERS/Hannibal Hanschke)",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Read more: Looted colonial art: Germany to set up new contact office",
+        "Lea también: Impiden ingreso a Nicaragua a reportero",
+        "LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández",
+        "Czytaj też: Wyścig zbrojeń ruszył z kopyta",
+        "Lesen Sie auch: Die Bahn erhöht die Preise",
+        "Sign up to get the best content of the week, and great gaming deals",
+        "Anzeige, enthält Affiliate Links",
+        "Crédits photos : Bestimage",
+        "Cristina Kirchner y Alberto Fernández, en el Congreso (Foto: Natacha Pisarenko/Pool via REUTERS).",
+        "El régimen ruso sigue amenazando con el uso de armas nucleares (REUTERS/Hannibal Hanschke)",
+    ],
+)
 def test_boilerplate_lines_are_dropped(line):
     assert is_boilerplate_line(line)
 
 
-@pytest.mark.parametrize("line", [
-    "Read the full report before the vote, the minister said on Tuesday.",  # "Read" without a label
-    "The company said it would appeal the ruling (AP).",  # an agency credit of the text, not a photo's
-    ("La newsletter del ayuntamiento llegó tarde a todos los vecinos, que protestaron durante semanas frente al "
-    "edificio municipal exigiendo explicaciones sobre los retrasos y los costes del servicio de correo, "
-    "mientras el alcalde guardaba silencio y la oposición pedía una comisión de investigación independiente."),
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Read the full report before the vote, the minister said on Tuesday.",  # "Read" without a label
+        "The company said it would appeal the ruling (AP).",  # an agency credit of the text, not a photo's
+        (
+            "La newsletter del ayuntamiento llegó tarde a todos los vecinos, que protestaron durante semanas frente al "
+            "edificio municipal exigiendo explicaciones sobre los retrasos y los costes del servicio de correo, "
+            "mientras el alcalde guardaba silencio y la oposición pedía una comisión de investigación independiente."
+        ),
+    ],
+)
 def test_prose_that_mentions_such_words_is_kept(line):
     assert not is_boilerplate_line(line)
     assert drop_boilerplate_lines(f"Intro.\n{line}") == f"Intro.\n{line}"
@@ -131,6 +155,10 @@ def test_lead_paragraphs_are_put_back_in_place():
     p1 = "Boric se desplaza a un territorio amigo, al que representó durante dos periodos como diputado nacional."
     p2 = "Diversas encuestas apuntan hacia un agudo descenso en la aprobación del joven jefe del Estado este año."
     mid = "A la incertidumbre de una parte de la población se sumó el ruido en torno a la Convención Constituyente."
-    related = "Otra noticia que no es parte del artículo, larga y con muchas palabras para pasar el umbral de cien."
+    related = (
+        "Otra noticia que no es parte del artículo, larga y con muchas palabras para pasar el umbral de cien."
+    )
     second = f"Menú\n{lead}\n{p1}\n{mid}\n{p2}\n{related}"
-    assert add_lead_paragraphs(f"{p1}\n{p2}", second) == f"{lead}\n{p1}\n{mid}\n{p2}"  # nothing after the span
+    assert (
+        add_lead_paragraphs(f"{p1}\n{p2}", second) == f"{lead}\n{p1}\n{mid}\n{p2}"
+    )  # nothing after the span

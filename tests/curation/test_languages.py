@@ -23,7 +23,9 @@ def real_texts() -> dict[str, list[str]]:
     for lang in ("es", "en"):
         arts = json.loads((EXAMPLES / f"spanish/xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
         paras = [p["context"] for a in arts for p in a["paragraphs"]]
-        out[lang] = ["\n".join(paras[i : i + 3]) for i in range(0, min(len(paras), 45), 3)]  # article-sized docs
+        out[lang] = [
+            "\n".join(paras[i : i + 3]) for i in range(0, min(len(paras), 45), 3)
+        ]  # article-sized docs
     return out
 
 
@@ -62,9 +64,16 @@ def test_per_language_keep_rates_in_a_job(texts, tmp_path):
     src.mkdir()
     with open(src / "docs.jsonl", "w", encoding="utf-8") as f:
         for lang, items in texts.items():
-            f.writelines(json.dumps({"text": t, "url": f"https://example.org/{lang}/{i}"}, ensure_ascii=False) + "\n" for i, t in enumerate(items))
-    cfg = {"dataset": "multi", "workers": 1, "decontam": {"data_roots": [str(EXAMPLES)]},
-           "inputs": [{"path": str(src), "format": "jsonl", "license": "see examples/data/SOURCES.md"}]}
+            f.writelines(
+                json.dumps({"text": t, "url": f"https://example.org/{lang}/{i}"}, ensure_ascii=False) + "\n"
+                for i, t in enumerate(items)
+            )
+    cfg = {
+        "dataset": "multi",
+        "workers": 1,
+        "decontam": {"data_roots": [str(EXAMPLES)]},
+        "inputs": [{"path": str(src), "format": "jsonl", "license": "see examples/data/SOURCES.md"}],
+    }
     report = run_curate(write_config(tmp_path, cfg), Store(tmp_path / "store"))
     for lang in ("ko", "es", "en"):
         assert report.keep_rate(lang) >= 0.6, (lang, report.languages, report.dropped)

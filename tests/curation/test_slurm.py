@@ -38,7 +38,11 @@ def _jobs(state: Path) -> dict:
 
 
 def _stage_scripts(state: Path) -> list[str]:
-    return [p.read_text() for p in sorted((state / "queue").glob("*.sh")) if "launch_pickled_pipeline" in p.read_text()]
+    return [
+        p.read_text()
+        for p in sorted((state / "queue").glob("*.sh"))
+        if "launch_pickled_pipeline" in p.read_text()
+    ]
 
 
 @pytest.mark.slow
@@ -63,12 +67,17 @@ def test_submission_is_recorded_and_a_later_run_collects_the_report(slurm, local
     assert re.search(rf"kept {local_report.kept} of {local_report.processed} documents", out), out
     assert len(_jobs(slurm)) == submitted
     again = run_curate(path, Store(tmp_path / "store"))
-    assert (again.kept, again.dropped, again.quarantined) == (local_report.kept, local_report.dropped,
-                                                              local_report.quarantined)
+    assert (again.kept, again.dropped, again.quarantined) == (
+        local_report.kept,
+        local_report.dropped,
+        local_report.quarantined,
+    )
 
 
 @pytest.mark.slow
-def test_wait_collects_in_the_same_call_and_qos_is_passed_when_set(slurm, local_report, tmp_path, monkeypatch):
+def test_wait_collects_in_the_same_call_and_qos_is_passed_when_set(
+    slurm, local_report, tmp_path, monkeypatch
+):
     monkeypatch.setenv("FAKE_SLURM_RUN_ON_SQUEUE", "1")  # the jobs run while run_curate polls squeue
     cfg = demo_config(executor="slurm", slurm={"wait": True, "poll_seconds": 0.1, "qos": "high"}, **FAST)
     report = run_curate(write_config(tmp_path, cfg), Store(tmp_path / "store"))

@@ -55,8 +55,14 @@ print(journaled)
 
 
 def py(code: str, *args, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
 
 
 def rows(store, q, params=None):
@@ -68,15 +74,23 @@ def test_decision_reaches_catalog_and_latest_audits(rw_store):
     res = audits.record_audit(rw_store, "gsm8k-0-r1", "reject", "wrong_answer", "alice")
     assert res.applied
     audits.record_audit(rw_store, "gsm8k-0-r1", "accept", "rechecked", "bob")
-    assert rows(rw_store, "SELECT decision, reviewer FROM audits WHERE sample_id = 'gsm8k-0-r1' ORDER BY ts") == [
-        ("reject", "alice"), ("accept", "bob")]
+    assert rows(
+        rw_store, "SELECT decision, reviewer FROM audits WHERE sample_id = 'gsm8k-0-r1' ORDER BY ts"
+    ) == [("reject", "alice"), ("accept", "bob")]
     assert rows(rw_store, "SELECT decision, reason FROM latest_audits WHERE sample_id = 'gsm8k-0-r1'") == [
-        ("accept", "rechecked")]
+        ("accept", "rechecked")
+    ]
     assert audits.flush(rw_store).applied == 0  # replay is idempotent
 
 
-@pytest.mark.parametrize("kw, msg", [({"decision": "maybe"}, "decision must be one of"),
-                                     ({"reviewer": " "}, "needs a reviewer"), ({"sample_id": ""}, "needs a sample_id")])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"decision": "maybe"}, "decision must be one of"),
+        ({"reviewer": " "}, "needs a reviewer"),
+        ({"sample_id": ""}, "needs a sample_id"),
+    ],
+)
 def test_bad_decisions_are_refused(rw_store, kw, msg):
     args = {"sample_id": "x", "decision": "accept", "reason": "", "reviewer": "alice"} | kw
     with pytest.raises(ValueError, match=msg):
@@ -97,19 +111,33 @@ def test_durable_while_a_writer_holds_the_lock(rw_store):
     assert audits.latest_decisions(rw_store, ["ko-chatbot-3"])["ko-chatbot-3"]["pending"] is True
     rep = audits.flush(rw_store)
     assert (rep.applied, rep.pending) == (1, 0)
-    assert rows(rw_store, "SELECT decision, reviewer FROM latest_audits WHERE sample_id = 'ko-chatbot-3'") == [
-        ("flag", "carol")]
+    assert rows(
+        rw_store, "SELECT decision, reviewer FROM latest_audits WHERE sample_id = 'ko-chatbot-3'"
+    ) == [("flag", "carol")]
 
 
 def _entry(sample_id: str, entry_id: str) -> str:
-    return json.dumps({"entry_id": entry_id, "sample_id": sample_id, "decision": "accept", "reason": "",
-                       "reviewer": "erin", "ts": "2026-01-01T00:00:00"}) + "\n"
+    return (
+        json.dumps(
+            {
+                "entry_id": entry_id,
+                "sample_id": sample_id,
+                "decision": "accept",
+                "reason": "",
+                "reviewer": "erin",
+                "ts": "2026-01-01T00:00:00",
+            }
+        )
+        + "\n"
+    )
 
 
 def test_torn_journal_line_is_reported_and_skipped(rw_store):
     journal = rw_store.root / audits.JOURNAL_DIR / "otherhost-123-abcd1234.jsonl"
     journal.parent.mkdir(parents=True)
-    journal.write_text(_entry("web-1", "e1") + '{"entry_id": "e2", "sample_id": "web-2", "deci')  # killed mid-write
+    journal.write_text(
+        _entry("web-1", "e1") + '{"entry_id": "e2", "sample_id": "web-2", "deci'
+    )  # killed mid-write
     rep = audits.flush(rw_store)
     assert rep.applied == 1 and len(rep.bad_lines) == 1
     assert rep.bad_lines[0].startswith(f"{journal}:2:")
@@ -123,8 +151,12 @@ def test_applied_journals_are_kept_and_read_from_where_the_last_flush_stopped(rw
     audits.record_audit(rw_store, "web-1", "accept", "", "dave")
     jdir = rw_store.root / audits.JOURNAL_DIR
     (own,) = jdir.glob("*.jsonl")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
-    gone = jdir / f"{socket.gethostname()}-{int(dead.stdout)}-0000aaaa.jsonl"  # a journal of an exited process
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    gone = (
+        jdir / f"{socket.gethostname()}-{int(dead.stdout)}-0000aaaa.jsonl"
+    )  # a journal of an exited process
     gone.write_text(_entry("web-2", "e-dead"))
     assert audits.flush(rw_store).applied == 1
     assert gone.exists() and own.exists() and len(audits.read_journal(rw_store)[0]) == 2
@@ -170,7 +202,8 @@ def test_audit_page_records_and_persists(rw_store):
     at.text_input(key="audit_reason").input("wrong_answer").run()
     at.button(key="audit_reject").click().run()
     assert rows(rw_store, "SELECT sample_id, decision, reason, reviewer FROM latest_audits") == [
-        (first.replace("\\", ""), "reject", "wrong_answer", "alice")]
+        (first.replace("\\", ""), "reject", "wrong_answer", "alice")
+    ]
     assert at.subheader[0].value.split()[0] != first  # the queue moved on
     assert at.text_input(key="audit_reason").value == ""
     nxt = at.subheader[0].value.split()[0]
@@ -209,8 +242,11 @@ def test_reads_and_writes_of_one_server_process_wait_for_each_other(rw_store):
     t.join()
     assert res.applied
     # what DuckDB alone does with the two modes side by side in one process
-    with pytest.raises(duckdb.ConnectionException, match="different configuration"), \
-            duckdb.connect(str(rw_store.catalog_path), read_only=True), duckdb.connect(str(rw_store.catalog_path)):
+    with (
+        pytest.raises(duckdb.ConnectionException, match="different configuration"),
+        duckdb.connect(str(rw_store.catalog_path), read_only=True),
+        duckdb.connect(str(rw_store.catalog_path)),
+    ):
         pass
 
     opened.clear(), release.clear()
@@ -234,9 +270,14 @@ def test_rejected_samples_leave_the_next_mixture(rw_store, tmp_path):
     from datamill.mixing import run_mix
 
     spec = tmp_path / "mix.yaml"
-    spec.write_text("name: audit-mix\nseed: 0\nreasoning_ratio: null\ncomponents:\n"
-                    "  - {name: math, select: {domain: [math], passed: true}, token_budget: 100000}\n")
-    before = {e["id"] for e in json.loads(run_mix(spec, rw_store, progress=False).manifest_path.read_text())["samples"]}
+    spec.write_text(
+        "name: audit-mix\nseed: 0\nreasoning_ratio: null\ncomponents:\n"
+        "  - {name: math, select: {domain: [math], passed: true}, token_budget: 100000}\n"
+    )
+    before = {
+        e["id"]
+        for e in json.loads(run_mix(spec, rw_store, progress=False).manifest_path.read_text())["samples"]
+    }
     assert "gsm8k-0-r0" in before
     audits.record_audit(rw_store, "gsm8k-0-r0", "reject", "bad_reasoning", "alice")
     result = run_mix(spec, rw_store, progress=False)
@@ -256,8 +297,14 @@ def test_threads_of_one_server_record_at_once_without_errors(rw_store):
     def reviewer(who: str) -> None:
         for i in range(n):
             try:
-                audits.record_audit(rw_store, f"web-{i % 4}", ("accept", "reject", "flag")[i % 3], f"{who}-{i}", who,
-                                    timeout_s=30)
+                audits.record_audit(
+                    rw_store,
+                    f"web-{i % 4}",
+                    ("accept", "reject", "flag")[i % 3],
+                    f"{who}-{i}",
+                    who,
+                    timeout_s=30,
+                )
             except Exception as e:  # noqa: BLE001 — the test reports every failure, whatever it is
                 errors.append(f"{who}-{i}: {type(e).__name__}: {e}")
 
@@ -281,7 +328,9 @@ def test_threads_of_one_server_record_at_once_without_errors(rw_store):
         t.join()
     assert errors == []
     got = rows(rw_store, "SELECT reviewer, reason FROM audits")
-    assert sorted(r for _, r in got) == sorted(f"{w}-{i}" for w in ("ana", "bo", "cy", "di") for i in range(n))
+    assert sorted(r for _, r in got) == sorted(
+        f"{w}-{i}" for w in ("ana", "bo", "cy", "di") for i in range(n)
+    )
     assert audits.pending_entries(rw_store) == []
 
 
@@ -349,7 +398,9 @@ def test_index_rebuilds_the_audits_table_from_the_log(rw_store, capsys):
     holder = py(HOLD_LOCK, rw_store.catalog_path, stdin=subprocess.PIPE)
     try:  # one decision made while a writer held the catalog: journal only, applied by the next flush
         assert holder.stdout.readline().strip() == "locked"
-        assert not audits.record_audit(rw_store, "ko-chatbot-3", "reject", "rude", "carol", timeout_s=0.3).applied
+        assert not audits.record_audit(
+            rw_store, "ko-chatbot-3", "reject", "rude", "carol", timeout_s=0.3
+        ).applied
     finally:
         holder.communicate("go\n", timeout=30)
     assert audits.flush(rw_store).pending == 0
@@ -372,9 +423,13 @@ def test_check_says_when_catalog_and_audit_log_disagree(rw_store):
     audits.record_audit(rw_store, "web-2", "accept", "", "alice")
     assert check(rw_store).ok
     with duckdb.connect(str(rw_store.catalog_path)) as con:
-        con.execute("DELETE FROM audits WHERE sample_id = 'web-2'")  # an applied decision lost from the catalog
-        con.execute("INSERT INTO audits (sample_id, decision, reason, reviewer, ts) "
-                    "VALUES ('web-3', 'accept', 'sneaked in', 'mallory', now())")  # a row the log never saw
+        con.execute(
+            "DELETE FROM audits WHERE sample_id = 'web-2'"
+        )  # an applied decision lost from the catalog
+        con.execute(
+            "INSERT INTO audits (sample_id, decision, reason, reviewer, ts) "
+            "VALUES ('web-3', 'accept', 'sneaked in', 'mallory', now())"
+        )  # a row the log never saw
     rep = check(rw_store)
     assert not rep.ok
     text = rep.text()
@@ -389,8 +444,10 @@ def test_index_keeps_catalog_audit_rows_that_the_log_lacks(rw_store):
 
     audits.record_audit(rw_store, "web-1", "reject", "spam", "alice")
     with duckdb.connect(str(rw_store.catalog_path)) as con:
-        con.execute("INSERT INTO audits (sample_id, decision, reason, reviewer, ts) "
-                    "VALUES ('web-3', 'flag', 'old decision', 'olga', '2025-01-02 03:04:05.123456')")
+        con.execute(
+            "INSERT INTO audits (sample_id, decision, reason, reviewer, ts) "
+            "VALUES ('web-3', 'flag', 'old decision', 'olga', '2025-01-02 03:04:05.123456')"
+        )
     before = rows(rw_store, AUDIT_ROWS)
     assert not check(rw_store).ok  # web-3 is in the catalog only
     rebuild_index(rw_store)

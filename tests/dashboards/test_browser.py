@@ -28,8 +28,10 @@ URLS = ["", "overview", "browse", "audit", "verification", "curation", "long_con
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent: run `make browser-deps` "
-                                                            "(apt-get install -y chromium fonts-noto-cjk)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"{CHROMIUM} is absent: run `make browser-deps` (apt-get install -y chromium fonts-noto-cjk)",
+    ),
 ]
 
 
@@ -51,10 +53,29 @@ def wait_for(ready, proc: subprocess.Popen, failure, timeout_s: float = 60) -> N
 @pytest.fixture
 def server(dash_store):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards/app.py"),
-                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--", "--store", str(dash_store.root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "dashboards/app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--",
+            "--store",
+            str(dash_store.root),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
@@ -71,9 +92,17 @@ def server(dash_store):
         proc.wait(timeout=20)
 
 
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                "--window-size=1400,1400"]
+CHROME_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--window-size=1400,1400",
+]
 
 
 class Browser:
@@ -94,11 +123,19 @@ class Browser:
             wait_for(lambda: port_file.exists() and len(port_file.read_text().split()) == 2, self.proc,
                      lambda: f"chromium did not open its DevTools port (exit code {self.proc.poll()})")  # fmt: skip
             port, path = port_file.read_text().split()
-            self.ws = self.stack.enter_context(connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30))
+            self.ws = self.stack.enter_context(
+                connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
+            )
             self.next_id, self.session = 0, None
             target = self.call("Target.createTarget", url="about:blank")["targetId"]
             self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-            self.call("Emulation.setDeviceMetricsOverride", width=1400, height=1400, deviceScaleFactor=1, mobile=False)
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=1400,
+                height=1400,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
         except BaseException:
             self.close()
             raise
@@ -131,7 +168,9 @@ class Browser:
             if text and text.startswith(title + "\n") and text == last:
                 return self.js("document.documentElement.outerHTML")
             last = text
-        raise AssertionError(f"{url}: no settled page titled {title!r} in {timeout_s:.0f} s; text: {str(last)[:300]}")
+        raise AssertionError(
+            f"{url}: no settled page titled {title!r} in {timeout_s:.0f} s; text: {str(last)[:300]}"
+        )
 
     def screenshot(self, out: Path) -> None:
         out.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
@@ -144,13 +183,23 @@ class Browser:
 
 def main_area_colors(png: Path) -> int:
     img = Image.open(png).convert("RGB")
-    main = img.crop((img.width // 4, 200, img.width, img.height * 2 // 3))  # right of the sidebar, below the title
+    main = img.crop(
+        (img.width // 4, 200, img.width, img.height * 2 // 3)
+    )  # right of the sidebar, below the title
     colors = main.getcolors(maxcolors=1 << 16)
     return 1 << 16 if colors is None else len(colors)
 
 
-TITLES = {"": "Overview", "overview": "Overview", "browse": "Browse", "audit": "Audit", "verification": "Verification",
-          "curation": "Curation", "long_context": "Long context", "mixtures": "Mixtures"}
+TITLES = {
+    "": "Overview",
+    "overview": "Overview",
+    "browse": "Browse",
+    "audit": "Audit",
+    "verification": "Verification",
+    "curation": "Curation",
+    "long_context": "Long context",
+    "mixtures": "Mixtures",
+}
 
 
 def test_every_page_renders_in_chromium(server, tmp_path, ids):
@@ -175,8 +224,10 @@ def test_every_page_renders_in_chromium(server, tmp_path, ids):
             assert n > 40, f"{png}: main area looks blank ({n} colours)"  # an empty page or an error box
     finally:
         browser.close()
-    assert shutil.which("fc-list") is None or subprocess.run(
-        ["fc-list", ":lang=ko"], capture_output=True, text=True, check=False).stdout.strip(), "no Korean font: make browser-deps"
+    assert (
+        shutil.which("fc-list") is None
+        or subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True, check=False).stdout.strip()
+    ), "no Korean font: make browser-deps"
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -224,15 +275,21 @@ def test_markdown_in_a_sample_is_shown_verbatim_and_fetches_nothing(server, tmp_
         assert dom["img"] == [] and dom["links"] == [] and dom["math"] == 0, dom
         assert not any("Not a heading" in h for h in dom["headings"]), dom["headings"]
         assert "&lt;" not in text and "Plain first paragraph." in page
-        fetched = [e["params"]["request"]["url"] for e in browser.events
-                   if e["method"] == "Network.requestWillBeSent" and "remote.example" in e["params"]["request"]["url"]]
+        fetched = [
+            e["params"]["request"]["url"]
+            for e in browser.events
+            if e["method"] == "Network.requestWillBeSent"
+            and "remote.example" in e["params"]["request"]["url"]
+        ]
         assert fetched == [] and Recorder.seen == [], (fetched, Recorder.seen)
         # st.html keeps our own markup: the long-context needle is still highlighted at its offsets
         browser.open(f"{server}/browse?id={ids['needle']}", "Browse")
         assert browser.js("[...document.querySelectorAll('mark')].map(m => m.innerText)") == [NEEDLE]
         # the trap works: the same browser does reach the recorder when it is sent there
         browser.call("Page.navigate", url="http://remote.example/control")
-        wait_for(lambda: Recorder.seen, browser.proc, lambda: "the recorder never saw the control request", 30)
+        wait_for(
+            lambda: Recorder.seen, browser.proc, lambda: "the recorder never saw the control request", 30
+        )
         assert Recorder.seen == ["/control"]
     finally:
         browser.close()

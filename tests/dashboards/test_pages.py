@@ -58,7 +58,9 @@ def test_every_documented_url_path_opens_its_page(dash_store):
     at = AppTest.from_file(str(APP / "app.py"), default_timeout=60).run()
     registered = {info["url_pathname"]: info.get("script_path") for info in at._registered_pages.values()}
     for path, title in paths.items():
-        assert path in registered, f"/{path} is documented but no page has that url_path: {sorted(registered)}"
+        assert path in registered, (
+            f"/{path} is documented but no page has that url_path: {sorted(registered)}"
+        )
         at.switch_page(str(Path(registered[path]).relative_to(APP))).run()
         assert not at.exception and at.title[0].value == title, path
 
@@ -69,8 +71,9 @@ def test_overview_totals_and_charts(dash_store):
     n, tokens = sql(dash_store, "SELECT count(*), sum(tokens) FROM samples")[0]
     assert metrics["samples"] == f"{n:,}" and metrics["tokens"] == f"{tokens:,}"
     assert len(at.get("vega_lite_chart")) >= 4  # tokens by domain, lengths, edu, drop reasons
-    assert "html_leftovers" in json.dumps([c.proto.spec for c in at.get("vega_lite_chart")]) or \
-        "html_leftovers" in str([c.proto.datasets for c in at.get("vega_lite_chart")])
+    assert "html_leftovers" in json.dumps(
+        [c.proto.spec for c in at.get("vega_lite_chart")]
+    ) or "html_leftovers" in str([c.proto.datasets for c in at.get("vega_lite_chart")])
 
 
 def test_browse_filters_change_results(dash_store):
@@ -104,7 +107,9 @@ def test_browse_pages_through_results(dash_store):
 
 def _open(at, sample_id):
     opts = at.selectbox(key="browse_pick").options
-    at.selectbox(key="browse_pick").set_value(next(i for i, o in enumerate(opts) if o.startswith(sample_id + " "))).run()
+    at.selectbox(key="browse_pick").set_value(
+        next(i for i, o in enumerate(opts) if o.startswith(sample_id + " "))
+    ).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -124,7 +129,9 @@ def test_markdown_in_a_sample_is_shown_verbatim(dash_store, ids):
     body holding the escaped text, and no markdown element carries any of it."""
     at = _open(page("browse"), ids["markdown"])
     bodies = [h.value for h in at.get("html") if "remote.example" in h.value]
-    assert bodies == [f'<div style="white-space:pre-wrap;word-break:break-word">{html.escape(MARKDOWN_BAIT)}</div>']
+    assert bodies == [
+        f'<div style="white-space:pre-wrap;word-break:break-word">{html.escape(MARKDOWN_BAIT)}</div>'
+    ]
     assert not [m.value for m in at.markdown if "remote.example" in m.value or "Not a heading" in m.value]
 
 
@@ -157,28 +164,46 @@ def test_korean_text_shown(dash_store, ids):
 def test_verification_pass_rates(dash_store):
     at = page("verification")
     table = at.dataframe[0].value
-    expect = dict(sql(dash_store, """SELECT source, avg(passed::INT) FROM samples WHERE domain = 'math'
-                                      GROUP BY source"""))
+    expect = dict(
+        sql(
+            dash_store,
+            """SELECT source, avg(passed::INT) FROM samples WHERE domain = 'math'
+                                      GROUP BY source""",
+        )
+    )
     assert {q: float(r) for q, r in zip(table["query_id"], table["pass_rate"])} == pytest.approx(expect)
     assert set(table["top_failure"].dropna()) == {"math_answer:wrong_answer"}
-    assert any(e.label.startswith(f":material/cancel: {md('math_answer')}: {md('wrong_answer')}") for e in at.expander)  # side by side verdicts
+    assert any(
+        e.label.startswith(f":material/cancel: {md('math_answer')}: {md('wrong_answer')}")
+        for e in at.expander
+    )  # side by side verdicts
 
 
 def test_verification_says_when_it_reads_only_part_and_filters_by_dataset(dash_store, monkeypatch):
-    per_dataset = dict(sql(dash_store, """SELECT dataset, count(*) FROM samples WHERE kind = 'sft'
-                                          AND domain IN ('math', 'code', 'logic') GROUP BY 1"""))
+    per_dataset = dict(
+        sql(
+            dash_store,
+            """SELECT dataset, count(*) FROM samples WHERE kind = 'sft'
+                                          AND domain IN ('math', 'code', 'logic') GROUP BY 1""",
+        )
+    )
     total = sum(per_dataset.values())
     at = page("verification")
     assert not at.warning, "under the read cap the page must not warn"
     assert {m.label: m.value for m in at.metric}["responses"] == f"{total:,}"
     monkeypatch.setenv("DATAMILL_DASH_MAX_VERIFIED", str(total - 1))
     at = page("verification")
-    assert f"{total:,} verified responses match" in at.warning[0].value and f"first {total - 1:,}" in at.warning[0].value
+    assert (
+        f"{total:,} verified responses match" in at.warning[0].value
+        and f"first {total - 1:,}" in at.warning[0].value
+    )
     assert {m.label: m.value for m in at.metric}["responses"] == f"{total - 1:,}"  # what was read, as it says
     (name, n), *_ = sorted(per_dataset.items(), key=lambda kv: kv[1])
     at.multiselect(key="verif_dataset").select(name).run()
     assert not at.exception
-    if n > total - 1:  # the fixture's only verified dataset: the filter cannot narrow it, and the page still says so
+    if (
+        n > total - 1
+    ):  # the fixture's only verified dataset: the filter cannot narrow it, and the page still says so
         assert f"{n:,} verified responses match" in at.warning[0].value
     else:
         assert not at.warning and {m.label: m.value for m in at.metric}["responses"] == f"{n:,}"
@@ -192,8 +217,13 @@ def test_verification_says_when_it_reads_only_part_and_filters_by_dataset(dash_s
 def test_curation_reasons_and_examples(dash_store):
     at = page("curation")
     table = at.dataframe[0].value
-    expect = dict(sql(dash_store, """SELECT json_extract_string(verdicts, '$[0].reason'), count(*) FROM samples
-                                      WHERE kind = 'web' AND NOT passed GROUP BY 1"""))
+    expect = dict(
+        sql(
+            dash_store,
+            """SELECT json_extract_string(verdicts, '$[0].reason'), count(*) FROM samples
+                                      WHERE kind = 'web' AND NOT passed GROUP BY 1""",
+        )
+    )
     assert dict(zip(table["reason"], table["documents"])) == expect
     at.selectbox(key="cur_reason").set_value(("QualityFilter", "html_leftovers")).run()
     assert len([e for e in at.expander if e.label.startswith("web-dropped-")]) == expect["html_leftovers"]
@@ -227,10 +257,19 @@ def test_mixtures_requested_vs_filled_and_ratio(dash_store):
     m = {x.label: x.value for x in at.metric}
     path = sql(dash_store, "SELECT manifest_path FROM mixtures WHERE name = 'dash-mix'")[0][0]
     manifest = json.loads(Path(path).read_text())
-    by_mode = dict(sql(dash_store, """SELECT s.mode, sum(s.tokens) FROM (SELECT unnest(?) AS id) sel
-                                      JOIN samples s USING (id) GROUP BY 1""", [[e["id"] for e in manifest["samples"]]]))
+    by_mode = dict(
+        sql(
+            dash_store,
+            """SELECT s.mode, sum(s.tokens) FROM (SELECT unnest(?) AS id) sel
+                                      JOIN samples s USING (id) GROUP BY 1""",
+            [[e["id"] for e in manifest["samples"]]],
+        )
+    )
     assert by_mode["reasoning"] and by_mode["non_reasoning"]
-    assert m["reasoning : non-reasoning (catalog)"] == f"{by_mode['reasoning'] / by_mode['non_reasoning']:.2f} : 1"
+    assert (
+        m["reasoning : non-reasoning (catalog)"]
+        == f"{by_mode['reasoning'] / by_mode['non_reasoning']:.2f} : 1"
+    )
     assert m["target ratio"] == "1.5 : 1"
     table = at.dataframe[1].value
     assert list(table["requested"]) == [c["asked_tokens"] for c in manifest["components"]]

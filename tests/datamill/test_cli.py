@@ -25,8 +25,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def datamill(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "datamill.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or REPO, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "datamill.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_help_lists_commands():
@@ -62,6 +68,7 @@ def test_check_on_empty_store_fails_readably(tmp_path):
 
 # --- what the CLI shows: log records as plain lines, user errors as one line, bugs with their traceback ---
 
+
 def _generate_with(monkeypatch, tmp_path, job) -> int:
     """`datamill generate math` with the reasoning job's run replaced by `job` (the registry imports it per call)."""
     monkeypatch.setattr("generators.reasoning.job.run", job)
@@ -79,8 +86,10 @@ def test_library_log_records_are_the_commands_plain_output(monkeypatch, tmp_path
 
     assert _generate_with(monkeypatch, tmp_path, job) == 0
     out, err = capsys.readouterr()
-    assert out.splitlines() == ["No model configured: 2 reference solutions", JobReport(
-        "sft_math", "r1", parts_total=1, rows_written=2).summary()]  # no level or logger name: as printed before
+    assert out.splitlines() == [
+        "No model configured: 2 reference solutions",
+        JobReport("sft_math", "r1", parts_total=1, rows_written=2).summary(),
+    ]  # no level or logger name: as printed before
     assert err.splitlines() == ["gsm8k.jsonl:4: malformed_json", "engine endpoints:", "| endpoint | state |"]
     # the CLI configured nothing that outlives the command
     assert all(not logging.getLogger(p).handlers for p in PACKAGES)
@@ -91,9 +100,13 @@ USER_ERRORS = [
     ConfigError("math.yaml:3: n_responses: Input should be greater than 0"),
     InputError("gsm8k.jsonl:1: not a GSM8K-style row"),
     RunConflict("run v1 of sft_math exists with another config (changed: n_responses)"),
-    StoreWriteError(errno.ENOSPC, "cannot write sft_math/v1/part-00000.parquet: disk full; the catalog is unchanged"),
+    StoreWriteError(
+        errno.ENOSPC, "cannot write sft_math/v1/part-00000.parquet: disk full; the catalog is unchanged"
+    ),
     CatalogBusy("catalog.duckdb is locked by another process"),
-    ManifestOutOfDate("manifest.json: shard x/part-00000.parquet row 3 is not sample abc (re-run `datamill mix`)"),
+    ManifestOutOfDate(
+        "manifest.json: shard x/part-00000.parquet row 3 is not sample abc (re-run `datamill mix`)"
+    ),
     MixShortfall("component math: asked 10000 tokens, 512 available"),
     SchemaError("bad SFTSample: domain: Input should be 'math'", "x/part-00000.parquet:row 1"),
     ServerUnreachable("no OpenAI-compatible server reachable: http://127.0.0.1:9/v1"),
@@ -118,9 +131,15 @@ def test_each_user_error_is_one_line_and_exit_2(monkeypatch, tmp_path, capsys, e
     assert capsys.readouterr().err == f"datamill generate: error: {exc}\n"
 
 
-BUGS = [ZeroDivisionError("division by zero"), AttributeError("'NoneType' object has no attribute 'text'"),
-        ValueError("not enough values to unpack (expected 2, got 1)"), KeyError("query_id"), TypeError("bad operand"),
-        OSError(errno.EIO, "Input/output error"), RuntimeError("dictionary changed size during iteration")]
+BUGS = [
+    ZeroDivisionError("division by zero"),
+    AttributeError("'NoneType' object has no attribute 'text'"),
+    ValueError("not enough values to unpack (expected 2, got 1)"),
+    KeyError("query_id"),
+    TypeError("bad operand"),
+    OSError(errno.EIO, "Input/output error"),
+    RuntimeError("dictionary changed size during iteration"),
+]
 
 
 @pytest.mark.parametrize("exc", BUGS, ids=lambda e: type(e).__name__)
@@ -136,13 +155,23 @@ def test_a_bug_inside_a_command_is_not_turned_into_an_error_line(monkeypatch, tm
 def test_a_bug_keeps_its_traceback_and_is_not_exit_2(tmp_path):
     cfg = tmp_path / "math.yaml"
     cfg.write_text("domain: math\n")
-    code = ("import sys\nimport generators.reasoning.job as job\n"
-            "def run(kind, config_path, store):\n    return {}['query_id'] / 0\n"
-            "job.run = run\nfrom datamill.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    out = subprocess.run([sys.executable, "-c", code, "--store", str(tmp_path / "s"), "generate", "math", str(cfg)],
-                         capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    code = (
+        "import sys\nimport generators.reasoning.job as job\n"
+        "def run(kind, config_path, store):\n    return {}['query_id'] / 0\n"
+        "job.run = run\nfrom datamill.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "--store", str(tmp_path / "s"), "generate", "math", str(cfg)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 1, out.stderr
-    assert "Traceback (most recent call last)" in out.stderr and out.stderr.rstrip().endswith("KeyError: 'query_id'")
+    assert "Traceback (most recent call last)" in out.stderr and out.stderr.rstrip().endswith(
+        "KeyError: 'query_id'"
+    )
     assert "datamill generate: error" not in out.stderr
 
 
@@ -159,8 +188,12 @@ def test_the_endpoint_tables_are_of_the_commands_own_fleets(monkeypatch, tmp_pat
     from datamill.engine.stub_server import StubServer
     from schemas import Message
 
-    with StubServer(latency_s=0.0) as stub:  # an engine used before the command, still alive (as in a test session)
-        earlier = OpenAIEngine(EngineConfig(backend="openai", model="tiny", base_url=stub.url, progress=False))
+    with StubServer(
+        latency_s=0.0
+    ) as stub:  # an engine used before the command, still alive (as in a test session)
+        earlier = OpenAIEngine(
+            EngineConfig(backend="openai", model="tiny", base_url=stub.url, progress=False)
+        )
         earlier.generate([[Message(role="user", content="2+2?")]], SamplingParams(max_tokens=8))
         assert earlier.attempts >= 1
 

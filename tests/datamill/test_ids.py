@@ -17,7 +17,9 @@ def test_sample_ids_are_scoped_by_dataset_and_run():
     assert len(a) == 24 and int(a, 16) >= 0
     assert a != sample_id("sft_math", "r2", "gsm8k:train:1", "reasoning", "ref")
     assert a != sample_id("sft_math_b", "r1", "gsm8k:train:1", "reasoning", "ref")
-    assert sample_id("d", "r", "a|b") == sample_id("d", "r", "a", "b")  # the documented separator, nothing hidden
+    assert sample_id("d", "r", "a|b") == sample_id(
+        "d", "r", "a", "b"
+    )  # the documented separator, nothing hidden
 
 
 def test_run_ids_ignore_the_run_id_itself_and_execution_keys():
@@ -50,15 +52,39 @@ def test_a_second_run_id_of_every_generator_writes_beside_the_first(tmp_path, st
     from generators.tool_use.job import run as tool_use
 
     jobs = {
-        "sft_math_t": (reasoning, "math", {"domain": "math", "dataset": "sft_math_t", "engine": {"backend": "none"},
-                                           "sources": [{"name": "gsm8k", "limit": 3}], "limits": {"math_workers": 1}}),
-        "sft_tool_use_t": (tool_use, "tool-use", {"dataset": "sft_tool_use_t", "engine": {"backend": "none"},
-                                                  "environments": ["shop"],
-                                                  "bfcl": {"use_shared": False, "limit_per_file": 3}}),
-        "long_context_t": (long_context, "long-context", {"dataset": "long_context_t", "lengths": [512],
-                                                         "languages": ["en"], "tasks": ["niah"],
-                                                         "depths": {"mode": "grid", "count": 2},
-                                                         "prefer_shared_data": False}),
+        "sft_math_t": (
+            reasoning,
+            "math",
+            {
+                "domain": "math",
+                "dataset": "sft_math_t",
+                "engine": {"backend": "none"},
+                "sources": [{"name": "gsm8k", "limit": 3}],
+                "limits": {"math_workers": 1},
+            },
+        ),
+        "sft_tool_use_t": (
+            tool_use,
+            "tool-use",
+            {
+                "dataset": "sft_tool_use_t",
+                "engine": {"backend": "none"},
+                "environments": ["shop"],
+                "bfcl": {"use_shared": False, "limit_per_file": 3},
+            },
+        ),
+        "long_context_t": (
+            long_context,
+            "long-context",
+            {
+                "dataset": "long_context_t",
+                "lengths": [512],
+                "languages": ["en"],
+                "tasks": ["niah"],
+                "depths": {"mode": "grid", "count": 2},
+                "prefer_shared_data": False,
+            },
+        ),
     }
     for dataset, (run, kind, cfg) in jobs.items():
         first = run(kind, _yaml(tmp_path, f"{dataset}-1.yaml", {**cfg, "run_id": "first"}), store)

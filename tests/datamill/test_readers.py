@@ -11,7 +11,10 @@ def test_malformed_jsonl_keeps_good_lines_and_names_bad_ones():
     q = Quarantine()
     good = [n for n, obj in iter_jsonl(BAD / "malformed.jsonl", q)]
     assert good == [1, 3, 5]
-    assert [(i["line"], i["reason"].split(":")[0]) for i in q.items] == [(2, "malformed_json"), (4, "malformed_json")]
+    assert [(i["line"], i["reason"].split(":")[0]) for i in q.items] == [
+        (2, "malformed_json"),
+        (4, "malformed_json"),
+    ]
     assert q.lines()[0].startswith(f"{BAD / 'malformed.jsonl'}:2: malformed_json")
 
 

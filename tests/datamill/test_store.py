@@ -28,20 +28,30 @@ def make_process(rows_by_index):
             row = rows_by_index[i]
             answer = row["answer"].split("####")[-1].strip()
             yield SFTSample(
-                id=f"gsm8k-{i}", domain="math", language="en", mode="reasoning" if i % 2 else "non_reasoning",
-                messages=[Message(role="user", content=row["question"]),
-                          Message(role="assistant", content=answer, reasoning_content=row["answer"])],
+                id=f"gsm8k-{i}",
+                domain="math",
+                language="en",
+                mode="reasoning" if i % 2 else "non_reasoning",
+                messages=[
+                    Message(role="user", content=row["question"]),
+                    Message(role="assistant", content=answer, reasoning_content=row["answer"]),
+                ],
                 verdicts=[Verdict(verifier="reference", passed=True, reason="reference_solution")],
                 num_tokens=len(row["answer"]) // 4,
             )
+
     return process
 
 
 def test_run_sharded_writes_registers_and_resumes(store, examples):
     rows = gsm8k_samples(examples)
-    rep = run_sharded(store, "gsm8k", "r1", "sft", {"n": 40}, list(range(40)), make_process(rows), chunk_size=16)
+    rep = run_sharded(
+        store, "gsm8k", "r1", "sft", {"n": 40}, list(range(40)), make_process(rows), chunk_size=16
+    )
     assert (rep.parts_total, rep.rows_written) == (3, 40)
-    again = run_sharded(store, "gsm8k", "r1", "sft", {"n": 40}, list(range(40)), make_process(rows), chunk_size=16)
+    again = run_sharded(
+        store, "gsm8k", "r1", "sft", {"n": 40}, list(range(40)), make_process(rows), chunk_size=16
+    )
     assert (again.parts_skipped, again.rows_written) == (3, 0)
     result = check(store)
     assert result.ok, result.text()
@@ -54,14 +64,33 @@ def test_run_sharded_writes_registers_and_resumes(store, examples):
 
 def test_resume_under_another_config_is_refused_and_nothing_is_written(store, examples):
     rows = gsm8k_samples(examples)
-    run_sharded(store, "gsm8k", "r1", "sft", {"n": 40, "mode": "a"}, list(range(40)), make_process(rows), chunk_size=16)
+    run_sharded(
+        store,
+        "gsm8k",
+        "r1",
+        "sft",
+        {"n": 40, "mode": "a"},
+        list(range(40)),
+        make_process(rows),
+        chunk_size=16,
+    )
     with pytest.raises(RunConflict, match=r"gsm8k/r1 was started with another config \(changed: mode\)"):
-        run_sharded(store, "gsm8k", "r1", "sft", {"n": 40, "mode": "b"}, list(range(40)), make_process(rows),
-                    chunk_size=16)
+        run_sharded(
+            store,
+            "gsm8k",
+            "r1",
+            "sft",
+            {"n": 40, "mode": "b"},
+            list(range(40)),
+            make_process(rows),
+            chunk_size=16,
+        )
     sidecar = json.loads((store.run_dir("gsm8k", "r1") / "_run.json").read_text())
     assert sidecar["config"]["mode"] == "a"  # the run keeps the config its shards were made with
     # keys named as execution-only (worker counts and the like) may change on resume
-    store.begin_run("gsm8k", "r1", "sft", {"n": 40, "mode": "a", "workers": 8}, execution_keys=frozenset({"workers"}))
+    store.begin_run(
+        "gsm8k", "r1", "sft", {"n": 40, "mode": "a", "workers": 8}, execution_keys=frozenset({"workers"})
+    )
     assert check(store).ok
 
 
@@ -98,8 +127,11 @@ print("DONE", flush=True)
 @pytest.mark.parametrize("hold", ["before_rename", "before_register"])
 def test_sigkill_mid_shard_keeps_catalog_consistent_and_rerun_completes(tmp_path, examples, hold):
     root = tmp_path / "store"
-    proc = subprocess.Popen([sys.executable, "-c", _child_script(str(root), str(examples), hold)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _child_script(str(root), str(examples), hold)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline().strip() == "HOLD"  # part 0 is done, part 1 is half-way
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -110,7 +142,9 @@ def test_sigkill_mid_shard_keeps_catalog_consistent_and_rerun_completes(tmp_path
         assert con.execute("SELECT count(*) FROM samples").fetchone()[0] == 16
     assert result.warnings, "the half-done state is reported as recoverable"
     rows = gsm8k_samples(examples)
-    rep = run_sharded(store, "gsm8k", "r1", "sft", {"n": 40}, list(range(40)), make_process(rows), chunk_size=16)
+    rep = run_sharded(
+        store, "gsm8k", "r1", "sft", {"n": 40}, list(range(40)), make_process(rows), chunk_size=16
+    )
     assert rep.parts_skipped == 1 and rep.rows_written == 24
     final = check(store)
     assert final.ok and not final.warnings, final.text()
@@ -164,8 +198,13 @@ def test_index_rebuilds_catalog_from_files(filled):
 
 
 def test_write_shard_never_leaves_partial_file_on_error(store):
-    bad = SFTSample(id="x", domain="math", language="en", mode="reasoning",
-                    messages=[Message(role="assistant", content="a")])
+    bad = SFTSample(
+        id="x",
+        domain="math",
+        language="en",
+        mode="reasoning",
+        messages=[Message(role="assistant", content="a")],
+    )
     bad.metadata = {"not_json": object()}  # serialisation fails while building the table
     with pytest.raises(TypeError):
         store.write_shard("d", "r", 0, [bad])

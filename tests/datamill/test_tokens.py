@@ -9,8 +9,10 @@ import pytest
 
 from datamill.tokens import WORD_CUT, encode_flat, load_tokenizer, word_cuttable
 
-LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+LLAMA3_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def assert_same(texts, tok):
     assert lens.tolist() == [len(r) for r in ref]
     bounds = np.concatenate([[0], np.cumsum(lens)])
     for k, r in enumerate(ref):
-        assert flat[bounds[k]:bounds[k + 1]].tolist() == r, repr(texts[k][:80])
+        assert flat[bounds[k] : bounds[k + 1]].tolist() == r, repr(texts[k][:80])
 
 
 def train(corpus, pre_tokenizer, normalizer=None, extra_special=()):
@@ -57,8 +59,12 @@ def train(corpus, pre_tokenizer, normalizer=None, extra_special=()):
     t.normalizer = normalizer
     t.decoder = decoders.ByteLevel()
     specials = ["[|user|]", "[|endofturn|]", *extra_special]
-    t.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=1500, special_tokens=specials, show_progress=False,
-                                                      initial_alphabet=_alphabet()))
+    t.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=1500, special_tokens=specials, show_progress=False, initial_alphabet=_alphabet()
+        ),
+    )
     return PreTrainedTokenizerFast(tokenizer_object=t, eos_token="[|endofturn|]")
 
 
@@ -94,8 +100,12 @@ def test_repeated_texts_come_back_in_order(corpus):
 def test_llama3_style_split_is_cut_and_matches(corpus):
     from tokenizers import Regex, pre_tokenizers
 
-    pre = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated"),
-                                   pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    pre = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
     tok = train(corpus, pre)
     assert word_cuttable(tok)
     assert_same(corpus, tok)
@@ -105,9 +115,12 @@ def test_llama3_style_split_is_cut_and_matches(corpus):
 def test_other_tokenizers_are_encoded_whole_and_match(corpus, shape):
     from tokenizers import normalizers, pre_tokenizers
 
-    tok = train(corpus, pre_tokenizers.ByteLevel(add_prefix_space=shape == "prefix_space"),
-                normalizers.NFKC() if shape == "nfkc" else None,
-                ("[| tool call |]",) if shape == "spaced_added_token" else ())
+    tok = train(
+        corpus,
+        pre_tokenizers.ByteLevel(add_prefix_space=shape == "prefix_space"),
+        normalizers.NFKC() if shape == "nfkc" else None,
+        ("[| tool call |]",) if shape == "spaced_added_token" else (),
+    )
     assert not word_cuttable(tok)
     texts = corpus + ["call [| tool call |] now"]
     assert_same(texts, tok)

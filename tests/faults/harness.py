@@ -25,15 +25,18 @@ def run(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.Completed
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     if out.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+        )
     return out
 
 
 def run_and_kill(cmd: list[str], cwd: Path, kill_after_s: float) -> bool:
     """Start cmd, SIGKILL its whole process group after kill_after_s. True if it was killed before finishing."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+    )
     try:
         proc.wait(timeout=kill_after_s)
         return False
@@ -74,8 +77,10 @@ class TrialReport:
     kill_times: list[float] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"{self.stage}: {self.trials} SIGKILL trials ({self.killed_mid_run} killed mid-run), "
-                f"{self.identical} re-runs identical to the uninterrupted run")
+        return (
+            f"{self.stage}: {self.trials} SIGKILL trials ({self.killed_mid_run} killed mid-run), "
+            f"{self.identical} re-runs identical to the uninterrupted run"
+        )
 
 
 def kill_trials(

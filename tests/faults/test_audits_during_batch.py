@@ -33,19 +33,44 @@ print("reviewed", len(ids), flush=True)
 def test_two_reviewers_during_a_generate_job(tmp_path, examples):
     store = Store(tmp_path / "store")
     rows = gsm8k_samples(examples, 60)
-    run_sharded(store, "gsm8k", "r1", "sft", {}, list(range(60)), make_process(rows), chunk_size=20, progress=False)
+    run_sharded(
+        store, "gsm8k", "r1", "sft", {}, list(range(60)), make_process(rows), chunk_size=20, progress=False
+    )
     ids = [f"gsm8k-{i}" for i in range(60)]
     cfg = tmp_path / "math.yaml"
-    cfg.write_text(yaml.safe_dump({"domain": "math", "dataset": "sft_math_batch", "run_id": "v1",
-                                   "engine": {"backend": "none"}, "limits": {"math_workers": 1}, "chunk_size": 10,
-                                   "sources": [{"name": "gsm8k", "data": "examples", "limit": 120}]}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "domain": "math",
+                "dataset": "sft_math_batch",
+                "run_id": "v1",
+                "engine": {"backend": "none"},
+                "limits": {"math_workers": 1},
+                "chunk_size": 10,
+                "sources": [{"name": "gsm8k", "data": "examples", "limit": 120}],
+            }
+        )
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    job = subprocess.Popen(datamill_cmd("--store", str(store.root), "generate", "math", str(cfg)), cwd=tmp_path,
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    job = subprocess.Popen(
+        datamill_cmd("--store", str(store.root), "generate", "math", str(cfg)),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     script = REVIEWER.format(repo=str(REPO), store=str(store.root))
-    reviewers = [subprocess.Popen([sys.executable, "-c", script, name, *part], env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-                 for name, part in (("ana", ids[:30]), ("min-jun", ids[30:]))]
+    reviewers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, name, *part],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, part in (("ana", ids[:30]), ("min-jun", ids[30:]))
+    ]
     for r in reviewers:
         out, err = r.communicate(timeout=300)
         assert r.returncode == 0 and "reviewed 30" in out, err

@@ -19,14 +19,26 @@ GOOD_PAGE = REPO / "examples" / "data" / "web" / "html" / "pythonspeed.com.docke
 def datamill(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run(datamill_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    return subprocess.run(
+        datamill_cmd(*args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
 
 
 def _curate_cfg(tmp_path: Path, html_dir: Path, warc_dir: Path) -> Path:
-    cfg = {"dataset": "web_bad", "tasks": 1, "workers": 1, "dedup": {"shards": 1},
-           "inputs": [{"path": str(html_dir), "format": "html"}, {"path": str(warc_dir), "format": "warc"}],
-           "decontam": {"benchmarks": ["gsm8k"]}}
+    cfg = {
+        "dataset": "web_bad",
+        "tasks": 1,
+        "workers": 1,
+        "dedup": {"shards": 1},
+        "inputs": [{"path": str(html_dir), "format": "html"}, {"path": str(warc_dir), "format": "warc"}],
+        "decontam": {"benchmarks": ["gsm8k"]},
+    }
     p = tmp_path / "curate.yaml"
     p.write_text(yaml.safe_dump(cfg))
     return p
@@ -44,8 +56,11 @@ def test_curate_quarantines_bad_archives_and_binary_pages(tmp_path):
     qfile = next((tmp_path / "store").rglob("quarantine.jsonl"))
     items = [json.loads(line) for line in qfile.read_text().splitlines()]
     where = {Path(i["where"]).name: i["reason"] for i in items}  # "file:byte offset"
-    assert where == {"binary.html:0": "binary_content", "not_gzip.warc.gz:0": "not_a_warc",
-                     "truncated.warc.gz:784": "truncated_record"}, items
+    assert where == {
+        "binary.html:0": "binary_content",
+        "not_gzip.warc.gz:0": "not_a_warc",
+        "truncated.warc.gz:784": "truncated_record",
+    }, items
     assert "quarantined" in out.stdout
 
 
@@ -60,13 +75,26 @@ def test_curate_with_only_bad_input_exits_non_zero(tmp_path):
 
 def _math_cfg(tmp_path: Path, seed_file: Path) -> Path:
     p = tmp_path / "math.yaml"
-    p.write_text(yaml.safe_dump({"domain": "math", "dataset": "sft_bad", "run_id": "v1", "engine": {"backend": "none"},
-                                 "sources": [{"name": "gsm8k", "path": str(seed_file)}], "limits": {"math_workers": 1}}))
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "domain": "math",
+                "dataset": "sft_bad",
+                "run_id": "v1",
+                "engine": {"backend": "none"},
+                "sources": [{"name": "gsm8k", "path": str(seed_file)}],
+                "limits": {"math_workers": 1},
+            }
+        )
+    )
     return p
 
 
 def test_generate_skips_malformed_and_invalid_utf8_lines_naming_them(tmp_path):
-    for name, line, reason in (("malformed.jsonl", 2, "malformed_json"), ("invalid_utf8.jsonl", 2, "invalid_utf8")):
+    for name, line, reason in (
+        ("malformed.jsonl", 2, "malformed_json"),
+        ("invalid_utf8.jsonl", 2, "invalid_utf8"),
+    ):
         work = tmp_path / name
         work.mkdir()
         out = datamill(work, "--store", "store", "generate", "math", str(_math_cfg(work, BAD / name)))
@@ -78,14 +106,18 @@ def test_generate_skips_malformed_and_invalid_utf8_lines_naming_them(tmp_path):
 def test_generate_with_an_absurdly_long_line(tmp_path):
     seed = tmp_path / "long.jsonl"
     good = (REPO / "examples/data/math/gsm8k_train.jsonl").read_text().splitlines()[:2]
-    seed.write_text(good[0] + '\n{"question": "' + "x" * (65 << 20) + '", "answer": "#### 1"}\n' + good[1] + "\n")
+    seed.write_text(
+        good[0] + '\n{"question": "' + "x" * (65 << 20) + '", "answer": "#### 1"}\n' + good[1] + "\n"
+    )
     out = datamill(tmp_path, "--store", "store", "generate", "math", str(_math_cfg(tmp_path, seed)))
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"{seed}:2: line_too_long" in out.stdout + out.stderr
 
 
 def test_generate_with_nothing_usable_exits_non_zero(tmp_path):
-    out = datamill(tmp_path, "--store", "store", "generate", "math", str(_math_cfg(tmp_path, BAD / "empty.jsonl")))
+    out = datamill(
+        tmp_path, "--store", "store", "generate", "math", str(_math_cfg(tmp_path, BAD / "empty.jsonl"))
+    )
     assert out.returncode != 0
 
 

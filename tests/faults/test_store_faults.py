@@ -33,9 +33,17 @@ def essay_process(examples):
 
     def process(chunk, report):
         for i in chunk:
-            yield SFTSample(id=f"essay-{i}", domain="long_context", language="en", mode="non_reasoning",
-                            messages=[Message(role="user", content=texts[i % len(texts)] * 3),
-                                      Message(role="assistant", content=f"Essay {i}")])
+            yield SFTSample(
+                id=f"essay-{i}",
+                domain="long_context",
+                language="en",
+                mode="non_reasoning",
+                messages=[
+                    Message(role="user", content=texts[i % len(texts)] * 3),
+                    Message(role="assistant", content=f"Essay {i}"),
+                ],
+            )
+
     return process
 
 
@@ -44,7 +52,9 @@ def test_disk_full_gives_clear_error_and_rerun_completes(tmp_path, examples):
         store = Store(disk / "store")
         items = list(range(120))
         with pytest.raises(StoreWriteError) as err:
-            run_sharded(store, "essays", "r1", "sft", {}, items, essay_process(examples), chunk_size=4, progress=False)
+            run_sharded(
+                store, "essays", "r1", "sft", {}, items, essay_process(examples), chunk_size=4, progress=False
+            )
         msg = str(err.value)
         assert "disk full" in msg or "too large" in msg or "catalog" in msg, msg
         rep = check(store)
@@ -53,8 +63,9 @@ def test_disk_full_gives_clear_error_and_rerun_completes(tmp_path, examples):
             before = con.execute("SELECT count(*) FROM samples").fetchone()[0]
         assert 0 < before < len(items)
         assert _mount("-o", "remount,size=256m", str(disk))
-        again = run_sharded(store, "essays", "r1", "sft", {}, items, essay_process(examples), chunk_size=4,
-                            progress=False)
+        again = run_sharded(
+            store, "essays", "r1", "sft", {}, items, essay_process(examples), chunk_size=4, progress=False
+        )
         assert again.rows_written == len(items) - before
         final = check(store)
         assert final.ok and not final.warnings, final.text()
@@ -65,13 +76,32 @@ def test_disk_full_gives_clear_error_and_rerun_completes(tmp_path, examples):
 def test_read_only_store_gives_clear_error_and_stays_consistent(tmp_path, examples):
     root = tmp_path / "ro"
     store = Store(root / "store")
-    run_sharded(store, "essays", "r1", "sft", {}, list(range(8)), essay_process(examples), chunk_size=4, progress=False)
+    run_sharded(
+        store,
+        "essays",
+        "r1",
+        "sft",
+        {},
+        list(range(8)),
+        essay_process(examples),
+        chunk_size=4,
+        progress=False,
+    )
     if not (_mount("--bind", str(root), str(root)) and _mount("-o", "remount,ro,bind", str(root))):
         pytest.skip("cannot make a read-only bind mount here (needs root with CAP_SYS_ADMIN)")
     try:
         with pytest.raises((StoreWriteError, PermissionError)) as err:
-            run_sharded(store, "more", "r1", "sft", {}, list(range(8)), essay_process(examples), chunk_size=4,
-                        progress=False)
+            run_sharded(
+                store,
+                "more",
+                "r1",
+                "sft",
+                {},
+                list(range(8)),
+                essay_process(examples),
+                chunk_size=4,
+                progress=False,
+            )
         assert "read-only" in str(err.value) or "ead-only" in str(err.value), str(err.value)
         rep = check(store)
         assert rep.ok, rep.text()
@@ -100,5 +130,11 @@ def test_export_to_a_full_disk_names_it_leaves_nothing_half_written_and_reruns(t
         assert not [n for n in left if ".tmp" in n or n == ".spill"], left
         assert _mount("-o", "remount,size=64m", str(disk))
         export(manifest, store, disk / "out", seq_len=1024, progress=False)
-        for f in ("chat.jsonl", "packed/tokens.bin", "packed/loss_mask.bin", "packed/segment_ids.bin", "README.md"):
+        for f in (
+            "chat.jsonl",
+            "packed/tokens.bin",
+            "packed/loss_mask.bin",
+            "packed/segment_ids.bin",
+            "README.md",
+        ):
             assert (disk / "out" / f).read_bytes() == (tmp_path / "ref" / f).read_bytes(), f

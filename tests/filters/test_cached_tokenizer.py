@@ -14,12 +14,24 @@ from curation.readers import decode_html
 from filters.cached_tokenizer import CachedSpacyTokenizer
 from filters.quality import LanguageQualityFilter
 
-CORNER_CASES = ["", "   ", "  Hello  world. \n\n Next one!  ", "Hi.. there?! ok", "a.\tb", "U.S. troops left. Then",
-                "¿Qué? ¡No!  Sí…", "e-mail: x@y.com, https://a.b/c?d=1.", "«Hola», dijo.\u00a0Luego—nada."]
+CORNER_CASES = [
+    "",
+    "   ",
+    "  Hello  world. \n\n Next one!  ",
+    "Hi.. there?! ok",
+    "a.\tb",
+    "U.S. troops left. Then",
+    "¿Qué? ¡No!  Sí…",
+    "e-mail: x@y.com, https://a.b/c?d=1.",
+    "«Hola», dijo.\u00a0Luego—nada.",
+]
 
 
 def _units(web, langs: set[str]) -> dict[str, list[str]]:
-    manifest = {r["file"]: r["html_lang"] for r in map(json.loads, (web / "html_manifest.jsonl").read_text().splitlines())}
+    manifest = {
+        r["file"]: r["html_lang"]
+        for r in map(json.loads, (web / "html_manifest.jsonl").read_text().splitlines())
+    }
     out: dict[str, list[str]] = {lang: list(CORNER_CASES) for lang in langs}
     for page in sorted((web / "html").glob("*.html")):
         if manifest.get(page.name) in langs:

@@ -98,7 +98,9 @@ def test_verbatim_question_names_its_item(index, items):
 
 
 def test_short_item_is_matched_whole(index, items, plain):
-    short = [it for it in items.values() if it.benchmark == "math" and 3 <= len(normal_tokens(it.question)) < 13]
+    short = [
+        it for it in items.values() if it.benchmark == "math" and 3 <= len(normal_tokens(it.question)) < 13
+    ]
     assert short, "the embedded MATH sample has short questions"
     it = short[0]
     doc = f"Exercise 4. {it.question} Show your work."
@@ -113,20 +115,29 @@ def test_short_item_is_matched_whole(index, items, plain):
 ])  # fmt: skip
 def test_edited_copies_name_their_item(edit, editable, rules, index, items, plain):
     # GSM8K/MATH questions the edit applies to; those whose edited copy shares no 13-gram (plain sees nothing) first
-    cands = [it for it in items.values() if it.benchmark in ("gsm8k", "math") and editable(it.question)
-             and edit(it.question) != it.question]
+    cands = [
+        it
+        for it in items.values()
+        if it.benchmark in ("gsm8k", "math") and editable(it.question) and edit(it.question) != it.question
+    ]
     missed = [it for it in cands if not find_overlap(edit(it.question), plain)]
     assert cands
     for it in (missed + cands)[:8]:
-        got = {(m.benchmark, m.item): m.rule for m in index.match("From a study group chat:\n" + edit(it.question))}
+        got = {
+            (m.benchmark, m.item): m.rule
+            for m in index.match("From a study group chat:\n" + edit(it.question))
+        }
         assert (it.benchmark, it.item_id) in got, (edit.__name__, it.item_id)
         if rules and it in missed:
             assert got[(it.benchmark, it.item_id)] in rules
 
 
 def test_latex_stripped_math_question(index, items, plain):
-    it = next(it for it in items.values() if it.benchmark == "math" and "\\frac" in it.question
-              and len(normal_tokens(it.question)) >= 13)
+    it = next(
+        it
+        for it in items.values()
+        if it.benchmark == "math" and "\\frac" in it.question and len(normal_tokens(it.question)) >= 13
+    )
     doc = latex_stripped(it.question)
     assert "$" not in doc and "\\frac" not in doc
     assert ("math", it.item_id) in names(index.match(doc))
@@ -136,8 +147,10 @@ def test_clean_text_of_the_same_domain_is_left_alone(index):
     essay = (EXAMPLES / "niah/apple.txt").read_text()[:5000]
     assert index.match(essay) == []
     # GSM8K-style text that is not in the registry (written for this test)
-    own = ("Mina bakes 14 muffins every morning and sells them at the market for 3 dollars each. On Sunday she "
-           "bakes twice as many. How much money does she make on Sunday if she sells every muffin?")
+    own = (
+        "Mina bakes 14 muffins every morning and sells them at the market for 3 dollars each. On Sunday she "
+        "bakes twice as many. How much money does she make on Sunday if she sells every muffin?"
+    )
     assert index.match(own) == []
 
 
@@ -145,7 +158,9 @@ def test_verdict_for_an_sft_prompt(index, items):
     it = items[("mbpp", "sanitized-mbpp:2")]
     v = contamination_verdict(f"Please solve this task in Python.\n{it.question}", index)
     assert (v.passed, v.reason, v.verifier) == (False, "benchmark_contamination", "decontamination")
-    assert "sanitized-mbpp:2" in {m["item"] for m in v.details["matches"]} and v.details["benchmarks"] == ["mbpp"]
+    assert "sanitized-mbpp:2" in {m["item"] for m in v.details["matches"]} and v.details["benchmarks"] == [
+        "mbpp"
+    ]
     assert contamination_verdict("Write a haiku about autumn leaves falling on a quiet lake.", index).passed
 
 
@@ -159,7 +174,9 @@ def test_filter_drops_marks_and_names_the_item(index, tmp_path, items):
     assert [d.id for d in out] == ["k"]
     meta = docs[0].metadata
     assert meta["contaminated"] is True and meta["contamination"]["benchmarks"] == ["mbpp"]
-    assert ("mbpp", "sanitized-mbpp:11") in {(m["benchmark"], m["item"]) for m in meta["contamination"]["matches"]}
+    assert ("mbpp", "sanitized-mbpp:11") in {
+        (m["benchmark"], m["item"]) for m in meta["contamination"]["matches"]
+    }
 
 
 def test_old_index_format_is_a_clear_error(tmp_path):
@@ -181,9 +198,11 @@ def test_catalog_names_the_matched_item_for_a_rejected_web_document(index, items
     sink.add(doc, "decontam", "benchmark_contamination")
     store.write_shard("web_x.rejected", "r1", 0, [to_web_document(d, 10) for d in sink.drain()], kind="web")
     with store.connect(read_only=True) as con:
-        row = con.execute("SELECT contaminated, json_extract_string(contamination, '$.matches[0].item'), "
-                          "json_extract_string(verdicts, '$[0].reason'), json_extract_string(verdicts, '$[0].details') "
-                          "FROM samples WHERE id = 'w1'").fetchone()
+        row = con.execute(
+            "SELECT contaminated, json_extract_string(contamination, '$.matches[0].item'), "
+            "json_extract_string(verdicts, '$[0].reason'), json_extract_string(verdicts, '$[0].details') "
+            "FROM samples WHERE id = 'w1'"
+        ).fetchone()
     assert row[:3] == (True, "gsm8k_train:4", "benchmark_contamination")
     assert json.loads(row[3])["matches"][0]["benchmark"] == "gsm8k"  # the verdict's details name it too
 
@@ -243,15 +262,19 @@ def test_thirteen_tokens_of_stock_phrase_are_not_thirteen_words():
 
     # MATH train geometry/6236 (the item) and /6027 (another problem): once normalised both hold the 13 tokens
     # "can be expressed as m n where m and n are relatively prime", 9 of them words
-    item = ("$ABCD$, a rectangle with $AB = 12$ and $BC = 16$, is the base of pyramid $P$, which has a height of $24$. "
-            "A plane parallel to $ABCD$ is passed through $P$, dividing $P$ into a frustum $F$ and a smaller pyramid "
-            "$P'$. Let $X$ denote the center of the circumsphere of $F$, and let $T$ denote the apex of $P$. If the "
-            "volume of $P$ is eight times that of $P'$, then the value of $XT$ can be expressed as $\\frac{m}{n}$, "
-            "where $m$ and $n$ are relatively prime positive integers. Compute the value of $m + n$.")
-    other = ("Let $\\overline{CH}$ be an altitude of $\\triangle ABC$. Let $R\\,$ and $S\\,$ be the points where the "
-             "circles inscribed in the triangles $ACH\\,$ and $BCH$ are tangent to $\\overline{CH}$. If $AB = 1995\\,$, "
-             "$AC = 1994\\,$, and $BC = 1993\\,$, then $RS\\,$ can be expressed as $m/n\\,$, where $m\\,$ and $n\\,$ "
-             "are relatively prime integers. Find $m + n\\,$.")
+    item = (
+        "$ABCD$, a rectangle with $AB = 12$ and $BC = 16$, is the base of pyramid $P$, which has a height of $24$. "
+        "A plane parallel to $ABCD$ is passed through $P$, dividing $P$ into a frustum $F$ and a smaller pyramid "
+        "$P'$. Let $X$ denote the center of the circumsphere of $F$, and let $T$ denote the apex of $P$. If the "
+        "volume of $P$ is eight times that of $P'$, then the value of $XT$ can be expressed as $\\frac{m}{n}$, "
+        "where $m$ and $n$ are relatively prime positive integers. Compute the value of $m + n$."
+    )
+    other = (
+        "Let $\\overline{CH}$ be an altitude of $\\triangle ABC$. Let $R\\,$ and $S\\,$ be the points where the "
+        "circles inscribed in the triangles $ACH\\,$ and $BCH$ are tangent to $\\overline{CH}$. If $AB = 1995\\,$, "
+        "$AC = 1994\\,$, and $BC = 1993\\,$, then $RS\\,$ can be expressed as $m/n\\,$, where $m\\,$ and $n\\,$ "
+        "are relatively prime integers. Find $m + n\\,$."
+    )
     shared = "can be expressed as m n where m and n are relatively prime"
     assert shared in " ".join(normal_tokens(other)) and len(words(shared.split())) == 9
     index = _index(item)
@@ -261,23 +284,33 @@ def test_thirteen_tokens_of_stock_phrase_are_not_thirteen_words():
 
 def test_scattered_stock_pieces_do_not_cover_a_short_question():
     # MATH train intermediate_algebra/221 (the item) and /1860 (another problem made of the same stock pieces)
-    item = ("Let $a,$ $b,$ $c,$ $d$ be real numbers such that\n\\[a^2 + b^2 + c^2 + d^2 = 4.\\]Find the maximum "
-            "value of $a^3 + b^3 + c^3 + d^3.$")
-    other = ("Let $a,$ $b,$ $c,$ $d$ be real numbers such that\n\\begin{align*}\na + b + c + d &= 6, \\\\\na^2 + b^2 + "
-             "c^2 + d^2 &= 12.\n\\end{align*}Let $m$ and $M$ denote minimum and maximum values of\n\\[4(a^3 + b^3 + "
-             "c^3 + d^3) - (a^4 + b^4 + c^4 + d^4),\\]respectively.  Find $m + M.$")
+    item = (
+        "Let $a,$ $b,$ $c,$ $d$ be real numbers such that\n\\[a^2 + b^2 + c^2 + d^2 = 4.\\]Find the maximum "
+        "value of $a^3 + b^3 + c^3 + d^3.$"
+    )
+    other = (
+        "Let $a,$ $b,$ $c,$ $d$ be real numbers such that\n\\begin{align*}\na + b + c + d &= 6, \\\\\na^2 + b^2 + "
+        "c^2 + d^2 &= 12.\n\\end{align*}Let $m$ and $M$ denote minimum and maximum values of\n\\[4(a^3 + b^3 + "
+        "c^3 + d^3) - (a^4 + b^4 + c^4 + d^4),\\]respectively.  Find $m + M.$"
+    )
     index = _index(item)
     assert index.match(other) == []
-    partial = "Let $a,$ $b,$ $c,$ $d$ be real numbers such that $a^2 + b^2 + c^2 + d^2 = 4.$ Find"  # 60%, one place
+    partial = (
+        "Let $a,$ $b,$ $c,$ $d$ be real numbers such that $a^2 + b^2 + c^2 + d^2 = 4.$ Find"  # 60%, one place
+    )
     assert [(m.item, m.rule) for m in index.match(partial)] == [("q0", "coverage")]
 
 
 def test_numbers_changed_needs_one_alignment():
     # MATH train intermediate_algebra/329 (the item) and /299: remainder-theorem stock phrases at other offsets
-    item = ("When a polynomial $p(x)$ is divided by $x + 1,$ the remainder is 5.  When $p(x)$ is divided by $x + 5,$ "
-            "the remainder is $-7.$  Find the remainder when $p(x)$ is divided by $(x + 1)(x + 5).$")
-    other = ("When $p(x) = Ax^5 + Bx^3 + Cx + 4$ is divided by $x - 3,$ the remainder is 11.  Find the remainder when "
-             "$p(x)$ is divided by $x + 3.$")
+    item = (
+        "When a polynomial $p(x)$ is divided by $x + 1,$ the remainder is 5.  When $p(x)$ is divided by $x + 5,$ "
+        "the remainder is $-7.$  Find the remainder when $p(x)$ is divided by $(x + 1)(x + 5).$"
+    )
+    other = (
+        "When $p(x) = Ax^5 + Bx^3 + Cx + 4$ is divided by $x - 3,$ the remainder is 11.  Find the remainder when "
+        "$p(x)$ is divided by $x + 3.$"
+    )
     index = _index(item)
     assert index.match(other) == []
     got = index.match("Tutor question: " + numbers_changed(item))

@@ -49,13 +49,25 @@ def test_llm_labeler_with_canned_engine(tmp_path):
     from filters.edu import LLMEduLabeler
     from schemas import Message
 
-    docs = [Document(text="Photosynthesis turns light into sugar; here is how, step by step.", id="a"),
-            Document(text="BUY NOW cheap watches", id="b")]
+    docs = [
+        Document(text="Photosynthesis turns light into sugar; here is how, step by step.", id="a"),
+        Document(text="BUY NOW cheap watches", id="b"),
+    ]
     replies = ["A clear explanation.\nEducational score: 4", "An advert.\nEducational score: 0"]
     canned = tmp_path / "canned.jsonl"
-    canned.write_text("\n".join(json.dumps({"prompt_id": prompt_id([Message(role="user", content=build_edu_prompt(d.text))],
-                                                                    reasoning=False), "outputs": [r]})
-                                for d, r in zip(docs, replies)))
+    canned.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "prompt_id": prompt_id(
+                        [Message(role="user", content=build_edu_prompt(d.text))], reasoning=False
+                    ),
+                    "outputs": [r],
+                }
+            )
+            for d, r in zip(docs, replies)
+        )
+    )
     step = LLMEduLabeler({"backend": "canned", "canned_path": str(canned)})
     out = list(step.run(iter(docs)))
     assert [d.metadata["edu_llm_score"] for d in out] == [4, 0]

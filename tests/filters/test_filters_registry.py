@@ -38,12 +38,15 @@ def test_each_listed_name_is_the_class_itself():
 
 
 def test_the_docstring_lists_the_same_names():
-    listed = {line.split()[0] for line in filters.__doc__.splitlines() if line.startswith("  ") and line.split()}
+    listed = {
+        line.split()[0] for line in filters.__doc__.splitlines() if line.startswith("  ") and line.split()
+    }
     assert listed == set(filters.FILTERS)
 
 
 def test_importing_the_package_pulls_no_filter_library():
     code = "import sys, filters.lid; print(sorted(m for m in ('datatrove', 'spacy', 'kiwipiepy') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=REPO).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout
     assert out.strip() == "[]", f"import filters.lid loaded {out.strip()}"

@@ -91,17 +91,26 @@ def test_korean_inside_an_english_answer(lines):
 
 
 def test_korean_loanwords_and_variables_are_korean(lines):
-    text = respond([lines["ko"][0], "Python의 list comprehension을 사용하면 numpy 배열 없이도 계산할 수 있습니다."],
-                   ["따라서 f(x) = x^2 + 1 이고 답은 $\\boxed{5}$ 입니다."])
+    text = respond(
+        [lines["ko"][0], "Python의 list comprehension을 사용하면 numpy 배열 없이도 계산할 수 있습니다."],
+        ["따라서 f(x) = x^2 + 1 이고 답은 $\\boxed{5}$ 입니다."],
+    )
     assert LanguageConsistencyFilter().filter(text, "ko") is True
 
 
 def test_code_latex_asy_numbers_are_not_prose(examples, texts):
-    row = next(json.loads(x) for x in (examples / "math/math_train.jsonl").read_text().splitlines() if "[asy]" in x)
+    row = next(
+        json.loads(x) for x in (examples / "math/math_train.jsonl").read_text().splitlines() if "[asy]" in x
+    )
     f = LanguageConsistencyFilter()
     assert f.check(respond([row["solution"]], ["The final answer is $\\boxed{3}$."]), "en")[0]  # was flagged
     code = "```python\n# 합계를 계산한다 (Korean comment)\ndef total(xs):\n    return sum(xs)\n```"
-    assert f.filter(respond([texts["en"]], [code, "$$\\text{합계} = 1,234 \\times 5$$", "12 + 7 = 19 ，。"]), "en") is True
+    assert (
+        f.filter(
+            respond([texts["en"]], [code, "$$\\text{합계} = 1,234 \\times 5$$", "12 + 7 = 19 ，。"]), "en"
+        )
+        is True
+    )
     assert "합계" not in blank_non_prose(code + "\n$\\text{합계}$") and "print" not in prose("```print(1)```")
     assert f.filter("\\boxed{42}", "ko") is True  # nothing language-specific
     assert f.filter("", "ko") == (False, "empty")

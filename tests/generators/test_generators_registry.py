@@ -22,15 +22,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_importing_generators_pulls_no_model_library():
     code = f"import sys, generators; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=REPO).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout
     assert out.strip() == "[]", f"import generators loaded {out.strip()}"
 
 
 @pytest.mark.parametrize("kind", sorted(GENERATORS))
 def test_every_kind_names_a_job_module_with_run(kind):
     run = importlib.import_module(GENERATORS[kind].module).run
-    assert list(inspect.signature(run).parameters) == ["kind", "config_path", "store"], GENERATORS[kind].module
+    assert list(inspect.signature(run).parameters) == ["kind", "config_path", "store"], GENERATORS[
+        kind
+    ].module
 
 
 def test_a_job_imports_its_module_on_the_first_call_and_forwards_the_arguments(monkeypatch):
@@ -52,4 +55,6 @@ def test_the_cli_and_the_demo_read_the_same_list(capsys):
         p.parse_args(["not-a-kind", "x.yaml"])
     assert "invalid choice: 'not-a-kind'" in capsys.readouterr().err
     assert {k for k, _ in GENERATE_STEPS} <= set(GENERATORS)
-    assert generators.GENERATORS["math"] is generators.GENERATORS["logic"]  # one reasoning job, three seed sets
+    assert (
+        generators.GENERATORS["math"] is generators.GENERATORS["logic"]
+    )  # one reasoning job, three seed sets

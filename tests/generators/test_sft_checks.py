@@ -16,17 +16,24 @@ from schemas.chat_format import reasoning_and_answer
 def test_a_filter_result_becomes_a_verdict_with_its_reason():
     looping = "The answer is 4. " * 40
     v = to_verdict("degeneration", DegenerationFilter().filter(looping, "stop"), checked="whole text")
-    assert (v.verifier, v.passed, v.reason, v.details) == ("degeneration", False, "ngram_repetition",
-                                                           {"checked": "whole text"})
+    assert (v.verifier, v.passed, v.reason, v.details) == (
+        "degeneration",
+        False,
+        "ngram_repetition",
+        {"checked": "whole text"},
+    )
     ok = to_verdict("length", LengthFilter().filter("<think>\nadd\n</think>\n\nIt is 4.", 12))
     assert (ok.passed, ok.reason, ok.details) == (True, "", {})
     assert first_failure([ok, v]) == "ngram_repetition" and first_failure([ok]) is None
 
 
 def test_reasoning_format_says_what_is_missing():
-    assert reasoning_format(*reasoning_and_answer("<think>\nthe census says"), need_reasoning=True).reason == (
-        "no_final_answer")
-    assert reasoning_format(*reasoning_and_answer("It is 4."), need_reasoning=True).reason == "missing_reasoning"
+    assert reasoning_format(
+        *reasoning_and_answer("<think>\nthe census says"), need_reasoning=True
+    ).reason == ("no_final_answer")
+    assert (
+        reasoning_format(*reasoning_and_answer("It is 4."), need_reasoning=True).reason == "missing_reasoning"
+    )
     assert reasoning_format(*reasoning_and_answer("It is 4."), need_reasoning=False) is None
     assert reasoning_format(*reasoning_and_answer("<think>\nadd\n</think>\n\n4"), need_reasoning=True) is None
 

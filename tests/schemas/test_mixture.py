@@ -22,13 +22,22 @@ def test_weight_needs_total_and_resolves():
     assert s.budget(s.components[0]) == 250
 
 
-@pytest.mark.parametrize("kw,msg", [
-    ({"components": [{"name": "a", "token_budget": 1}, {"name": "a", "token_budget": 2}]}, "must be unique"),
-    ({"components": [{"name": "a"}]}, "needs token_budget or weight"),
-    ({"language_shares": {"ko": 0.7, "es": 0.5}}, "sum to at most 1"),
-    ({"components": [{"name": "d", "role": "long_document", "token_budget": 5}]}, "needs MixtureSpec.stage_length"),
-    ({"components": [{"name": "a", "token_budget": 1, "select": {"mode": ["thinking"]}}]}, "mode"),
-])
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        (
+            {"components": [{"name": "a", "token_budget": 1}, {"name": "a", "token_budget": 2}]},
+            "must be unique",
+        ),
+        ({"components": [{"name": "a"}]}, "needs token_budget or weight"),
+        ({"language_shares": {"ko": 0.7, "es": 0.5}}, "sum to at most 1"),
+        (
+            {"components": [{"name": "d", "role": "long_document", "token_budget": 5}]},
+            "needs MixtureSpec.stage_length",
+        ),
+        ({"components": [{"name": "a", "token_budget": 1, "select": {"mode": ["thinking"]}}]}, "mode"),
+    ],
+)
 def test_bad_specs_say_why(kw, msg):
     with pytest.raises(ValidationError, match=msg):
         spec(**kw)

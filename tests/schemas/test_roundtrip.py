@@ -53,8 +53,13 @@ def test_parquet_roundtrip(kind, tmp_path):
 
 
 def test_bad_row_error_names_file_and_row(tmp_path):
-    good = SFTSample(id="a", domain="math", language="en", mode="reasoning",
-                     messages=[{"role": "user", "content": "1+1?"}, {"role": "assistant", "content": "2"}])
+    good = SFTSample(
+        id="a",
+        domain="math",
+        language="en",
+        mode="reasoning",
+        messages=[{"role": "user", "content": "1+1?"}, {"role": "assistant", "content": "2"}],
+    )
     rows = [good.to_row(), {**good.to_row(), "id": "b", "domain": "astrology"}]
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=SFTSample.ARROW_SCHEMA), path)
@@ -65,16 +70,44 @@ def test_bad_row_error_names_file_and_row(tmp_path):
 
 def test_schema_violations_have_reasons():
     with pytest.raises(SchemaError, match="assistant message"):
-        SFTSample.from_json(json.dumps({"id": "x", "domain": "math", "language": "en", "mode": "reasoning",
-                                        "messages": [{"role": "user", "content": "hi"}]}))
+        SFTSample.from_json(
+            json.dumps(
+                {
+                    "id": "x",
+                    "domain": "math",
+                    "language": "en",
+                    "mode": "reasoning",
+                    "messages": [{"role": "user", "content": "hi"}],
+                }
+            )
+        )
     with pytest.raises(SchemaError, match="mode"):
-        SFTSample.from_json(json.dumps({"id": "x", "domain": "math", "language": "en", "mode": "fast",
-                                        "messages": [{"role": "assistant", "content": "hi"}]}))
+        SFTSample.from_json(
+            json.dumps(
+                {
+                    "id": "x",
+                    "domain": "math",
+                    "language": "en",
+                    "mode": "fast",
+                    "messages": [{"role": "assistant", "content": "hi"}],
+                }
+            )
+        )
     with pytest.raises(SchemaError, match="only assistant messages carry tool_calls"):
-        SFTSample.from_json(json.dumps({"id": "x", "domain": "tool_use", "language": "en", "mode": "reasoning",
-                                        "messages": [{"role": "user", "content": "hi",
-                                                      "tool_calls": [{"name": "f"}]},
-                                                     {"role": "assistant", "content": "ok"}]}))
+        SFTSample.from_json(
+            json.dumps(
+                {
+                    "id": "x",
+                    "domain": "tool_use",
+                    "language": "en",
+                    "mode": "reasoning",
+                    "messages": [
+                        {"role": "user", "content": "hi", "tool_calls": [{"name": "f"}]},
+                        {"role": "assistant", "content": "ok"},
+                    ],
+                }
+            )
+        )
 
 
 def test_future_schema_version_rejected():

@@ -21,7 +21,9 @@ def test_manifest_json_roundtrip_is_exact_and_byte_stable(m):
     text = m.to_json()
     back = Manifest.from_json(text, "m.json")
     assert back == m
-    assert back.to_json() == text  # re-rendering a loaded manifest gives the same bytes (its sha256 is stable)
+    assert (
+        back.to_json() == text
+    )  # re-rendering a loaded manifest gives the same bytes (its sha256 is stable)
     assert json.loads(text)["samples"] == [e.to_dict() for e in m.samples]
 
 
@@ -33,27 +35,66 @@ def test_manifest_entry_pack_key_only_when_packed():
 
 
 def _one_manifest() -> dict:
-    m = Manifest.from_json(json.dumps({
-        "manifest_version": 1, "name": "m", "spec_hash": "sha256:x", "spec": {}, "seed": 0, "catalog_state": "s",
-        "audit_state": "a", "components": [], "long_document_packing": {}, "warnings": [],
-        "totals": {"samples": 1, "unique_samples": 1, "tokens": 5, "reasoning_tokens": 5, "non_reasoning_tokens": 0,
-                   "reasoning_ratio": None, "reasoning_ratio_target": 1.5, "language_tokens": {"en": 5},
-                   "language_shares": {"en": 1.0}},
-        "samples": [{"id": "a", "dataset": "d", "shard": "d/r/part-00000.parquet", "row": 0, "component": "c",
-                     "repeat": 0, "tokens": 5, "kind": "sft", "mode": "reasoning", "language": "en"}]}))
+    m = Manifest.from_json(
+        json.dumps(
+            {
+                "manifest_version": 1,
+                "name": "m",
+                "spec_hash": "sha256:x",
+                "spec": {},
+                "seed": 0,
+                "catalog_state": "s",
+                "audit_state": "a",
+                "components": [],
+                "long_document_packing": {},
+                "warnings": [],
+                "totals": {
+                    "samples": 1,
+                    "unique_samples": 1,
+                    "tokens": 5,
+                    "reasoning_tokens": 5,
+                    "non_reasoning_tokens": 0,
+                    "reasoning_ratio": None,
+                    "reasoning_ratio_target": 1.5,
+                    "language_tokens": {"en": 5},
+                    "language_shares": {"en": 1.0},
+                },
+                "samples": [
+                    {
+                        "id": "a",
+                        "dataset": "d",
+                        "shard": "d/r/part-00000.parquet",
+                        "row": 0,
+                        "component": "c",
+                        "repeat": 0,
+                        "tokens": 5,
+                        "kind": "sft",
+                        "mode": "reasoning",
+                        "language": "en",
+                    }
+                ],
+            }
+        )
+    )
     return json.loads(m.to_json())
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda m: m["samples"][0].pop("shard"), "m.json: samples[0]: ManifestEntry: missing 'shard'"),
-    (lambda m: m["samples"][0].update(row="7"), 'm.json: samples[0]: ManifestEntry.row: expected int, got "7"'),
-    (lambda m: m["samples"][0].update(row=True), "ManifestEntry.row: expected int, got true"),
-    (lambda m: m["samples"][0].update(colour="red"), "ManifestEntry: unknown key(s) ['colour']"),
-    (lambda m: m["totals"].pop("tokens"), "m.json: totals: MixTotals: missing 'tokens'"),
-    (lambda m: m.pop("spec_hash"), "m.json: Manifest: missing 'spec_hash'"),
-    (lambda m: m.update(samples={}), "Manifest.samples: expected list, got {}"),
-    (lambda m: m.update(manifest_version=2), "manifest_version 2 is not 1"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m: m["samples"][0].pop("shard"), "m.json: samples[0]: ManifestEntry: missing 'shard'"),
+        (
+            lambda m: m["samples"][0].update(row="7"),
+            'm.json: samples[0]: ManifestEntry.row: expected int, got "7"',
+        ),
+        (lambda m: m["samples"][0].update(row=True), "ManifestEntry.row: expected int, got true"),
+        (lambda m: m["samples"][0].update(colour="red"), "ManifestEntry: unknown key(s) ['colour']"),
+        (lambda m: m["totals"].pop("tokens"), "m.json: totals: MixTotals: missing 'tokens'"),
+        (lambda m: m.pop("spec_hash"), "m.json: Manifest: missing 'spec_hash'"),
+        (lambda m: m.update(samples={}), "Manifest.samples: expected list, got {}"),
+        (lambda m: m.update(manifest_version=2), "manifest_version 2 is not 1"),
+    ],
+)
 def test_bad_manifest_names_the_key_and_position(edit, message):
     m = _one_manifest()
     edit(m)
@@ -74,24 +115,45 @@ def test_response_meta_roundtrip_through_an_sft_sample(meta):
     assert SCHEMA_VERSION_KEY not in d  # version 1 is stored exactly as the generator always wrote it
     assert ("level" in d) == (meta.level is not None)
     assert ResponseMeta.from_dict(d) == meta
-    assert ResponseMeta.from_dict(json.loads(json_dump(d))) == meta  # as SFTSample stores metadata (JSON text)
-    s = SFTSample(id="x", domain="math", language="en", mode="reasoning", metadata=d,
-                  messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}])
+    assert (
+        ResponseMeta.from_dict(json.loads(json_dump(d))) == meta
+    )  # as SFTSample stores metadata (JSON text)
+    s = SFTSample(
+        id="x",
+        domain="math",
+        language="en",
+        mode="reasoning",
+        metadata=d,
+        messages=[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+    )
     assert ResponseMeta.from_dict(SFTSample.from_row(s.to_row()).metadata) == meta
 
 
 def _meta() -> dict:
-    return ResponseMeta(query_id="gsm8k:train:0", pass_rate=0.5, pass_rate_by_mode={"reasoning": 0.5},
-                        difficulty="medium", n_responses=2, rl_keep=True, response_source="m", response_index=0,
-                        finish_reason="stop", ground_truth="4", correct=True).to_dict()
+    return ResponseMeta(
+        query_id="gsm8k:train:0",
+        pass_rate=0.5,
+        pass_rate_by_mode={"reasoning": 0.5},
+        difficulty="medium",
+        n_responses=2,
+        rl_keep=True,
+        response_source="m",
+        response_index=0,
+        finish_reason="stop",
+        ground_truth="4",
+        correct=True,
+    ).to_dict()
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda d: d.pop(QUERY_ID), "s1: bad ResponseMeta: query_id: Field required"),
-    (lambda d: d.update(correct="yes"), "s1: bad ResponseMeta: correct: Input should be a valid boolean"),
-    (lambda d: d.update(n_responses=1.5), "n_responses: Input should be a valid integer"),
-    (lambda d: d.update(schema_version=2), "s1: ResponseMeta schema_version 2 is not 1"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda d: d.pop(QUERY_ID), "s1: bad ResponseMeta: query_id: Field required"),
+        (lambda d: d.update(correct="yes"), "s1: bad ResponseMeta: correct: Input should be a valid boolean"),
+        (lambda d: d.update(n_responses=1.5), "n_responses: Input should be a valid integer"),
+        (lambda d: d.update(schema_version=2), "s1: ResponseMeta schema_version 2 is not 1"),
+    ],
+)
 def test_bad_response_meta_names_the_key(edit, message):
     d = _meta()
     edit(d)

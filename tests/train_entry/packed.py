@@ -13,7 +13,11 @@ from schemas import Message, render_exaone_chat
 
 
 def gsm8k_chats(examples: Path, n: int | None = None) -> list[tuple[str, list[tuple[int, int]]]]:
-    rows = [json.loads(ln) for ln in (examples / "math" / "gsm8k_train.jsonl").read_text().splitlines() if ln.strip()]
+    rows = [
+        json.loads(ln)
+        for ln in (examples / "math" / "gsm8k_train.jsonl").read_text().splitlines()
+        if ln.strip()
+    ]
     out = []
     for r in rows[:n]:
         msgs = [Message(role="user", content=r["question"]), Message(role="assistant", content=r["answer"])]

@@ -64,7 +64,9 @@ def test_train_bench_no_cudnn_switches_cudnn_attention_off(tmp_path, capsys, kee
     """`--no-cudnn` turns cuDNN attention off for the whole run (the model's `Causal` then leaves SDPA's order alone)
     and the row says so."""
     calls: list[bool] = []
-    monkeypatch.setattr(torch.backends.cuda, "enable_cudnn_sdp", calls.append)  # no global change in this process
+    monkeypatch.setattr(
+        torch.backends.cuda, "enable_cudnn_sdp", calls.append
+    )  # no global change in this process
     args = ["--smoke", "--no-write", "--seqs", "64", "--steps", "1", "--warmup", "0", "--variants", "hybrid"]
     assert train_bench.main([*args, "--no-cudnn", "--jsonl", str(tmp_path / "rows.jsonl")]) == 0
     assert calls == [False]

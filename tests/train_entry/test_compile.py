@@ -18,7 +18,10 @@ def test_compiled_layers_match_eager(gsm8k_packed, tmp_path):
         cfg = TrainConfig(data=str(gsm8k_packed), out_dir=str(tmp_path / name), max_steps=3, micro_batch_size=2,
                           threads=1, eval_every=0, compile=compile_, activation_checkpointing=True)  # fmt: skip
         runs[name] = train(cfg, log=lambda *_: None)
-    losses = {n: [json.loads(ln)["loss"] for ln in (tmp_path / n / "log.jsonl").read_text().splitlines()] for n in runs}
+    losses = {
+        n: [json.loads(ln)["loss"] for ln in (tmp_path / n / "log.jsonl").read_text().splitlines()]
+        for n in runs
+    }
     assert losses["compiled"] == pytest.approx(losses["eager"], rel=1e-4)
     a = torch.load(f"{runs['eager'].checkpoint_dir}/model.pt", weights_only=True)
     b = torch.load(f"{runs['compiled'].checkpoint_dir}/model.pt", weights_only=True)

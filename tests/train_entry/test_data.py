@@ -58,7 +58,7 @@ def test_errors_name_the_file(packed, tmp_path):
     (bad / "segment_ids.bin").write_bytes((packed / "segment_ids.bin").read_bytes()[:-2])
     with pytest.raises(ValueError, match=r"segment_ids.bin: \d+ bytes, expected \d+"):
         PackedReader(bad)
-    (bad / "meta.json").write_text("{\n  \"seq_len\": 128,,\n}")
+    (bad / "meta.json").write_text('{\n  "seq_len": 128,,\n}')
     with pytest.raises(ValueError, match=r"meta.json:2:\d+: malformed JSON"):
         PackedReader(bad)
 

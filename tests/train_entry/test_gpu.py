@@ -9,12 +9,24 @@ import torch.nn.functional as F
 
 from train_entry.model import HybridLM, ModelConfig
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
 
 
 def cfg(**kw) -> ModelConfig:
-    base = {"vocab_size": 512, "hidden_size": 128, "intermediate_size": 256, "num_layers": 4, "num_heads": 4,
-            "num_kv_heads": 2, "head_dim": 32, "layer_pattern": "LLLG", "sliding_window": 200}
+    base = {
+        "vocab_size": 512,
+        "hidden_size": 128,
+        "intermediate_size": 256,
+        "num_layers": 4,
+        "num_heads": 4,
+        "num_kv_heads": 2,
+        "head_dim": 32,
+        "layer_pattern": "LLLG",
+        "sliding_window": 200,
+    }
     return ModelConfig(**{**base, **kw})
 
 
@@ -28,7 +40,9 @@ def loss_and_grads(model, ids, seg, tgt, bf16: bool):
     with torch.autocast("cuda", torch.bfloat16, enabled=bf16):
         loss = model(ids, seg, targets_BL=tgt)
     loss.backward()
-    return loss.detach(), [(n, p.grad.clone()) for n, p in model.named_parameters()]  # wrappers rename, not reorder
+    return loss.detach(), [
+        (n, p.grad.clone()) for n, p in model.named_parameters()
+    ]  # wrappers rename, not reorder
 
 
 def assert_same_model(fast, ref, twin=None, what: str = "") -> None:
@@ -41,7 +55,9 @@ def assert_same_model(fast, ref, twin=None, what: str = "") -> None:
         for (name, g), (_, got) in zip(ref[1], fast[1], strict=True):
             torch.testing.assert_close(got, g, rtol=1e-3, atol=1e-4, msg=f"{name} {what}")
         return
-    assert rel_err(fast[0], ref[0]) <= 2 * rel_err(twin[0], ref[0]) + 1e-3, f"loss {what}: {fast[0]} vs {ref[0]}"
+    assert rel_err(fast[0], ref[0]) <= 2 * rel_err(twin[0], ref[0]) + 1e-3, (
+        f"loss {what}: {fast[0]} vs {ref[0]}"
+    )
     for (name, g), (_, f), (_, t) in zip(ref[1], fast[1], twin[1], strict=True):
         got, bound = rel_err(f, g), 1.5 * rel_err(t, g) + 2e-3
         assert got <= bound, f"{name} {what}: relative error {got:.3g} vs SDPA bf16's {bound:.3g} bound"
@@ -171,7 +187,9 @@ def test_one_document_rows_without_ids_match_masked_sdpa(impl):
     assert_same_model(loss_and_grads(fast, b.input_ids, None, b.targets, bf16=True), want, twin, what=impl)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.get_device_capability()[0] != 9, reason="Hopper only")
+@pytest.mark.skipif(
+    not torch.cuda.is_available() or torch.cuda.get_device_capability()[0] != 9, reason="Hopper only"
+)
 @pytest.mark.parametrize("compiled", [False, True])
 def test_hopper_runs_cudnn_attention_for_one_document_rows(compiled):
     """`Causal(cudnn_first=True)` must really reach cuDNN's kernel with our GQA shapes (32/8 heads in the bench), eager
@@ -191,6 +209,10 @@ def test_hopper_runs_cudnn_attention_for_one_document_rows(compiled):
         with torch.autocast("cuda", torch.bfloat16):
             model(ids, targets_BL=torch.roll(ids, -1, 1)).backward()
         torch.cuda.synchronize()
-    ops = {e.name for e in prof.events() if "scaled_dot_product" in e.name}  # the dispatcher's op names are stable
-    assert "aten::_scaled_dot_product_cudnn_attention" in ops, f"cuDNN attention did not run; SDPA ops: {sorted(ops)}"
+    ops = {
+        e.name for e in prof.events() if "scaled_dot_product" in e.name
+    }  # the dispatcher's op names are stable
+    assert "aten::_scaled_dot_product_cudnn_attention" in ops, (
+        f"cuDNN attention did not run; SDPA ops: {sorted(ops)}"
+    )
     assert not any("flash" in op for op in ops), f"Flash ran as well: {sorted(ops)}"

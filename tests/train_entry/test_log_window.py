@@ -17,7 +17,9 @@ def test_means_are_per_target_token_and_skip_steps_without_targets():
         w.add(s)
     means = w.close()
     assert means["loss_window"] == pytest.approx(40.0 / 40)  # token-weighted, not the mean of 3.0 and 0.33
-    assert means["grad_norm_window"] == pytest.approx(3.0)  # the step with no targets (norm 9.0) does not count
+    assert means["grad_norm_window"] == pytest.approx(
+        3.0
+    )  # the step with no targets (norm 9.0) does not count
 
 
 def test_close_starts_an_empty_window():
@@ -28,5 +30,11 @@ def test_close_starts_an_empty_window():
 
 
 def test_step_record_has_no_loss_without_targets():
-    assert step(0.0, 0, 1.0).record(7, seconds=0.5) == {"step": 7, "loss": None, "lr": 1e-3, "grad_norm": 1.0,
-                                                        "target_tokens": 0, "tok_per_s": 128.0}
+    assert step(0.0, 0, 1.0).record(7, seconds=0.5) == {
+        "step": 7,
+        "loss": None,
+        "lr": 1e-3,
+        "grad_norm": 1.0,
+        "target_tokens": 0,
+        "tok_per_s": 128.0,
+    }

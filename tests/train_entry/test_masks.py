@@ -51,11 +51,17 @@ def test_flex_create_mask_agrees_and_local_blocks_scale_with_window():
     L, W = 2048, 128
     seg = torch.ones(1, L, dtype=torch.long)
     small = torch.tensor([[1] * 150 + [2] * 130 + [0] * 20])
-    assert torch.equal(create_mask(make_mask_mod(small, 64), 1, 1, 300, 300, device="cpu"), dense_mask(small, 64))
+    assert torch.equal(
+        create_mask(make_mask_mod(small, 64), 1, 1, 300, 300, device="cpu"), dense_mask(small, 64)
+    )
     local = create_block_mask(make_mask_mod(seg, W), 1, None, L, L, device="cpu")
     glob = create_block_mask(make_mask_mod(seg, None), 1, None, L, L, device="cpu")
-    n_blocks = lambda bm: int(bm.kv_num_blocks.sum() + (bm.full_kv_num_blocks.sum() if bm.full_kv_num_blocks is not None else 0))
+    n_blocks = lambda bm: int(
+        bm.kv_num_blocks.sum() + (bm.full_kv_num_blocks.sum() if bm.full_kv_num_blocks is not None else 0)
+    )
     q_blocks = L // 128
-    assert n_blocks(local) <= q_blocks * (W // 128 + 1)  # each query block touches ≤ window/128 + 1 key blocks
+    assert n_blocks(local) <= q_blocks * (
+        W // 128 + 1
+    )  # each query block touches ≤ window/128 + 1 key blocks
     assert n_blocks(glob) == q_blocks * (q_blocks + 1) // 2  # causal: O(L²)
     assert n_blocks(glob) > 4 * n_blocks(local)  # 136 vs 31 blocks at L=2048, window 128

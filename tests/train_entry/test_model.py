@@ -11,8 +11,18 @@ from train_entry.model import HybridLM, ModelConfig
 
 
 def tiny(**kw) -> ModelConfig:
-    base = {"vocab_size": 300, "hidden_size": 64, "intermediate_size": 128, "num_layers": 4, "num_heads": 4, "num_kv_heads": 2,
-                "head_dim": 16, "layer_pattern": "LLLG", "sliding_window": 16, "rope_theta": 10_000.0}
+    base = {
+        "vocab_size": 300,
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_layers": 4,
+        "num_heads": 4,
+        "num_kv_heads": 2,
+        "head_dim": 16,
+        "layer_pattern": "LLLG",
+        "sliding_window": 16,
+        "rope_theta": 10_000.0,
+    }
     return ModelConfig(**{**base, **kw})
 
 
@@ -48,7 +58,9 @@ def test_window_and_nope_change_the_output():
     torch.testing.assert_close(a[:, :16], b[:, :16])  # inside the window both see the same keys
     assert (a[:, 16:] - b[:, 16:]).abs().max() > 1e-3
     assert [model.cfg.uses_rope(i) for i in range(4)] == [True, True, True, False]
-    assert all(ModelConfig(layer_pattern="G", num_layers=4).uses_rope(i) for i in range(4))  # 1.2B: RoPE everywhere
+    assert all(
+        ModelConfig(layer_pattern="G", num_layers=4).uses_rope(i) for i in range(4)
+    )  # 1.2B: RoPE everywhere
 
 
 def test_packed_documents_are_independent():

@@ -44,7 +44,9 @@ def test_masks_without_document_ids():
     masks = build_masks(None, cfg, "sdpa", like_BL=like)
     assert masks[False] == Causal()
     band = masks[True]  # [1, 1, L, L]: one band for every row, nothing looked up per document
-    assert band.shape == (1, 1, 40, 40) and torch.equal(band, A.dense_mask(torch.ones(1, 40, dtype=torch.long), 16))
+    assert band.shape == (1, 1, 40, 40) and torch.equal(
+        band, A.dense_mask(torch.ones(1, 40, dtype=torch.long), 16)
+    )
     flex = build_masks(None, cfg, "flex", like_BL=like)[True]
     assert flex.shape[0] == 1 and flex.shape[-2:] == (40, 40)
 
@@ -53,7 +55,9 @@ def _loss_and_grads(model: HybridLM, ids, seg, tgt):
     model.zero_grad(set_to_none=True)
     loss = model(ids, seg, targets_BL=tgt) / (tgt != IGNORE).sum()
     loss.backward()
-    return loss.detach(), [(n, p.grad.clone()) for n, p in model.named_parameters()]  # wrappers rename, not reorder
+    return loss.detach(), [
+        (n, p.grad.clone()) for n, p in model.named_parameters()
+    ]  # wrappers rename, not reorder
 
 
 def _recorded_sdpa(monkeypatch) -> list[dict]:
@@ -62,7 +66,9 @@ def _recorded_sdpa(monkeypatch) -> list[dict]:
 
     def sdpa(*a, **kw):
         first = torch.nn.attention._cur_sdpa_kernel_backends(with_priority=True)[0]
-        calls.append({"is_causal": kw.get("is_causal", False), "mask": kw.get("attn_mask") is not None, "first": first})
+        calls.append(
+            {"is_causal": kw.get("is_causal", False), "mask": kw.get("attn_mask") is not None, "first": first}
+        )
         return real(*a, **kw)
 
     monkeypatch.setattr(A.F, "scaled_dot_product_attention", sdpa)
@@ -106,7 +112,9 @@ def test_dropping_the_mask_of_a_packed_row_would_be_caught():
 def test_flex_band_without_document_ids_matches_sdpa_on_cpu(monkeypatch):
     from torch.nn.attention import flex_attention as fa
 
-    monkeypatch.setattr(fa, "_WARNINGS_SHOWN", set())  # torch warns once per process: keep the process's set as it is
+    monkeypatch.setattr(
+        fa, "_WARNINGS_SHOWN", set()
+    )  # torch warns once per process: keep the process's set as it is
     torch.manual_seed(2)
     model = HybridLM(tiny()).eval()
     flex = HybridLM(tiny(attn_impl="flex")).eval()
@@ -123,7 +131,9 @@ def test_cudnn_goes_first_on_hopper_only(monkeypatch, capability, first):
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     assert A._cudnn_first(torch.device("cuda")) is first
     assert A._cudnn_first(torch.device("cpu")) is False
-    monkeypatch.setattr(torch.backends.cuda, "cudnn_sdp_enabled", lambda: False)  # a user's global switch wins
+    monkeypatch.setattr(
+        torch.backends.cuda, "cudnn_sdp_enabled", lambda: False
+    )  # a user's global switch wins
     assert A._cudnn_first(torch.device("cuda")) is False
 
 
@@ -141,9 +151,10 @@ def test_cudnn_first_sets_sdpa_priority_and_changes_no_number(monkeypatch):
     causal = [c["first"] for c in calls if c["is_causal"]]
     assert len(causal) == 2, causal  # one global layer per forward
     assert causal[0] != SDPBackend.CUDNN_ATTENTION and causal[1] == SDPBackend.CUDNN_ATTENTION, causal
-    assert torch.nn.attention._cur_sdpa_kernel_backends(with_priority=True)[0] == causal[0], "priority restored"
+    assert torch.nn.attention._cur_sdpa_kernel_backends(with_priority=True)[0] == causal[0], (
+        "priority restored"
+    )
     torch.testing.assert_close(first, plain, rtol=0, atol=0)
-
 
 
 def test_compiled_and_checkpointed_causal_path_matches_eager_masked():

@@ -58,13 +58,17 @@ threads: 1
     logged = len((killed / "log.jsonl").read_text().splitlines())
     assert 20 <= at_kill < 80
 
-    again = subprocess.run(run_cmd(config, killed), check=True, cwd=REPO, env=env, capture_output=True, text=True)
-    resumed = json.loads(again.stdout[again.stdout.index("{\n"):])["resumed_from"]
+    again = subprocess.run(
+        run_cmd(config, killed), check=True, cwd=REPO, env=env, capture_output=True, text=True
+    )
+    resumed = json.loads(again.stdout[again.stdout.index("{\n") :])["resumed_from"]
     assert resumed >= at_kill and f"resumed from {killed}/checkpoints/step-{resumed:06d}" in again.stdout
     assert logged >= resumed  # steps done after the last checkpoint were lost and done again
 
-    rec = lambda p: [{k: r[k] for k in ("step", "loss", "lr", "grad_norm") if k in r} | {"eval": r.get("eval_loss")}
-                     for r in map(json.loads, (p / "log.jsonl").read_text().splitlines())]
+    rec = lambda p: [
+        {k: r[k] for k in ("step", "loss", "lr", "grad_norm") if k in r} | {"eval": r.get("eval_loss")}
+        for r in map(json.loads, (p / "log.jsonl").read_text().splitlines())
+    ]
     assert rec(killed) == rec(ref)  # exact float equality, step by step
     wa = torch.load(ref / "checkpoints/step-000080/model.pt", weights_only=True)
     wb = torch.load(killed / "checkpoints/step-000080/model.pt", weights_only=True)

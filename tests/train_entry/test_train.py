@@ -14,8 +14,20 @@ from train_entry.train import train
 
 
 def cfg(data, out, **kw) -> TrainConfig:
-    base = {"data": str(data), "out_dir": str(out), "model": {"preset": "tiny"}, "micro_batch_size": 4, "max_steps": 60,
-                "lr": 3e-3, "warmup_steps": 5, "eval_every": 20, "ckpt_every": 30, "log_every": 1000, "threads": 1, "seed": 0}
+    base = {
+        "data": str(data),
+        "out_dir": str(out),
+        "model": {"preset": "tiny"},
+        "micro_batch_size": 4,
+        "max_steps": 60,
+        "lr": 3e-3,
+        "warmup_steps": 5,
+        "eval_every": 20,
+        "ckpt_every": 30,
+        "log_every": 1000,
+        "threads": 1,
+        "seed": 0,
+    }
     return TrainConfig.model_validate({**base, **kw})
 
 
@@ -60,7 +72,10 @@ def test_hf_directory_loads_with_transformers_and_gives_same_logits(tiny_run, gs
 
 
 def test_grad_accumulation_is_token_weighted(gsm8k_packed, tmp_path):
-    a = train(cfg(gsm8k_packed, tmp_path / "a", max_steps=3, micro_batch_size=4, export_hf=False), log=lambda *_: None)
+    a = train(
+        cfg(gsm8k_packed, tmp_path / "a", max_steps=3, micro_batch_size=4, export_hf=False),
+        log=lambda *_: None,
+    )
     b = train(cfg(gsm8k_packed, tmp_path / "b", max_steps=3, micro_batch_size=2, grad_accum=2, export_hf=False),
               log=lambda *_: None)  # fmt: skip
     la, lb = losses(tmp_path / "a"), losses(tmp_path / "b")
@@ -88,7 +103,7 @@ def test_cli_train_and_clean_errors(gsm8k_packed, tmp_path, capsys):
     y.write_text(f"data: {gsm8k_packed}\nmodel: {{preset: tiny}}\nmax_steps: 4\nthreads: 1\neval_every: 2\n")
     assert main(["train", str(y), "--out", str(tmp_path / "r"), "--max-steps", "2", "--lr", "0.001"]) == 0
     out = capsys.readouterr().out
-    summary = json.loads(out[out.index("{\n"):])
+    summary = json.loads(out[out.index("{\n") :])
     assert summary["steps"] == 2 and summary["hf_dir"] == str(tmp_path / "r/hf")
     log = [json.loads(ln) for ln in (tmp_path / "r/log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and log[1]["lr"] <= 0.001
@@ -98,7 +113,10 @@ def test_cli_train_and_clean_errors(gsm8k_packed, tmp_path, capsys):
     assert f"{y}: model.preset: Value error, unknown preset 'huge'" in capsys.readouterr().err
     y.write_text(f"data: {gsm8k_packed}\nattn_impl: varlen\ndevice: cpu\n")
     assert main(["train", str(y), "--out", str(tmp_path / "r3")]) == 2
-    assert "attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on cpu" in capsys.readouterr().err
+    assert (
+        "attn_impl: varlen runs torch's Flash Attention kernel, which needs CUDA; this run is on cpu"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "r3").exists(), "a refused run leaves nothing behind"
     y.write_text(f"data: {tmp_path / 'nowhere'}\n")
     assert main(["train", str(y), "--out", str(tmp_path / "r2")]) == 2
@@ -107,8 +125,16 @@ def test_cli_train_and_clean_errors(gsm8k_packed, tmp_path, capsys):
 
 def test_resume_refuses_another_architecture(gsm8k_packed, tmp_path):
     train(cfg(gsm8k_packed, tmp_path / "r", max_steps=2, export_hf=False), log=lambda *_: None)
-    other = cfg(gsm8k_packed, tmp_path / "r", max_steps=4, model={"preset": "tiny", "overrides": {"layer_pattern": "G"}})
-    with pytest.raises(ValueError, match=r"model_config.json: checkpoint was trained with another model: layer_pattern: 'LLLG' → 'G'"):
+    other = cfg(
+        gsm8k_packed,
+        tmp_path / "r",
+        max_steps=4,
+        model={"preset": "tiny", "overrides": {"layer_pattern": "G"}},
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"model_config.json: checkpoint was trained with another model: layer_pattern: 'LLLG' → 'G'",
+    ):
         train(other, log=lambda *_: None)
     s = train(other, resume=False, log=lambda *_: None, export_hf=False)  # --no-resume starts over
     assert s.resumed_from is None and s.steps == 4
@@ -121,12 +147,16 @@ def test_resume_refuses_other_data(gsm8k_packed, tmp_path, examples):
 
     train(cfg(gsm8k_packed, tmp_path / "r", max_steps=2, ckpt_every=2, export_hf=False), log=lambda *_: None)
     longer = write_packed(tmp_path / "p256", gsm8k_chats(examples), seq_len=256)
-    with pytest.raises(ValueError, match=r"data.json: checkpoint was trained with other data .*: seq_len: 128 → 256"):
+    with pytest.raises(
+        ValueError, match=r"data.json: checkpoint was trained with other data .*: seq_len: 128 → 256"
+    ):
         train(cfg(longer, tmp_path / "r", max_steps=4), log=lambda *_: None)
     other = write_packed(tmp_path / "other", gsm8k_chats(examples, 100), seq_len=128)
     meta = json.loads((other / "meta.json").read_text())
     (other / "meta.json").write_text(json.dumps({**meta, "manifest_sha256": "1" * 64}))
-    with pytest.raises(ValueError, match=r"manifest_sha256: '0{64}' → '1{64}'; use another out_dir or --no-resume"):
+    with pytest.raises(
+        ValueError, match=r"manifest_sha256: '0{64}' → '1{64}'; use another out_dir or --no-resume"
+    ):
         train(cfg(other, tmp_path / "r", max_steps=4), log=lambda *_: None)
     same = train(cfg(gsm8k_packed, tmp_path / "r", max_steps=4, export_hf=False), log=lambda *_: None)
     assert same.resumed_from == 2  # the same export still resumes
@@ -147,7 +177,14 @@ def test_bf16_weight_cache_trains_the_same_numbers(gsm8k_packed, tmp_path, monke
                 copy.register_post_accumulate_grad_hook(lambda _: arrived.append(1))
 
     monkeypatch.setattr(T, "Bf16WeightCache", Counting)
-    kw = {"max_steps": 4, "grad_accum": 3, "dtype": "bf16", "export_hf": False, "eval_every": 0, "ckpt_every": 4}
+    kw = {
+        "max_steps": 4,
+        "grad_accum": 3,
+        "dtype": "bf16",
+        "export_hf": False,
+        "eval_every": 0,
+        "ckpt_every": 4,
+    }
     runs = {}
     for cached in (False, True):
         out = tmp_path / f"cache_{cached}"
@@ -161,7 +198,10 @@ def test_bf16_weight_cache_trains_the_same_numbers(gsm8k_packed, tmp_path, monke
     for name, w in runs[False][1].items():
         assert torch.equal(runs[True][1][name], w), f"{name} differs after 4 steps"
     with pytest.raises(ValueError, match="bf16_weight_cache: needs bf16 autocast in one process"):
-        train(cfg(gsm8k_packed, tmp_path / "fp32", bf16_weight_cache=True, max_steps=1, dtype="fp32"), log=lambda *_: None)
+        train(
+            cfg(gsm8k_packed, tmp_path / "fp32", bf16_weight_cache=True, max_steps=1, dtype="fp32"),
+            log=lambda *_: None,
+        )
 
 
 def test_one_document_batches_train_like_the_masked_path(gsm8k_packed, tmp_path, monkeypatch):

@@ -52,7 +52,9 @@ def _reference(q_THd, k_THd, v_THd, cu: list[int], window, scale) -> torch.Tenso
     for a, b in pairwise(cu):
         keep = _keep(b - a, window)
         q, k, v = (t[a:b].transpose(0, 1) for t in (q_THd, k_THd, v_THd))
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, scale=scale, enable_gqa=q.shape[0] != k.shape[0])
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=keep, scale=scale, enable_gqa=q.shape[0] != k.shape[0]
+        )
         out[a:b] = y.transpose(0, 1)
     return out
 
@@ -73,8 +75,12 @@ def torch_varlen_on_cpu():
         def forward(query, key, value, cu_seq_q, cu_seq_k, max_q, max_k, is_causal=False, scale=None,
                     window_size=None, enable_gqa=False, seqused_k=None, block_table=None, num_splits=None):  # fmt: skip
             assert enable_gqa or query.shape[1] == key.shape[1]
-            out = _reference(query, key, value, cu_seq_q.tolist(), _flash_window(window_size, is_causal), scale)
-            lse = torch.zeros(query.shape[1], query.shape[0], dtype=torch.float)  # unused by the backward below
+            out = _reference(
+                query, key, value, cu_seq_q.tolist(), _flash_window(window_size, is_causal), scale
+            )
+            lse = torch.zeros(
+                query.shape[1], query.shape[0], dtype=torch.float
+            )  # unused by the backward below
             return out, lse, torch.zeros(2, dtype=torch.uint64)
 
         def backward(grad_out, query, key, value, out, lse, cu_seq_q, cu_seq_k, max_q, max_k, is_causal, rng_state,
@@ -139,7 +145,9 @@ def test_varlen_path_matches_sdpa_in_loss_and_gradients(monkeypatch, native_gqa)
     monkeypatch.setattr(A, "_varlen_native_gqa", lambda: native_gqa)
     seg = torch.tensor([[1] * 30 + [2] * 14 + [0] * 4, [3] * 48])  # documents longer than the window (12)
     assert_varlen_equals_sdpa(torch.randint(0, 300, (2, 48)), seg)
-    assert _checked.windows == {(11, 0), (-1, 0)}, "local layers get (window − 1, 0), the global layer (−1, 0)"
+    assert _checked.windows == {(11, 0), (-1, 0)}, (
+        "local layers get (window − 1, 0), the global layer (−1, 0)"
+    )
 
 
 def test_one_document_rows_need_no_host_sync(monkeypatch):
@@ -174,11 +182,15 @@ def test_varlen_without_a_window_capable_torch_says_what_to_use(monkeypatch):
     A._varlen_native_gqa.cache_clear()  # it checks the installed torch once; make it look again
     from torch.nn.attention import varlen
 
-    monkeypatch.setattr(varlen, "varlen_attn", lambda query, key, value, cu_seq_q, cu_seq_k, max_q, max_k: None)
+    monkeypatch.setattr(
+        varlen, "varlen_attn", lambda query, key, value, cu_seq_q, cu_seq_k, max_q, max_k: None
+    )
     assert "window_size" not in inspect.signature(varlen.varlen_attn).parameters
     try:
         with pytest.raises(RuntimeError, match=r"torch >= 2\.10.*use attn_impl='flex'"):
-            ids = torch.randint(0, 300, (1, 8))  # with document ids: a row this short without them is all `Causal`
+            ids = torch.randint(
+                0, 300, (1, 8)
+            )  # with document ids: a row this short without them is all `Causal`
             HybridLM(tiny(attn_impl="varlen"))(ids, torch.ones_like(ids))
     finally:
         A._varlen_native_gqa.cache_clear()
@@ -223,7 +235,9 @@ def test_torch_varlen_compiled_and_checkpointed_matches_sdpa(torch_varlen_on_cpu
         got.backward()
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-4, msg=f"loss at L={L}, cuts {cuts}")
         for (name, a), b in zip(ref.named_parameters(), fast.parameters()):
-            torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-4, msg=f"{name} at L={L}, cuts {cuts}")
+            torch.testing.assert_close(
+                b.grad, a.grad, rtol=1e-4, atol=1e-4, msg=f"{name} at L={L}, cuts {cuts}"
+            )
             a.grad = b.grad = None
         compiles.append(counters["stats"]["unique_graphs"])
     assert compiles[0] > 0, "nothing was compiled: the test did not run the compiled path"

@@ -87,7 +87,9 @@ def test_cache_gives_the_autocast_numbers_bit_for_bit(compiled):
     cache = CountingCache(cached)
     assert len(cache.masters) == 4 * 7, "every decoder-layer Linear (q, k, v, o, gate, up, down) is cached"
     got = run(cached, cache)
-    assert cache.arrived == 4 * 7 * 3 * 2, "not every gradient went through the copies (28 weights × 6 micro-batches)"
+    assert cache.arrived == 4 * 7 * 3 * 2, (
+        "not every gradient went through the copies (28 weights × 6 micro-batches)"
+    )
     if compiled:
         assert got[3][0] > want[3][-1], "the cached run did not go through the compiled layers"
     assert got[3][1] == got[3][0], f"renewing the copies after step 1 recompiled a layer: graphs {got[3]}"

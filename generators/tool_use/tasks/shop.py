@@ -50,12 +50,19 @@ def describe_order(o: dict) -> str:
 def order_call(quantity, shipping: str = "standard") -> tuple:
     """A place_order call for the customer and the first product found; `quantity` is a number or a function
     of the run so far."""
-    return ("place_order", lambda r: {
-        "user_id": r.last("find_user_by_email")["user_id"],
-        "items": [{"product_id": r.last("search_products")[0]["product_id"],
-                   "quantity": quantity(r) if callable(quantity) else quantity}],
-        "shipping": shipping,
-    })
+    return (
+        "place_order",
+        lambda r: {
+            "user_id": r.last("find_user_by_email")["user_id"],
+            "items": [
+                {
+                    "product_id": r.last("search_products")[0]["product_id"],
+                    "quantity": quantity(r) if callable(quantity) else quantity,
+                }
+            ],
+            "shipping": shipping,
+        },
+    )
 
 
 def buy_item(v: int) -> Task:
@@ -112,9 +119,7 @@ def buy_item(v: int) -> Task:
                         f"{r.last('search_products')[0]['stock']} in stock, enough for {qty}. "
                         f"The customer asked for it and chose {ship} shipping, so place the order."
                     ),
-                    calls=[
-                        order_call(qty, ship)
-                    ],
+                    calls=[order_call(qty, ship)],
                 ),
                 RefStep(
                     think="The order went through; report the id, total and address.",
@@ -172,9 +177,7 @@ def out_of_stock(v: int) -> Task:
                         f"Customer {r.last('find_user_by_email')['user_id']}, product "
                         f"{r.last('search_products')[0]['product_id']}. Try the order as asked."
                     ),
-                    calls=[
-                        order_call(want)
-                    ],
+                    calls=[order_call(want)],
                 ),
                 RefStep(
                     think=lambda r: (
@@ -192,9 +195,7 @@ def out_of_stock(v: int) -> Task:
             [
                 RefStep(
                     think="The customer accepts the available quantity; order it.",
-                    calls=[
-                        order_call(lambda r: r.last("search_products")[0]["stock"])
-                    ],
+                    calls=[order_call(lambda r: r.last("search_products")[0]["stock"])],
                 ),
                 RefStep(
                     think="The second order went through; confirm the quantity, id and total.",

@@ -85,8 +85,15 @@ def test_vllm_backend_asks_n_in_one_request_with_prefix_caching(tmp_path, monkey
         def generate(self, prompts, sp):
             calls.setdefault("generate", []).append((list(prompts), sp))
             out = types.SimpleNamespace
-            return [out(outputs=[out(text=f"s{j}</think>\n\nok", finish_reason="stop", token_ids=[1, 2])
-                                 for j in range(sp.n)]) for _ in prompts]
+            return [
+                out(
+                    outputs=[
+                        out(text=f"s{j}</think>\n\nok", finish_reason="stop", token_ids=[1, 2])
+                        for j in range(sp.n)
+                    ]
+                )
+                for _ in prompts
+            ]
 
     fake = types.ModuleType("vllm")
     fake.LLM, fake.SamplingParams = FakeLLM, lambda **kw: types.SimpleNamespace(**kw)
@@ -97,7 +104,9 @@ def test_vllm_backend_asks_n_in_one_request_with_prefix_caching(tmp_path, monkey
     assert calls["llm"]["enable_prefix_caching"] is True and calls["llm"]["tensor_parallel_size"] == 2
     [(sent, sp)] = calls["generate"]  # one call: both prompts, four samples each in one request
     assert len(sent) == 2 and sp.n == 4 and sp.seed == 9
-    assert [[c.index for c in o] for o in out] == [[0, 1, 2, 3]] * 2 and out[0][0].text.startswith("<think>\ns0")
+    assert [[c.index for c in o] for o in out] == [[0, 1, 2, 3]] * 2 and out[0][0].text.startswith(
+        "<think>\ns0"
+    )
 
 
 class _Server(BaseHTTPRequestHandler):

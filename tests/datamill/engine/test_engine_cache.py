@@ -25,10 +25,15 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_key_covers_model_prompt_params_and_index():
     p = [Message(role="user", content="2+2?")]
     base = SamplingParams(n=2, seed=1)
-    keys = {cache_key("m", p, base, 0), cache_key("m", p, base, 1), cache_key("m2", p, base, 0),
-            cache_key("m", p, SamplingParams(n=2, seed=2), 0), cache_key("m", p, SamplingParams(n=3, seed=1), 0),
-            cache_key("m", p, SamplingParams(n=2, seed=1, reasoning=False), 0),
-            cache_key("m", [Message(role="user", content="2+3?")], base, 0)}
+    keys = {
+        cache_key("m", p, base, 0),
+        cache_key("m", p, base, 1),
+        cache_key("m2", p, base, 0),
+        cache_key("m", p, SamplingParams(n=2, seed=2), 0),
+        cache_key("m", p, SamplingParams(n=3, seed=1), 0),
+        cache_key("m", p, SamplingParams(n=2, seed=1, reasoning=False), 0),
+        cache_key("m", [Message(role="user", content="2+3?")], base, 0),
+    }
     assert len(keys) == 7
 
 
@@ -132,7 +137,8 @@ def test_sigkill_mid_run_then_rerun_sends_each_prompt_once(tmp_path):
             assert job.poll() is None, "the job ended before it could be killed"
             assert time.monotonic() < deadline, (
                 f"cache has {_rows(db)} samples for {stub.answered_requests} answered requests: "
-                "completions are not committed as they arrive")
+                "completions are not committed as they arrive"
+            )
             time.sleep(0.05)
         job.send_signal(signal.SIGKILL)
         job.wait()

@@ -11,10 +11,18 @@ from schemas import SFTSample
 
 
 def _config(tmp_path, engine: dict, run_id: str = "t1") -> str:
-    cfg = {"domain": "math", "dataset": "sft_math_fleet", "run_id": run_id,
-           "engine": {"backend": "openai", "model": "tiny", "progress": False, "backoff_s": 0.01, **engine},
-           "sources": [{"name": "gsm8k", "limit": 3}], "n_responses": 2, "modes": ["reasoning"],
-           "include_reference": False, "limits": {"math_workers": 1}, "chunk_size": 2}
+    cfg = {
+        "domain": "math",
+        "dataset": "sft_math_fleet",
+        "run_id": run_id,
+        "engine": {"backend": "openai", "model": "tiny", "progress": False, "backoff_s": 0.01, **engine},
+        "sources": [{"name": "gsm8k", "limit": 3}],
+        "n_responses": 2,
+        "modes": ["reasoning"],
+        "include_reference": False,
+        "limits": {"math_workers": 1},
+        "chunk_size": 2,
+    }
     p = tmp_path / "math.yaml"
     p.write_text(yaml.safe_dump(cfg))
     return str(p)
@@ -31,8 +39,10 @@ def test_math_job_on_a_two_server_fleet(tmp_path, capsys):
         assert main(["--store", str(tmp_path / "store"), "generate", "math", cfg2]) == 0
         assert a.answered_requests + b.answered_requests == sent == 3
     store = Store(tmp_path / "store")
-    rows, rows2 = ([SFTSample.from_row(r) for r in store.read_table("sft_math_fleet", run).to_pylist()]
-                   for run in ("t1", "t2"))
+    rows, rows2 = (
+        [SFTSample.from_row(r) for r in store.read_table("sft_math_fleet", run).to_pylist()]
+        for run in ("t1", "t2")
+    )
     assert [r.messages for r in rows2] == [r.messages for r in rows]
     assert len(rows) == 3 * 2 and {r.lineage.model for r in rows} == {"tiny"}
     assert all(r.messages[-1].content.startswith("The answer is") for r in rows)  # the stub's text, parsed
@@ -48,11 +58,18 @@ def test_unreachable_server_is_one_line_from_the_cli(tmp_path, capsys):
     s.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
     s.close()
-    assert main(["--store", str(tmp_path / "store"), "generate", "math", _config(tmp_path, {"base_url": url})]) == 2
+    assert (
+        main(["--store", str(tmp_path / "store"), "generate", "math", _config(tmp_path, {"base_url": url})])
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [(f"datamill generate: error: no OpenAI-compatible server reachable: {url} "
-                   f"(ConnectionRefusedError: [Errno 111] Connection refused). Start one (e.g. `vllm serve MODEL`) "
-                   "or fix engine.base_url")]
+    assert err == [
+        (
+            f"datamill generate: error: no OpenAI-compatible server reachable: {url} "
+            f"(ConnectionRefusedError: [Errno 111] Connection refused). Start one (e.g. `vllm serve MODEL`) "
+            "or fix engine.base_url"
+        )
+    ]
 
 
 def test_unknown_model_is_one_line_from_the_cli(tmp_path, capsys):
@@ -60,8 +77,12 @@ def test_unknown_model_is_one_line_from_the_cli(tmp_path, capsys):
         cfg = _config(tmp_path, {"base_url": stub.url})
         assert main(["--store", str(tmp_path / "store"), "generate", "math", cfg]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [(f"datamill generate: error: engine.model 'tiny' is not served at {stub.url}; "
-                   "it serves: exaone-4.0-32b")]
+    assert err == [
+        (
+            f"datamill generate: error: engine.model 'tiny' is not served at {stub.url}; "
+            "it serves: exaone-4.0-32b"
+        )
+    ]
 
 
 def test_a_prompt_beyond_the_context_is_a_drop_in_the_job_report_not_a_job_failure(tmp_path, caplog):
@@ -70,7 +91,9 @@ def test_a_prompt_beyond_the_context_is_a_drop_in_the_job_report_not_a_job_failu
 
     from generators.reasoning.job import run
 
-    with StubServer(latency_s=0.0, max_prompt_chars=300) as server:  # the 3 rendered prompts: 208, 250, 355 chars
+    with StubServer(
+        latency_s=0.0, max_prompt_chars=300
+    ) as server:  # the 3 rendered prompts: 208, 250, 355 chars
         caplog.set_level(logging.INFO)
         report = run("math", _config(tmp_path, {"base_url": server.url}), Store(tmp_path / "store"))
     rows = Store(tmp_path / "store").read_table("sft_math_fleet", "t1").num_rows

@@ -24,7 +24,13 @@ PARAMS = SamplingParams(n=3, seed=5, max_tokens=64)
 
 
 def _cfg(*urls, **kw) -> EngineConfig:
-    fast = {"backoff_s": 0.01, "backoff_max_s": 0.05, "down_retry_s": 0.1, "timeout_s": 5.0, "progress": False}
+    fast = {
+        "backoff_s": 0.01,
+        "backoff_max_s": 0.05,
+        "down_retry_s": 0.1,
+        "timeout_s": 5.0,
+        "progress": False,
+    }
     return EngineConfig(backend="openai", model="tiny", base_url=list(urls), **{**fast, **kw})
 
 
@@ -104,8 +110,11 @@ def test_a_dead_endpoint_does_not_stop_the_job(sequential, caplog):
 
 
 def test_an_endpoint_dying_mid_run_is_marked_down_and_the_rest_finish(sequential, caplog):
-    with StubServer(latency_s=0.02) as a, StubServer(latency_s=0.02, die_after=5) as b, \
-            caplog.at_level(logging.WARNING, "datamill.engine"):
+    with (
+        StubServer(latency_s=0.02) as a,
+        StubServer(latency_s=0.02, die_after=5) as b,
+        caplog.at_level(logging.WARNING, "datamill.engine"),
+    ):
         eng = OpenAIEngine(_cfg(a.url, b.url, max_in_flight=3, down_after=2, max_retries=8))
         out = eng.generate(PROMPTS, PARAMS)
     assert _view(out) == _view(sequential)
@@ -119,7 +128,9 @@ def test_whole_fleet_down_stops_with_one_line_and_keeps_what_finished(tmp_path):
     from datamill.engine.factory import make_engine
 
     with StubServer(latency_s=0.02, die_after=6) as a:
-        eng = make_engine(_cfg(a.url, max_in_flight=2, down_after=1, give_up_s=0.3), default_cache_dir=tmp_path)
+        eng = make_engine(
+            _cfg(a.url, max_in_flight=2, down_after=1, give_up_s=0.3), default_cache_dir=tmp_path
+        )
         with pytest.raises(ServerUnreachable, match=r"no endpoint has answered for 0 s: .*re-run to resume"):
             eng.generate(PROMPTS, PARAMS)
     assert len(eng.cache) == 3 * a.answered_requests > 0  # every answered request is in the cache
@@ -157,12 +168,17 @@ def test_unreachable_server_is_one_line():
     with pytest.raises(ServerUnreachable) as e:
         OpenAIEngine(_cfg(dead)).generate(PROMPTS[:1], PARAMS)
     msg = str(e.value)
-    assert "\n" not in msg and msg.startswith(f"no OpenAI-compatible server reachable: {dead} (ConnectionRefused")
+    assert "\n" not in msg and msg.startswith(
+        f"no OpenAI-compatible server reachable: {dead} (ConnectionRefused"
+    )
 
 
 def test_other_http_400_stops_with_the_servers_message():
     refused = r"refused a request: HTTP 400: temperature must be non-negative$"
-    with StubServer(reject="temperature must be non-negative") as stub, pytest.raises(RequestRejected, match=refused):
+    with (
+        StubServer(reject="temperature must be non-negative") as stub,
+        pytest.raises(RequestRejected, match=refused),
+    ):
         OpenAIEngine(_cfg(stub.url)).generate(PROMPTS[:2], PARAMS)
 
 
@@ -194,14 +210,21 @@ def test_engine_errors_are_one_line_datamill_errors():
     from datamill.errors import DatamillError
 
     for cls in (ModelNotServed, RequestRejected, ServerUnreachable):
-        assert issubclass(cls, EngineError) and issubclass(cls, DatamillError) and issubclass(cls, RuntimeError)
+        assert (
+            issubclass(cls, EngineError) and issubclass(cls, DatamillError) and issubclass(cls, RuntimeError)
+        )
 
 
 def test_execution_fields_stay_out_of_run_configs():
     """A job resumes on a bigger fleet or with other retry settings: those fields are not part of its config."""
     a = EngineConfig(backend="openai", model="m", base_url="http://a:8000/v1").model_dump()
-    b = EngineConfig(backend="openai", model="m", base_url=["http://a:8000/v1", "http://b:8000/v1"],
-                     max_in_flight=64, max_retries=9).model_dump()
+    b = EngineConfig(
+        backend="openai",
+        model="m",
+        base_url=["http://a:8000/v1", "http://b:8000/v1"],
+        max_in_flight=64,
+        max_retries=9,
+    ).model_dump()
     assert a == b and a["model"] == "m"
     with pytest.raises(ValueError, match="lists an endpoint twice"):
         EngineConfig(backend="openai", model="m", base_url=["http://a/v1", "http://a/v1"])

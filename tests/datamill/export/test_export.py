@@ -19,11 +19,15 @@ from tests.datamill.mixing.realstore import build_real_store, gsm8k_samples, too
 def mixed(tmp_path_factory, examples):
     root = tmp_path_factory.mktemp("exp")
     store = build_real_store(Store(root / "store"), examples, gsm8k_n=120)
-    spec = {"name": "exp", "components": [
-        {"name": "math", "select": {"domain": ["math"], "passed": True}, "token_budget": 20000},
-        {"name": "multi", "select": {"domain": ["multilingual"]}, "token_budget": 6000},
-        {"name": "tools", "select": {"domain": ["tool_use"]}, "token_budget": 3000},
-        {"name": "essays", "select": {"kind": ["web"]}, "token_budget": 8000}]}
+    spec = {
+        "name": "exp",
+        "components": [
+            {"name": "math", "select": {"domain": ["math"], "passed": True}, "token_budget": 20000},
+            {"name": "multi", "select": {"domain": ["multilingual"]}, "token_budget": 6000},
+            {"name": "tools", "select": {"domain": ["tool_use"]}, "token_budget": 3000},
+            {"name": "essays", "select": {"kind": ["web"]}, "token_budget": 8000},
+        ],
+    }
     (root / "s.yaml").write_text(yaml.safe_dump(spec))
     return store, run_mix(root / "s.yaml", store, root / "mix", progress=False).manifest_path, root
 
@@ -70,7 +74,16 @@ def test_packed_export_format_and_efficiency(mixed):
     store, manifest, root = mixed
     rep = export(manifest, store, root / "out", seq_len=1024, progress=False)
     meta, tokens, mask, seg = read_packed(root / "out" / "packed")
-    for key in ("seq_len", "num_seqs", "vocab_size", "pad_id", "eos_id", "tokenizer", "manifest_sha256", "dtype"):
+    for key in (
+        "seq_len",
+        "num_seqs",
+        "vocab_size",
+        "pad_id",
+        "eos_id",
+        "tokenizer",
+        "manifest_sha256",
+        "dtype",
+    ):
         assert key in meta
     assert tokens.shape == (meta["num_seqs"], 1024) and tokens.dtype == np.uint32 and seg.dtype == np.uint16
     assert (root / "out/packed/tokens.bin").stat().st_size == meta["num_seqs"] * 1024 * 4
@@ -83,7 +96,8 @@ def test_packed_export_format_and_efficiency(mixed):
     assert rep.packed["overlong_split"] > 0  # essays longer than 1024 tokens are split, not lost
     m = json.loads(manifest.read_text())
     assert meta["non_pad_tokens"] == sum(e["tokens"] for e in m["samples"]) + sum(
-        1 for e in m["samples"] if e["kind"] == "web")  # + one EOS per plain-text document
+        1 for e in m["samples"] if e["kind"] == "web"
+    )  # + one EOS per plain-text document
 
 
 def test_streamed_export_equals_encoding_the_whole_manifest_at_once(mixed, monkeypatch):
@@ -93,9 +107,14 @@ def test_streamed_export_equals_encoding_the_whole_manifest_at_once(mixed, monke
     from schemas import SFTSample
 
     store, _, root = mixed
-    spec = {"name": "rep", "reasoning_ratio": None, "components": [
-        {"name": "math", "select": {"domain": ["math"]}, "token_budget": 6000, "epochs": 2},
-        {"name": "essays", "select": {"kind": ["web"]}, "token_budget": 3000}]}
+    spec = {
+        "name": "rep",
+        "reasoning_ratio": None,
+        "components": [
+            {"name": "math", "select": {"domain": ["math"]}, "token_budget": 6000, "epochs": 2},
+            {"name": "essays", "select": {"kind": ["web"]}, "token_budget": 3000},
+        ],
+    }
     (root / "rep.yaml").write_text(yaml.safe_dump(spec))
     manifest = run_mix(root / "rep.yaml", store, root / "rep", progress=False).manifest_path
     monkeypatch.setattr(spill, "BATCH_TOKENS", 2000)  # many tokenize batches and write batches
@@ -107,9 +126,12 @@ def test_streamed_export_equals_encoding_the_whole_manifest_at_once(mixed, monke
     _, tokens, mask, seg = read_packed(root / "st" / "packed")
     assert all(np.array_equal(a, b) for a, b in zip((tokens, mask, seg), ref[:3]))
     rows = [json.loads(x) for x in (root / "st" / "chat.jsonl").read_text().splitlines()]
-    assert [(r["id"], r["repeat"]) for r in rows] == [(e.id, e.repeat) for e, r in items
-                                                      if isinstance(r, SFTSample)]
-    assert len((root / "st" / "text.jsonl").read_text().splitlines()) == sum(e.kind == "web" for e, _ in items)
+    assert [(r["id"], r["repeat"]) for r in rows] == [
+        (e.id, e.repeat) for e, r in items if isinstance(r, SFTSample)
+    ]
+    assert len((root / "st" / "text.jsonl").read_text().splitlines()) == sum(
+        e.kind == "web" for e, _ in items
+    )
     assert not (root / "st" / ".spill").exists()
 
 
@@ -158,7 +180,9 @@ def test_trainer_reads_the_packed_export(mixed):
     reader = PackedReader(root / "tr" / "packed")
     assert reader.problems == [] and len(reader) == reader.meta.num_seqs
     b = reader.batch([0, 1])
-    assert b.num_targets > 0 and (b.targets != IGNORE).sum() <= int(read_packed(root / "tr" / "packed")[2][:2].sum())
+    assert b.num_targets > 0 and (b.targets != IGNORE).sum() <= int(
+        read_packed(root / "tr" / "packed")[2][:2].sum()
+    )
 
 
 @pytest.mark.slow
@@ -167,9 +191,15 @@ def test_bigger_mix_and_export_on_shared_gsm8k(shared, tmp_path):
     store.begin_run("gsm8k", "r1", "sft", {})
     recs = gsm8k_samples(shared, 3000)
     for part in range(0, len(recs), 2000):
-        store.write_shard("gsm8k", "r1", part // 2000, recs[part:part + 2000])
-    (tmp_path / "s.yaml").write_text(yaml.safe_dump({"name": "big", "components": [
-        {"name": "math", "select": {"passed": True}, "token_budget": 400000}]}))
+        store.write_shard("gsm8k", "r1", part // 2000, recs[part : part + 2000])
+    (tmp_path / "s.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "big",
+                "components": [{"name": "math", "select": {"passed": True}, "token_budget": 400000}],
+            }
+        )
+    )
     mix = run_mix(tmp_path / "s.yaml", store, tmp_path / "mix", progress=False)
     assert mix.warnings == [] and abs(mix.totals.tokens - 400000) <= 4000
     assert abs(mix.totals.reasoning_ratio / 1.5 - 1) <= 0.01
@@ -184,9 +214,14 @@ def test_a_bad_seq_len_is_refused_before_anything_is_written(mixed, tmp_path, ca
 
     store, manifest, _ = mixed
     out = tmp_path / "o"
-    rc = main(["--store", str(store.root), "export", str(manifest), "--out", str(out), "--seq-len", str(seq_len)])
+    rc = main(
+        ["--store", str(store.root), "export", str(manifest), "--out", str(out), "--seq-len", str(seq_len)]
+    )
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and err == f"datamill export: error: --seq-len must be a whole number of tokens ≥ 2 (got {seq_len})"
+    assert (
+        rc == 2
+        and err == f"datamill export: error: --seq-len must be a whole number of tokens ≥ 2 (got {seq_len})"
+    )
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
@@ -197,7 +232,9 @@ def test_a_second_export_into_the_same_folder_replaces_the_first_whole(mixed, tm
     export(manifest, store, out, seq_len=256, progress=False)
     assert (out / "packed" / "tokens.bin").exists() and (out / "chat.jsonl").exists()
     export(manifest, store, out, formats=("chat",), progress=False)
-    assert not (out / "packed").exists(), "the first export's packed arrays stayed beside the second's chat files"
+    assert not (out / "packed").exists(), (
+        "the first export's packed arrays stayed beside the second's chat files"
+    )
     assert json.loads((out / "export_report.json").read_text())["packed"] == {}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"], "staging folders were left behind"
 

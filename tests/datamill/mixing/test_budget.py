@@ -13,7 +13,11 @@ def test_fill_prefix_then_first_fit():
 
 def test_allocate_hard_ratio_uses_availability():
     # a: only reasoning data; b: both modes. Ratio 1.5 over 1000 tokens → 600 reasoning, 400 non-reasoning.
-    caps = {("a", "reasoning", None): 1000, ("b", "reasoning", None): 1000, ("b", "non_reasoning", None): 1000}
+    caps = {
+        ("a", "reasoning", None): 1000,
+        ("b", "reasoning", None): 1000,
+        ("b", "non_reasoning", None): 1000,
+    }
     x = allocate_cells({"a": 500, "b": 500}, caps, ratio=1.5)
     r = x[("a", "reasoning", None)] + x[("b", "reasoning", None)]
     n = x[("b", "non_reasoning", None)]

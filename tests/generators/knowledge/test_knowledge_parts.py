@@ -14,15 +14,19 @@ from generators.knowledge.xquad import XQuADReader
 from generators.sft_checks import ParseError
 from schemas import WebDocument
 
-PASSAGE = ("The Panthers defense gave up just 308 points, ranking sixth in the league, while also leading the NFL "
-           "in interceptions with 24 and boasting four Pro Bowl selections.")
+PASSAGE = (
+    "The Panthers defense gave up just 308 points, ranking sixth in the league, while also leading the NFL "
+    "in interceptions with 24 and boasting four Pro Bowl selections."
+)
 
 
 def test_support_filter_keeps_grounded_and_drops_invented_answers():
     f = SupportFilter()
     assert f.filter("They gave up 308 points and led the NFL with 24 interceptions.", PASSAGE) is True
     assert f.filter("The Panthers won the Super Bowl in 1995 thanks to Michael Jordan.", PASSAGE) == (
-        False, "unsupported_answer")
+        False,
+        "unsupported_answer",
+    )
     assert f.filter("  ", PASSAGE) == (False, "empty")
 
 
@@ -34,7 +38,9 @@ def test_korean_overlap_ignores_attached_particles():
 
 
 def test_parse_qa_accepts_fences_and_think_blocks_and_rejects_prose():
-    body = json.dumps([{"question": "Q1?", "answer": "A1", "difficulty": "HARD"}, {"question": "", "answer": "x"}])
+    body = json.dumps(
+        [{"question": "Q1?", "answer": "A1", "difficulty": "HARD"}, {"question": "", "answer": "x"}]
+    )
     pairs = qa.parse_qa(f"<think>\nplan\n</think>\n\n```json\n{body}\n```")
     assert pairs == [qa.QAPair("Q1?", "A1", "hard")]
     with pytest.raises(ParseError) as e:
@@ -49,7 +55,10 @@ def test_difficulty_uses_the_model_label_or_the_overlap_heuristic():
     lookup = qa.QAPair("How many points did the Panthers defense give up?", "308 points")
     assert qa.tag_difficulty(lookup, PASSAGE) == "easy"
     long_answer = " ".join(f"word{i}" for i in range(30))
-    assert qa.tag_difficulty(qa.QAPair("Why did the strategy work so well overall?", long_answer), PASSAGE) == "hard"
+    assert (
+        qa.tag_difficulty(qa.QAPair("Why did the strategy work so well overall?", long_answer), PASSAGE)
+        == "hard"
+    )
 
 
 def test_judge_parse_reads_the_final_verdict():
@@ -69,13 +78,35 @@ def test_xquad_reader_reads_real_files_and_reports_bad_entries(examples, tmp_pat
     assert len(items) == 105 and all(it.gold_span_ok for it in items)
     assert not items[0].context.startswith("\ufeff")  # the BOM is stripped, the offsets shifted with it
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"data": [{"title": "t", "paragraphs": [
-        {"context": "Paris is in France.", "qas": [{"id": "1", "question": "Where?", "answers": []},
-                                                   {"id": "2", "question": "Where?",
-                                                    "answers": [{"text": "France", "answer_start": 12}]}]}]}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "data": [
+                    {
+                        "title": "t",
+                        "paragraphs": [
+                            {
+                                "context": "Paris is in France.",
+                                "qas": [
+                                    {"id": "1", "question": "Where?", "answers": []},
+                                    {
+                                        "id": "2",
+                                        "question": "Where?",
+                                        "answers": [{"text": "France", "answer_start": 12}],
+                                    },
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
     reader = XQuADReader(bad, "en")
     assert [it.qid for it in reader.read()] == ["2"]
-    assert reader.errors == ["bad.json:data[0].paragraphs[0].qas[0]: malformed QA entry (IndexError: list index out of range)"]
+    assert reader.errors == [
+        "bad.json:data[0].paragraphs[0].qas[0]: malformed QA entry (IndexError: list index out of range)"
+    ]
     with pytest.raises(ValueError, match="not a SQuAD-format"):
         XQuADReader(examples / "korean/ChatbotData.csv", "ko").read()
 
@@ -86,8 +117,13 @@ def test_selection_by_edu_score_language_topic_and_curation_verdict(store, examp
         WebDocument(id="a", text=contexts[0], language="en", edu_score=0.7, license="L"),
         WebDocument(id="b", text=contexts[1], language="en", edu_score=0.2),  # below the edu threshold
         WebDocument(id="c", text=contexts[2], language="de", edu_score=0.8),  # language not asked for
-        WebDocument(id="d", text=contexts[3], language="en", edu_score=0.8,
-                    metadata={"drop": {"filter": "gopher", "reason": "too_short"}}),  # rejected by curation
+        WebDocument(
+            id="d",
+            text=contexts[3],
+            language="en",
+            edu_score=0.8,
+            metadata={"drop": {"filter": "gopher", "reason": "too_short"}},
+        ),  # rejected by curation
         WebDocument(id="e", text=contexts[4], language="en", edu_score=0.8),
     ]
     store.begin_run("web-test", "r1", "web", {})
@@ -95,5 +131,7 @@ def test_selection_by_edu_score_language_topic_and_curation_verdict(store, examp
     chosen = select_documents(store, SelectionConfig(min_edu_score=0.5, languages=["en"]))
     assert [d.id for d in chosen] == ["a", "e"] and chosen[0].license == "L" and chosen[0].text == contexts[0]
     word = contexts[4].split()[3]
-    assert [d.id for d in select_documents(store, SelectionConfig(languages=["en"], topic_keywords=[word.upper()]))] \
-        == [d.id for d in chosen if word.lower() in d.text.lower()]
+    assert [
+        d.id
+        for d in select_documents(store, SelectionConfig(languages=["en"], topic_keywords=[word.upper()]))
+    ] == [d.id for d in chosen if word.lower() in d.text.lower()]

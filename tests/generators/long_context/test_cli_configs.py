@@ -30,8 +30,13 @@ def test_bad_length_names_the_field(tmp_path):
 
 
 def test_cli_niah_with_answers(tmp_path, capsys):
-    cfg = {"out": str(tmp_path / "out"), "lengths": [256], "languages": ["es"], "prefer_shared_data": False,
-           "depths": {"mode": "random", "count": 2}}
+    cfg = {
+        "out": str(tmp_path / "out"),
+        "lengths": [256],
+        "languages": ["es"],
+        "prefer_shared_data": False,
+        "depths": {"mode": "random", "count": 2},
+    }
     p = tmp_path / "niah.yaml"
     p.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     assert main(["--store", str(tmp_path / "store"), "niah", str(p)]) == 0  # nothing to score: says so
@@ -44,8 +49,13 @@ def test_cli_niah_with_answers(tmp_path, capsys):
 
 
 def test_cli_generate_long_context(tmp_path):
-    cfg = {"lengths": [300], "languages": ["en"], "tasks": ["niah"], "depths": {"count": 2},
-           "prefer_shared_data": False}
+    cfg = {
+        "lengths": [300],
+        "languages": ["en"],
+        "tasks": ["niah"],
+        "depths": {"count": 2},
+        "prefer_shared_data": False,
+    }
     p = tmp_path / "lc.yaml"
     p.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     assert main(["--store", str(tmp_path / "store"), "generate", "long-context", str(p)]) == 0

@@ -33,10 +33,10 @@ def _check_needles(tok, sample):
     encoded: dict[int, list[int]] = {}
     for n in meta["needles"]:
         content = sample.messages[n["message_index"]].content
-        span = content[n["char_start"]:n["char_end"]]
+        span = content[n["char_start"] : n["char_end"]]
         assert n["value"] in span or (n["kind"] == "chain" and n["key"] in span), (n, span)
         ids = encoded.setdefault(n["message_index"], _enc(tok, content).ids)
-        piece = tok.backend_tokenizer.decode(ids[n["token_start"]:n["token_end"]])
+        piece = tok.backend_tokenizer.decode(ids[n["token_start"] : n["token_end"]])
         assert span.strip() == piece.strip(), (span, piece)
 
 
@@ -55,7 +55,9 @@ def test_exact_length_every_standard_target(tok, gen, label):
         assert target // total <= s.metadata["source_cycles"] <= target // total + 1  # passes over the source
 
 
-@pytest.mark.parametrize("lang,target", [("ko", 1000), ("ko", 16384), ("es", 777), ("es", 32768), ("en", 3001)])
+@pytest.mark.parametrize(
+    "lang,target", [("ko", 1000), ("ko", 16384), ("es", 777), ("es", 32768), ("en", 3001)]
+)
 def test_exact_length_custom_targets_and_languages(tok, gen, lang, target):
     s = gen.build(Spec(lang, target, "chain", 37.5, 0, "-"))
     ctx = s.messages[1].content[: s.metadata["context_char_end"]]
@@ -114,7 +116,7 @@ def test_fact_needles_are_real_xquad_sentences_not_in_the_haystack(gen):
     s = gen.build(Spec("en", 4096, "fact", 30.0, 0, "-"))
     content = s.messages[1].content
     for n in s.metadata["needles"]:
-        sentence = content[n["char_start"]:n["char_end"]]
+        sentence = content[n["char_start"] : n["char_end"]]
         assert content.count(sentence) == 1  # the fact's own article was left out of the haystack
         assert n["value"] in s.messages[2].content
 
@@ -123,7 +125,7 @@ def test_korean_facts_come_from_a_bill_left_out_of_the_haystack(gen):
     s = gen.build(Spec("ko", 2048, "fact", 50.0, 0, "-"))
     content = s.messages[1].content
     for n in s.metadata["needles"]:
-        assert n["key"].startswith("kobill:") and n["value"] in content[n["char_start"]:n["char_end"]]
+        assert n["key"].startswith("kobill:") and n["value"] in content[n["char_start"] : n["char_end"]]
         bill = "korean/kobill/" + n["key"].split(":")[1] + ".txt"
         assert bill not in s.metadata["sources"]
         assert n["value"] in s.messages[2].content
@@ -139,8 +141,9 @@ def test_split_sentences_keeps_punctuation_and_cuts_run_ons():
 def test_needles_too_big_for_the_target_fail_clearly(tok):
     stream = SentenceStream([SourceDoc("inline", "A short text. Another sentence here.")], tok)
     with pytest.raises(ValueError, match="no room"):
-        HaystackBuilder(stream).build(8, ["One of the special magic numbers for x is: 1234567."], [50.0],
-                                      random.Random(0))
+        HaystackBuilder(stream).build(
+            8, ["One of the special magic numbers for x is: 1234567."], [50.0], random.Random(0)
+        )
 
 
 def test_shared_data_haystacks_are_exact_too(tok, shared):

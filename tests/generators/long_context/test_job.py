@@ -16,8 +16,15 @@ from generators.long_context.job import _engine_samples, run
 
 
 def _config(tmp_path, **kw):
-    cfg = {"lengths": [512, "1K"], "languages": ["en", "ko"], "tasks": ["niah", "chain", "fact", "summarize"],
-           "depths": {"mode": "grid", "count": 3}, "depth_buckets": 3, "prefer_shared_data": False, "chunk_size": 8}
+    cfg = {
+        "lengths": [512, "1K"],
+        "languages": ["en", "ko"],
+        "tasks": ["niah", "chain", "fact", "summarize"],
+        "depths": {"mode": "grid", "count": 3},
+        "depth_buckets": 3,
+        "prefer_shared_data": False,
+        "chunk_size": 8,
+    }
     cfg.update(kw)
     p = tmp_path / "lc.yaml"
     p.write_text(yaml.safe_dump(cfg), encoding="utf-8")
@@ -46,8 +53,10 @@ def test_run_writes_samples_coverage_and_resumes(tmp_path, store, caplog):
 
 
 def test_coverage_flags_empty_cells():
-    metas = [("en", {"length_bucket": "4K", "depth_buckets": ["0-50%"]}),
-             ("en", {"length_bucket": "4K", "depth_buckets": ["0-50%", "50-100%"]})]
+    metas = [
+        ("en", {"length_bucket": "4K", "depth_buckets": ["0-50%"]}),
+        ("en", {"length_bucket": "4K", "depth_buckets": ["0-50%", "50-100%"]}),
+    ]
     cov = compute_coverage(metas, ["4K", "8K"], ["0-50%", "50-100%"], ["en", "ko"])
     by = {(c["length"], c["depth_bucket"], c["language"]): c["count"] for c in cov["cells"]}
     assert by[("4K", "0-50%", "en")] == 2 and by[("4K", "50-100%", "en")] == 1
@@ -57,8 +66,13 @@ def test_coverage_flags_empty_cells():
 
 
 def test_engine_tasks_use_the_model_and_drop_truncated(tmp_path):
-    cfg = LongContextConfig(lengths=[512], languages=["en"], tasks=["summarize", "longform"], summary_words=40,
-                            prefer_shared_data=False)
+    cfg = LongContextConfig(
+        lengths=[512],
+        languages=["en"],
+        tasks=["summarize", "longform"],
+        summary_words=40,
+        prefer_shared_data=False,
+    )
     gen = LongContextGenerator(load_tokenizer(), prefer_shared=False, n_depth_buckets=5)
     good = "This essay argues that startups should " + "build what users want " * 10
     engine = CannedEngine([good], model_name="canned-summariser")

@@ -22,8 +22,11 @@ def test_ruler_score_is_case_insensitive_substring_fraction():
 
 
 def _items():
-    return [{"id": f"{ln}-{d}", "length": ln, "depth": d, "language": "en", "expected": [f"v{ln}{d}"]}
-            for ln in ("1K", "2K") for d in (0.0, 100.0)]
+    return [
+        {"id": f"{ln}-{d}", "length": ln, "depth": d, "language": "en", "expected": [f"v{ln}{d}"]}
+        for ln in ("1K", "2K")
+        for d in (0.0, 100.0)
+    ]
 
 
 def test_score_grid_green_only_when_every_cell_passes():
@@ -50,8 +53,14 @@ def test_read_answers_skips_bad_lines_naming_file_and_line(tmp_path):
 
 
 def _cfg(tmp_path, **kw) -> NiahConfig:
-    return NiahConfig(out=str(tmp_path / "out"), lengths=[512, 1024], languages=["en", "es"],
-                      depths={"mode": "grid", "count": 3}, prefer_shared_data=False, **kw)
+    return NiahConfig(
+        out=str(tmp_path / "out"),
+        lengths=[512, 1024],
+        languages=["en", "es"],
+        depths={"mode": "grid", "count": 3},
+        prefer_shared_data=False,
+        **kw,
+    )
 
 
 def test_no_engine_no_answers_writes_eval_set_and_says_so(tmp_path, caplog):
@@ -69,8 +78,13 @@ def test_offline_answers_file_scores_per_cell(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "out" / "niah_eval.jsonl").read_text().splitlines()]
     ans = tmp_path / "answers.jsonl"
     # a canned "model" that finds the needle only in the first half of the context
-    ans.write_text("".join(json.dumps({"id": r["id"], "answer": r["expected"][0] if r["depth"] < 50 else "?"}) + "\n"
-                           for r in rows), encoding="utf-8")
+    ans.write_text(
+        "".join(
+            json.dumps({"id": r["id"], "answer": r["expected"][0] if r["depth"] < 50 else "?"}) + "\n"
+            for r in rows
+        ),
+        encoding="utf-8",
+    )
     grid = run_niah(_cfg(tmp_path, answers=str(ans)))
     saved = json.loads((tmp_path / "out" / "niah_grid.json").read_text())
     assert saved == grid and saved["model"] == "answers:answers.jsonl" and saved["green"] is False

@@ -9,9 +9,15 @@ from schemas import WebDocument
 def test_web_documents_come_from_the_catalog_passed_only(store, examples):
     essays = sorted((examples / "niah").glob("*.txt"))
     kept = WebDocument(id="w-kept", text=essays[0].read_text(), language="en", license="MIT")
-    dropped = WebDocument(id="w-dropped", text=essays[1].read_text(), language="en",
-                          metadata={"drop": {"filter": "gopher", "reason": "too_short"}})
-    korean = WebDocument(id="w-ko", text=(examples / "korean/kolaw_constitution.txt").read_text(), language="ko")
+    dropped = WebDocument(
+        id="w-dropped",
+        text=essays[1].read_text(),
+        language="en",
+        metadata={"drop": {"filter": "gopher", "reason": "too_short"}},
+    )
+    korean = WebDocument(
+        id="w-ko", text=(examples / "korean/kolaw_constitution.txt").read_text(), language="ko"
+    )
     store.begin_run("web_curated", "r1", "web", {})
     store.write_shard("web_curated", "r1", 0, [kept, dropped, korean], kind="web")
     docs = load_web_documents(store, "en")

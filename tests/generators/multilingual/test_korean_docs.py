@@ -25,7 +25,10 @@ def test_constitution_articles_and_chapters(constitution):
     arts = constitution.articles
     assert constitution.title == "대한민국헌법"
     assert [a.number for a in arts] == [str(i) for i in range(1, 131)]  # main text only, no 부칙 renumbering
-    assert arts[0].text == "제1조 ① 대한민국은 민주공화국이다.\n②대한민국의 주권은 국민에게 있고, 모든 권력은 국민으로부터 나온다."
+    assert (
+        arts[0].text
+        == "제1조 ① 대한민국은 민주공화국이다.\n②대한민국의 주권은 국민에게 있고, 모든 권력은 국민으로부터 나온다."
+    )
     assert arts[0].chapter == "제1장 총강" and arts[-1].chapter == "제10장 헌법개정"
     assert len(constitution.chapters()) == 10 and constitution.preamble.startswith("유구한 역사와 전통에")
 
@@ -34,7 +37,9 @@ def test_bill_summary_is_the_bills_own_section_without_page_markers(bills):
     b = bills[0]
     assert b.bill_id == "1809890" and b.title == "지방공무원법 일부개정법률안"
     assert b.metadata["발의연월일"] == "2010. 11. 12."
-    assert b.summary.startswith("초등학교 저학년의 경우에도") and "필요한 나이이나" in b.summary  # wrap undone
+    assert (
+        b.summary.startswith("초등학교 저학년의 경우에도") and "필요한 나이이나" in b.summary
+    )  # wrap undone
     assert b.summary.endswith("개정하려는 것임(안 제63조제2항제4호).")
     assert "- 1 -" not in b.summary and "제안이유" not in b.body  # the target does not leak into the input
     assert "제63조제2항제4호 중" in b.body and "신·구조문대비표" not in b.body
@@ -42,10 +47,17 @@ def test_bill_summary_is_the_bills_own_section_without_page_markers(bills):
 
 
 def test_unwrap_joins_wrapped_lines_and_keeps_list_items():
-    lines = ["  첫 문단은 여기서 시작하여 다음 줄로 이어지는 긴 문장이 되는", "데 이렇게 단어 중간에서 끊어졌다가 다시 이어집니다.",
-             "가. 첫째 항목", "나. 둘째 항목", "- 2 -"]
-    assert unwrap(lines) == ("첫 문단은 여기서 시작하여 다음 줄로 이어지는 긴 문장이 되는데 이렇게 단어 중간에서 끊어졌다가 다시 이어집니다.\n"
-                             "가. 첫째 항목\n나. 둘째 항목")
+    lines = [
+        "  첫 문단은 여기서 시작하여 다음 줄로 이어지는 긴 문장이 되는",
+        "데 이렇게 단어 중간에서 끊어졌다가 다시 이어집니다.",
+        "가. 첫째 항목",
+        "나. 둘째 항목",
+        "- 2 -",
+    ]
+    assert unwrap(lines) == (
+        "첫 문단은 여기서 시작하여 다음 줄로 이어지는 긴 문장이 되는데 이렇게 단어 중간에서 끊어졌다가 다시 이어집니다.\n"
+        "가. 첫째 항목\n나. 둘째 항목"
+    )
 
 
 def test_not_a_bill_or_statute_is_an_error_naming_the_file(examples):
@@ -56,12 +68,17 @@ def test_not_a_bill_or_statute_is_an_error_naming_the_file(examples):
 
 
 def test_formats_carry_the_same_content():
-    sections = [Section("제1조", "대한민국은 민주공화국이다."), Section("제2조", "국가는 | 재외국민을\n보호한다.")]
+    sections = [
+        Section("제1조", "대한민국은 민주공화국이다."),
+        Section("제2조", "국가는 | 재외국민을\n보호한다."),
+    ]
     out = {f: render(f, "헌법", sections) for f in FORMATS}
     assert json.loads(out["json"])["항목"][1] == {"구분": "제2조", "내용": "국가는 | 재외국민을\n보호한다."}
     assert out["markdown"].startswith("# 헌법\n\n## 제1조")
     assert "| 제2조 | 국가는 \\| 재외국민을<br>보호한다. |" in out["table"]
-    assert out["plain"] == "헌법\n\n제1조\n대한민국은 민주공화국이다.\n\n제2조\n국가는 | 재외국민을\n보호한다."
+    assert (
+        out["plain"] == "헌법\n\n제1조\n대한민국은 민주공화국이다.\n\n제2조\n국가는 | 재외국민을\n보호한다."
+    )
     with pytest.raises(ValueError, match="unknown document format"):
         render("xml", "t", sections)
 

@@ -100,7 +100,12 @@ def test_instruction_generator_keeps_and_drops_for_the_stated_reasons(scripted):
     assert (
         by_topic["la Guerra Civil"].metadata["stage"] == "instruction"
     )  # dropped before an answer was asked for
-    assert report.dropped == {"low_script_ratio": 1, "switch_to_latin_en_in_answer": 1, "truncated": 1, "wrong_language": 1}
+    assert report.dropped == {
+        "low_script_ratio": 1,
+        "switch_to_latin_en_in_answer": 1,
+        "truncated": 1,
+        "wrong_language": 1,
+    }
 
 
 @pytest.fixture(scope="module")

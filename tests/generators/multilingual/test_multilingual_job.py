@@ -23,25 +23,37 @@ def write_config(tmp_path, name, **over):
 
 def test_without_engine_builds_seed_parts_and_says_what_it_skipped(tmp_path, store, caplog):
     caplog.set_level("INFO")  # the job's messages are INFO log records
-    reports = run_multilingual("multilingual", write_config(tmp_path, "ml", instructions={"topics": {"ko": ["김장"]}}),
-                               store)
+    reports = run_multilingual(
+        "multilingual", write_config(tmp_path, "ml", instructions={"topics": {"ko": ["김장"]}}), store
+    )
     out = caplog.text
     assert "SKIPPED new instructions: no model is configured" in out and "1 seed topics (ko: 1)" in out
     assert "SKIPPED translations: no model is configured" in out
-    assert [r.dataset for r in reports] == ["multilingual-xquad-es", "multilingual-chatbot-ko", "multilingual-legal-ko"]
+    assert [r.dataset for r in reports] == [
+        "multilingual-xquad-es",
+        "multilingual-chatbot-ko",
+        "multilingual-legal-ko",
+    ]
     with store.connect(read_only=True) as con:
         rows = dict(con.execute("""SELECT dataset, count(*) FROM samples GROUP BY dataset""").fetchall())
-        legal = con.execute("""SELECT json_extract_string(metadata_json, '$.format') AS fmt, count(*) FROM (
+        legal = con.execute(
+            """SELECT json_extract_string(metadata_json, '$.format') AS fmt, count(*) FROM (
             SELECT preview, verdicts, id FROM samples WHERE dataset = 'multilingual-legal-ko') s
             JOIN (SELECT id, metadata AS metadata_json FROM read_parquet(?)) p USING (id) GROUP BY fmt ORDER BY fmt""",
-                            [str(store.root / "multilingual-legal-ko" / "*" / "*.parquet")]).fetchall()
+            [str(store.root / "multilingual-legal-ko" / "*" / "*.parquet")],
+        ).fetchall()
         meta = con.execute("""SELECT DISTINCT domain, language, mode, license FROM samples
                               WHERE dataset = 'multilingual-chatbot-ko'""").fetchall()
-    assert rows == {"multilingual-xquad-es": 105, "multilingual-chatbot-ko": 300, "multilingual-legal-ko": 134}
+    assert rows == {
+        "multilingual-xquad-es": 105,
+        "multilingual-chatbot-ko": 300,
+        "multilingual-legal-ko": 134,
+    }
     assert legal == [("json", 33), ("markdown", 34), ("plain", 34), ("table", 33)]
     assert meta == [("multilingual", "ko", "non_reasoning", "MIT")]
-    again = run_multilingual("multilingual", write_config(tmp_path, "ml", instructions={"topics": {"ko": ["김장"]}}),
-                             store)
+    again = run_multilingual(
+        "multilingual", write_config(tmp_path, "ml", instructions={"topics": {"ko": ["김장"]}}), store
+    )
     assert all(r.parts_skipped == r.parts_total and r.rows_written == 0 for r in again)
 
 
@@ -67,7 +79,9 @@ def test_catalog_shows_per_language_counts_and_drop_reasons(tmp_path, store):
     total = {lang: kept + dropped for lang, kept, dropped in per_language}
     assert total == {"en": 105, "es": 105, "ko": 434}
     # every drop counted by a job is queryable in the catalog with the same reason
-    assert sum(n for *_, n in reasons) == sum(dropped for _, _, dropped in per_language) == sum(drops.values())
+    assert (
+        sum(n for *_, n in reasons) == sum(dropped for _, _, dropped in per_language) == sum(drops.values())
+    )
     assert {reason for _, reason, _ in reasons} == set(drops)
 
 
@@ -79,7 +93,10 @@ def test_malformed_chatbot_rows_are_skipped_with_file_and_line(tmp_path, example
     pairs = reader.read()
     assert len(pairs) == 3 and reader.errors == [f"{bad}:3: empty question or answer"]
     samples = chatbot_samples(pairs, JobReport("c", "r"), "c", "r", "ChatbotData.csv")
-    assert samples[0].lineage.source == "ChatbotData.csv:2" and samples[0].messages[1].content == "하루가 또 가네요."
+    assert (
+        samples[0].lineage.source == "ChatbotData.csv:2"
+        and samples[0].messages[1].content == "하루가 또 가네요."
+    )
     with pytest.raises(ValueError, match=r"kolaw_constitution.txt:1: expected a header"):
         ChatbotReader(examples / "korean/kolaw_constitution.txt").read()
 

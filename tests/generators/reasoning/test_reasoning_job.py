@@ -89,7 +89,9 @@ def test_canned_model_outputs_are_all_kept_with_reasons(tmp_path, store):
     )
     run("math", str(cfg), store)
     rows = _rows(store)
-    meta = {r.id: ResponseMeta.from_dict(r.metadata, r.id) for r in rows}  # every row carries the typed contract
+    meta = {
+        r.id: ResponseMeta.from_dict(r.metadata, r.id) for r in rows
+    }  # every row carries the typed contract
     model_rows = [r for r in rows if meta[r.id].response_source == "canned-v0"]
     assert len(model_rows) == 2 * 2 * 4 and len(rows) == len(model_rows) + 2 * 2  # + reference in both modes
     assert sum(m.is_reference for m in meta.values()) == 2 * 2
@@ -193,7 +195,9 @@ def test_rl_prefilter_drops_queries_solved_8_of_8():
     assert stats[hard.id].difficulty == "easy"
 
 
-@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="the namespace sandbox (which can break) needs root")
+@pytest.mark.skipif(
+    __import__("os").geteuid() != 0, reason="the namespace sandbox (which can break) needs root"
+)
 def test_a_broken_sandbox_stops_the_code_job_and_a_rerun_redoes_the_part(tmp_path, store, monkeypatch):
     """Issue #20 item 1: a sandbox failure became 205 'reference_failed' rows and done parts; now it stops the job
     with the cause and leaves the part undone, so the re-run from a working sandbox writes the real verdicts."""

@@ -88,7 +88,9 @@ def test_schema_that_allows_extra_arguments_keeps_them():
                                        "additionalProperties": {"type": "integer"}}}  # fmt: skip
     tools = {"f": normalise_tool(fn)}
     assert check_call(ToolCall(name="f", arguments={"a": "x", "b": 2}), tools) is None
-    assert check_call(ToolCall(name="f", arguments={"a": "x", "b": "2"}), tools).rule == "wrong_type:b:integer"
+    assert (
+        check_call(ToolCall(name="f", arguments={"a": "x", "b": "2"}), tools).rule == "wrong_type:b:integer"
+    )
 
 
 def test_free_form_map_keeps_its_keys_but_declared_nested_objects_are_strict():
@@ -125,7 +127,9 @@ def test_unknown_type_is_a_verdict_not_an_exception():
 
 def test_enum_on_an_array_applies_to_its_items():
     # BFCL live_multiple get_sensor_readings_latest: "metrics": {"type": "array", "items": {...}, "enum": [...]}
-    tools = bfcl_tool({"metrics": {"type": "array", "items": {"type": "string"}, "enum": ["temperature", "co2"]}})
+    tools = bfcl_tool(
+        {"metrics": {"type": "array", "items": {"type": "string"}, "enum": ["temperature", "co2"]}}
+    )
     assert check_call(ToolCall(name="f", arguments={"metrics": ["temperature", "co2"]}), tools) is None
     p = check_call(ToolCall(name="f", arguments={"metrics": ["temperature", "pressure"]}), tools)
     assert p.rule == "not_in_enum:metrics/1"
@@ -201,7 +205,9 @@ def test_unknown_function_names_its_rule_and_the_tools_of_its_own_tool_set():
 
     call = ToolCall(name="drop_table", arguments={})
     first = check_call(call, SHOP)
-    assert first is check_call(ToolCall(name="drop_table", arguments={"x": 1}), SHOP)  # made once per tool set
+    assert first is check_call(
+        ToolCall(name="drop_table", arguments={"x": 1}), SHOP
+    )  # made once per tool set
     assert (first.reason, first.rule, first.index) == ("unknown_function", "unknown_function:drop_table", 0)
     assert "get_order" in first.message and error_feedback(first)["rule"] == "unknown_function:drop_table"
     other = bfcl_tool({"city": {"type": "string"}}, name="weather")

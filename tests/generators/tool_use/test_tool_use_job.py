@@ -44,10 +44,16 @@ def test_reference_run_writes_verified_samples_and_resumes(tmp_path, store, capl
     assert all(r.num_tokens > 0 and r.tools for r in rows)
     rec = next(r for r in trajs if r.metadata["task_id"] == "shop.out_of_stock.0" and r.mode == "reasoning")
     assert rec.metadata["env_errors"] == ["out_of_stock"] and rec.messages[0].role == "system"
-    with store.connect(read_only=True) as con:  # BFCL is an evaluation set: its seeds are flagged in the catalog
+    with store.connect(
+        read_only=True
+    ) as con:  # BFCL is an evaluation set: its seeds are flagged in the catalog
         flagged = dict(con.execute("SELECT id, contaminated FROM samples").fetchall())
-        items = dict(con.execute("SELECT id, json_extract_string(contamination, '$.matches[0].item') FROM samples "
-                                 "WHERE contamination IS NOT NULL").fetchall())
+        items = dict(
+            con.execute(
+                "SELECT id, json_extract_string(contamination, '$.matches[0].item') FROM samples "
+                "WHERE contamination IS NOT NULL"
+            ).fetchall()
+        )
     assert {r.id for r in seeds} == {i for i, c in flagged.items() if c} and len(flagged) == len(rows)
     assert items == {r.id: r.metadata["bfcl_id"] for r in seeds}  # the catalog names the BFCL item
     again = run("tool-use", path, store)
@@ -94,8 +100,9 @@ def test_model_run_that_succeeds_passes(make_engine):
         [("traj", task.id, "reasoning", 0)], JobReport("d", "r")
     )
     gen = ToolUseGenerator(cfg, [task], eng, eng)
-    assert s.passed and s.id == sample_id("sft_tool_use", gen.cfg.run_id, "tool_use", task.id, "reasoning",
-                                          "canned-agent:0")
+    assert s.passed and s.id == sample_id(
+        "sft_tool_use", gen.cfg.run_id, "tool_use", task.id, "reasoning", "canned-agent:0"
+    )
     assert gen.cfg.run_id == run_id_for(cfg.model_dump(mode="json"))
     assert s.metadata["parallel_steps"] == 1 and s.lineage.params["reasoning"] is True
 

@@ -46,7 +46,9 @@ def test_schema_problems_are_explained():
 
 
 def test_unknown_type_name_is_kept_not_a_schema_problem():
-    tool = normalise_tool({"name": "f", "parameters": {"type": "dict", "properties": {"a": {"type": "str1ng"}}}})
+    tool = normalise_tool(
+        {"name": "f", "parameters": {"type": "dict", "properties": {"a": {"type": "str1ng"}}}}
+    )
     assert schema_problem(tool) is None and unknown_types(tool["parameters"]) == {"str1ng"}
     assert tool["parameters"]["properties"]["a"] == {"type": "str1ng"}  # as written: calls get unknown_type
 
@@ -62,7 +64,9 @@ def test_strict_normalisation():
     assert "additionalProperties" not in p["free"] and p["map"] == {"type": "object"}  # free-form maps
     assert p["tags"] == {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}
     assert p["pair"]["enum"] == [[1, 2], [3, 4]]  # an enum of arrays is about the whole array
-    assert normalise_schema({"type": "object"}, top=True)["additionalProperties"] is False  # no arguments at all
+    assert (
+        normalise_schema({"type": "object"}, top=True)["additionalProperties"] is False
+    )  # no arguments at all
     assert normalise_schema(s, top=True) == s  # idempotent: check_call normalises what it is given
 
 
@@ -156,7 +160,9 @@ def test_all_shared_bfcl_sets(shared):
     entries = [e for f in bfcl_files([shared]) for e in load_bfcl(f, errors)]
     assert len(entries) == 800 and errors == []
     bad = {e.id: v.reason for e in entries for v in seed_verdicts(e, ground_truth_calls(e)) if not v.passed}
-    assert bad == {}  # with schema-aware picking every ground-truth call matches its normalised (strict) schema
+    assert (
+        bad == {}
+    )  # with schema-aware picking every ground-truth call matches its normalised (strict) schema
 
 
 def test_java_and_javascript_gold_calls_all_pass(examples):

@@ -20,7 +20,9 @@ def failed(traj) -> dict[str, str]:
 
 
 def schema_rule(traj) -> str:
-    return next(v for v in TrajectoryVerifier().verify(traj) if v.verifier == "tool_call_schema").details["rule"]
+    return next(v for v in TrajectoryVerifier().verify(traj) if v.verifier == "tool_call_schema").details[
+        "rule"
+    ]
 
 
 def run_one(engine, task, mode="non_reasoning", max_steps=12):
@@ -87,7 +89,9 @@ def test_bad_enum(make_engine):
 
 
 def test_undeclared_argument(make_engine):
-    eng = make_engine([call("get_order", {"order_id": "o_5001", "include_history": True}), agent_text(None, "Ok.", [])])
+    eng = make_engine(
+        [call("get_order", {"order_id": "o_5001", "include_history": True}), agent_text(None, "Ok.", [])]
+    )
     t = run_one(eng, order_status(0))
     assert failed(t)["tool_call_schema"] == "undeclared_argument"
     assert schema_rule(t) == "undeclared_argument:include_history"

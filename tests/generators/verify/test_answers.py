@@ -21,8 +21,11 @@ logging.getLogger("math_verify").setLevel(logging.ERROR)
 def plain(gold: str, answer: str) -> bool:
     from math_verify import parse, verify
 
-    return verify(parse(f"\\boxed{{{gold}}}", parsing_timeout=None), parse(answer, parsing_timeout=None),
-                  timeout_seconds=None)
+    return verify(
+        parse(f"\\boxed{{{gold}}}", parsing_timeout=None),
+        parse(answer, parsing_timeout=None),
+        timeout_seconds=None,
+    )
 
 
 # (class, gold, answer text, equal?, how ours decides: normalised | exact | math_verify | reject reason)
@@ -37,7 +40,13 @@ CASES = [
     ("complex", "3+4i", "$\\boxed{3+4\\mathrm{i}}$", True, "normalised"),
     ("complex", "3+4i", "$\\boxed{3+4}$", False, "wrong_answer"),
     ("tuple", "\\left( 3, \\frac{\\pi}{2} \\right)", "$\\boxed{(3,\\frac{\\pi}{2})}$", True, "normalised"),
-    ("tuple", "\\left( 3, \\frac{\\pi}{2} \\right)", "$\\boxed{(\\frac{\\pi}{2}, 3)}$", False, "wrong_answer"),
+    (
+        "tuple",
+        "\\left( 3, \\frac{\\pi}{2} \\right)",
+        "$\\boxed{(\\frac{\\pi}{2}, 3)}$",
+        False,
+        "wrong_answer",
+    ),
     ("tuple", "\\left( 3, \\frac{\\pi}{2} \\right)", "$\\boxed{3}$", False, "wrong_answer"),
     ("interval", "[-77,77]", "$\\boxed{\\left[ -77, 77 \\right]}$", True, "normalised"),
     ("interval", "[-77,77]", "$\\boxed{[-77, 77)}$", False, "wrong_answer"),
@@ -62,15 +71,27 @@ CASES = [
     ("assignment", "y=5", "$\\boxed{x = 5}$", False, "wrong_answer"),
     ("sympy", "\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$", True, "math_verify"),
     ("set", "\\{1, 2\\}", "$\\boxed{\\{2, 1\\}}$", True, "math_verify"),
-    ("matrix", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "$\\boxed{\\begin{pmatrix}1\\\\2\\end{pmatrix}}$", True,
-     "normalised"),
-    ("matrix", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "$\\boxed{\\begin{pmatrix}1\\\\3\\end{pmatrix}}$", False,
-     "wrong_answer"),
+    (
+        "matrix",
+        "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+        "$\\boxed{\\begin{pmatrix}1\\\\2\\end{pmatrix}}$",
+        True,
+        "normalised",
+    ),
+    (
+        "matrix",
+        "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+        "$\\boxed{\\begin{pmatrix}1\\\\3\\end{pmatrix}}$",
+        False,
+        "wrong_answer",
+    ),
     ("no_answer", "72", "I am not sure.", False, "no_final_answer"),
 ]
 
 
-@pytest.mark.parametrize("kind,gold,answer,equal,how", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "kind,gold,answer,equal,how", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_each_class_is_decided_the_right_way(kind, gold, answer, equal, how):
     eq = answers_equal(gold, answer)
     assert eq.equal is equal
@@ -79,7 +100,11 @@ def test_each_class_is_decided_the_right_way(kind, gold, answer, equal, how):
 
 def test_plain_math_verify_false_positives_are_vetoed_by_exact_arithmetic():
     # math-verify compares in floating point and drops base subscripts: these pairs are its own false positives
-    for gold, wrong in [("\\frac{1}{2^{98}}", "\\frac{1}{2^{99}}"), ("1011_2", "1011_3"), ("0.56 = 56\\%", "0.56 = 57\\%")]:
+    for gold, wrong in [
+        ("\\frac{1}{2^{98}}", "\\frac{1}{2^{99}}"),
+        ("1011_2", "1011_3"),
+        ("0.56 = 56\\%", "0.56 = 57\\%"),
+    ]:
         assert plain(gold, f"$\\boxed{{{wrong}}}$"), "plain math-verify accepts it (the reason for the veto)"
         eq = answers_equal(gold, f"$\\boxed{{{wrong}}}$")
         assert (eq.equal, eq.reason, eq.method) == (False, "wrong_answer", "exact")
@@ -119,7 +144,9 @@ def test_text_answers_for_niah_and_knowledge():
     assert normalise_text("  The  Number is １,２３４,５６７. ") == "the number is 1234567."
     assert contains_answer("The magic number is 1,234,567.", "1234567")
     assert not contains_answer("The magic number is 1,234,568.", "1234567")
-    assert ruler_score("Values: ７６５４３２１ and APPLE", ["7654321", "apple", "pear"]) == pytest.approx(2 / 3)
+    assert ruler_score("Values: ７６５４３２１ and APPLE", ["7654321", "apple", "pear"]) == pytest.approx(
+        2 / 3
+    )
 
 
 def test_never_weaker_than_plain_math_verify_on_real_golds(examples):
@@ -134,5 +161,7 @@ def test_never_weaker_than_plain_math_verify_on_real_golds(examples):
     assert len(pairs) > 400
     wrong = [(g, a) for g, a, y in pairs if answers_equal(g, a).equal is not y]
     assert wrong == []
-    plain_right_ours_wrong = [(g, a) for g, a, y in pairs if plain(g, a) is y and answers_equal(g, a).equal is not y]
+    plain_right_ours_wrong = [
+        (g, a) for g, a, y in pairs if plain(g, a) is y and answers_equal(g, a).equal is not y
+    ]
     assert plain_right_ours_wrong == []

@@ -19,14 +19,17 @@ from generators.verify import CodeVerifier, SandboxError, SandboxLimits, run_pyt
 from generators.verify import sandbox as sandbox_mod
 
 REPO = Path(__file__).resolve().parents[3]
-ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root; without it the sandbox is rlimits only")
+ROOT_ONLY = pytest.mark.skipif(
+    os.geteuid() != 0, reason="namespaces need root; without it the sandbox is rlimits only"
+)
 LIMITS = SandboxLimits(timeout_s=10.0, cpu_s=5, mem_mb=256)
 
 
 def _copy_checkout(dest: Path) -> None:
     """What a fresh clone of this working tree holds: tracked + untracked-not-ignored files (git ls-files)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO, check=False,
-                            capture_output=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO, check=False, capture_output=True
+    )
     if listed.returncode != 0:
         pytest.skip(f"{REPO} is not a git checkout (git ls-files: {listed.stderr.decode().strip()[:200]})")
     files = listed.stdout.decode().split("\0")
@@ -60,7 +63,9 @@ print(json.dumps({"module": sandbox.__file__, "passed": v.passed, "reason": v.re
 
 
 @ROOT_ONLY
-@pytest.mark.parametrize("base, name", [("/tmp", "clone"), ("/dev/shm", "clone"), ("/tmp", "a path with spaces")])
+@pytest.mark.parametrize(
+    "base, name", [("/tmp", "clone"), ("/dev/shm", "clone"), ("/tmp", "a path with spaces")]
+)
 def test_a_clone_anywhere_runs_sandboxed_code(base, name):
     if not os.path.isdir(base) or not os.access(base, os.W_OK):
         pytest.skip(f"{base} is not a writable directory on this machine")
@@ -69,13 +74,16 @@ def test_a_clone_anywhere_runs_sandboxed_code(base, name):
         dest = top / name
         _copy_checkout(dest)
         py = _venv_in(dest)
-        out = subprocess.run([str(py), "-c", PROBE], check=False, cwd=dest, capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run(
+            [str(py), "-c", PROBE], check=False, cwd=dest, capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         got = json.loads(out.stdout.strip().splitlines()[-1])
         assert got["module"].startswith(str(dest)), f"the probe ran {got['module']}, not the clone's code"
         assert (got["passed"], got["reason"], got["isolation"]) == (True, "", "namespaces"), got
-        assert got["inside"] == {str(dest): False, str(dest / ".venv"): False}, "the checkout is visible inside"
+        assert got["inside"] == {str(dest): False, str(dest / ".venv"): False}, (
+            "the checkout is visible inside"
+        )
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
@@ -86,16 +94,20 @@ def test_the_program_sees_only_what_it_needs(tmp_path):
     os.close(fd)
     try:
         os.chmod(top_file, 0o644)
-        src = ("import os, json\n"
-               f"print(json.dumps({{'root': sorted(os.listdir('/')), 'files': [os.path.exists(p) for p in "
-               f"['/etc/passwd', '/etc/hostname', {top_file!r}, '/root/.bash_history', '/var', '/home']]}}))")
+        src = (
+            "import os, json\n"
+            f"print(json.dumps({{'root': sorted(os.listdir('/')), 'files': [os.path.exists(p) for p in "
+            f"['/etc/passwd', '/etc/hostname', {top_file!r}, '/root/.bash_history', '/var', '/home']]}}))"
+        )
         r = run_python(src, LIMITS)
         assert r.status == "ok", r.stderr
         got = json.loads(r.stdout)
         assert got["files"] == [False] * 6, got
         prefix_top = sys.base_prefix.strip("/").split("/")[0]
         allowed = {"dev", "proc", "tmp", "usr", "lib", "lib32", "lib64", "libx32", prefix_top}
-        assert set(got["root"]) <= allowed, f"unexpected top-level entries inside: {set(got['root']) - allowed}"
+        assert set(got["root"]) <= allowed, (
+            f"unexpected top-level entries inside: {set(got['root']) - allowed}"
+        )
     finally:
         os.unlink(top_file)
 

@@ -32,9 +32,21 @@ def test_math_correct_wrong_malformed_unparseable(gsm8k, mv):
             False,
             "wrong_answer",
         ),
-        ("<think>\nI am not sure what to do here\n</think>\n\nI cannot solve this.", False, "no_final_answer"),
-        ("<think>\nthe answer is $\\boxed{72}$\n</think>\n\nSee above.", False, "no_final_answer"),  # only in the trace
-        ("<think>\n48/2 = 24, so the answer is $\\boxed{72}$ and", False, "no_final_answer"),  # cut off mid-thought
+        (
+            "<think>\nI am not sure what to do here\n</think>\n\nI cannot solve this.",
+            False,
+            "no_final_answer",
+        ),
+        (
+            "<think>\nthe answer is $\\boxed{72}$\n</think>\n\nSee above.",
+            False,
+            "no_final_answer",
+        ),  # only in the trace
+        (
+            "<think>\n48/2 = 24, so the answer is $\\boxed{72}$ and",
+            False,
+            "no_final_answer",
+        ),  # cut off mid-thought
     ]
     verdicts = mv.verify_many([(gold, text) for text, _, _ in cases])
     assert [(v.passed, v.reason) for v in verdicts] == [(ok, why) for _, ok, why in cases]
@@ -127,12 +139,14 @@ def test_math_verdict_rejects_responses_without_a_final_answer(gsm8k):
     gold = gsm8k[0].ground_truth
     complete = f"<think>\n48/2 = 24\n</think>\n\nThe answer is $\\boxed{{{gold}}}$."
     v = MathVerifier(workers=1, timeout_s=20)
-    verdicts = v.verify_many([
-        (gold, complete, "stop"),
-        (gold, complete + " Let me double-check this by", "length"),  # the engine stopped it: not final
-        (gold, f"<thought>\nso it is $\\boxed{{{gold}}}$\n</thought>\n\n", "stop"),
-        (gold, f"<think>\nso it is $\\boxed{{{gold}}}$", None),
-    ])
+    verdicts = v.verify_many(
+        [
+            (gold, complete, "stop"),
+            (gold, complete + " Let me double-check this by", "length"),  # the engine stopped it: not final
+            (gold, f"<thought>\nso it is $\\boxed{{{gold}}}$\n</thought>\n\n", "stop"),
+            (gold, f"<think>\nso it is $\\boxed{{{gold}}}$", None),
+        ]
+    )
     assert [(x.passed, x.reason) for x in verdicts] == [(True, "")] + [(False, "no_final_answer")] * 3
     assert verdicts[1].details["finish_reason"] == "length"
     assert verdicts[0].details["method"] == "normalised"
@@ -143,13 +157,21 @@ def test_math_verdict_rejects_responses_without_a_final_answer(gsm8k):
 def test_warm_up_starts_every_worker():
     with MathVerifier(workers=2, timeout_s=30) as v:
         v.warm_up()
-        assert len(v._pool._processes) == 2  # both workers exist (and imported math-verify) before any verdict
-        assert v.verify("\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$").details["method"] == "math_verify"
+        assert (
+            len(v._pool._processes) == 2
+        )  # both workers exist (and imported math-verify) before any verdict
+        assert (
+            v.verify("\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$").details["method"]
+            == "math_verify"
+        )
 
 
 def test_a_chunk_that_times_out_is_retried_pair_by_pair():
-    pairs = [("\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$"), ("\\sqrt{8}", "$\\boxed{2\\sqrt{2}}$"),
-             ("72", "$\\boxed{72}$")]  # the last one is decided in this process: never sent, never timed out
+    pairs = [
+        ("\\frac{\\sqrt{3}}{2}", "$\\boxed{\\frac{1}{2}\\sqrt{3}}$"),
+        ("\\sqrt{8}", "$\\boxed{2\\sqrt{2}}$"),
+        ("72", "$\\boxed{72}$"),
+    ]  # the last one is decided in this process: never sent, never timed out
     v = MathVerifier(workers=1, timeout_s=0.001, chunk=8)
     assert [x.reason for x in v.verify_many(pairs)] == ["timeout", "timeout", ""]
     v.timeout_s = 30

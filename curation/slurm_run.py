@@ -52,9 +52,8 @@ def active_jobs(job_ids: list[str]) -> set[str]:
         return set()
     r = _slurm_cmd(["squeue", "--noheader", "--format=%i", f"--jobs={','.join(job_ids)}"])
     if r.returncode != 0:
-        if (
-            "invalid job id" in r.stderr.lower()
-        ):  # every id has left the queue (slurmctld forgets finished jobs)
+        # every id has left the queue (slurmctld forgets finished jobs)
+        if "invalid job id" in r.stderr.lower():
             return set()
         raise SlurmRunFailed(f"squeue failed ({r.returncode}): {r.stderr.strip()[:300]}")
     listed = {line.strip().split("_", 1)[0] for line in r.stdout.splitlines() if line.strip()}

@@ -56,9 +56,8 @@ class BenchmarkItem:
 
 
 def _gsm8k(path: Path) -> Iterator[tuple[str, list[str]]]:
-    for n, r in enumerate(
-        _jsonl(path), 1
-    ):  # GSM8K has no ids: file and line (the embedded sample keeps lines)
+    # GSM8K has no ids: file and line (the embedded sample keeps lines)
+    for n, r in enumerate(_jsonl(path), 1):
         yield f"{path.stem}:{n}", [r["question"], r["answer"]]
 
 

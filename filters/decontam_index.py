@@ -165,9 +165,8 @@ class BenchmarkIndex:
                 wpos = word_positions(toks)
                 start, end = word_windows(wpos, n)
                 add(0, g.at(start, end), p, start)
-                if (
-                    k == 0
-                ):  # near copies are judged on the question, as open-instruct queries the eval question
+                # near copies are judged on the question, as open-instruct queries the eval question
+                if k == 0:
                     if len(wpos) < SHORT_WORDS and len(toks) >= SHORT_MIN_TOKENS:
                         short.append((int(g.of(SHORT_MIN_TOKENS)[0]), len(toks), int(g.of(len(toks))[0]), p))
                     if len(toks) >= NGRAM:

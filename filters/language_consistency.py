@@ -244,9 +244,8 @@ class LanguageConsistencyFilter:
         on the whole answer, or, when its sentences were identified anyway, the one holding most of their
         letters (the same decision without reading the answer twice)."""
         own = _SCRIPT_OF_LANG.get(expected)
-        if (
-            own in _ALIEN and _ALIEN[own].search(answer) is None
-        ):  # every letter in the expected script (or Greek)
+        # every letter in the expected script (or Greek)
+        if own in _ALIEN and _ALIEN[own].search(answer) is None:
             if not self._enough_letters.match(answer):
                 return None
         else:

@@ -70,9 +70,8 @@ def content_units(text: str) -> set[str]:
     """Comparable content units: lower-cased words (no stop words); Hangul words as character bigrams,
     because Korean particles attach to the word (`헌법은` vs `헌법`) and whole-word matching would miss them."""
     units: set[str] = set()
-    for w in _WORD.findall(
-        normalise_text(text)
-    ):  # the answer layer's text form: NFKC, case-folded, 1,234 → 1234
+    # the answer layer's text form: NFKC, case-folded, 1,234 → 1234
+    for w in _WORD.findall(normalise_text(text)):
         if _HANGUL.search(w):
             units.update([w] if len(w) == 1 else (w[i : i + 2] for i in range(len(w) - 1)))
         elif w not in _STOP and (len(w) > 1 or w.isdigit()):

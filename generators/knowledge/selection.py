@@ -57,9 +57,8 @@ def select_documents(store: Store, cfg: SelectionConfig) -> list[SourceDocument]
         ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
         licenses, urls = table.column("license").to_pylist(), table.column("url").to_pylist()
         for doc_id, _, row, language, edu in shard_rows:
-            if (
-                ids[row] != doc_id
-            ):  # the catalog row must point at this document; otherwise the store is stale
+            # the catalog row must point at this document; otherwise the store is stale
+            if ids[row] != doc_id:
                 raise InputError(
                     f"{store.root / shard}:row {row}: id {ids[row]!r} is not catalog id {doc_id!r} "
                     "(run `datamill check`)"

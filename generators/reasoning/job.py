@@ -159,9 +159,8 @@ class ReasoningGenerator:
         stats = query_stats(verdicts, responses)
         out = []
         for r, m, vs in zip(responses, msgs, verdicts):
-            if (
-                r.seed.id in broken
-            ):  # the ground truth itself is suspect: no response of this query is trusted
+            # the ground truth itself is suspect: no response of this query is trusted
+            if r.seed.id in broken:
                 vs = vs + [
                     Verdict(
                         verifier="reference_check",

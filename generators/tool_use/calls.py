@@ -259,9 +259,8 @@ def check_call(
     Schemas in the common subset run compiled (schema_check.py); `via_jsonschema` forces jsonschema (tests)."""
     name = call.name
     spec = tools.get(name)
-    if (
-        spec is None
-    ):  # the tool set lacks the name: its problem, reused while the same tool set asks, unformatted
+    if spec is None:
+        # the tool set lacks the name: its problem, reused while the same tool set asks, unformatted
         hit = _unknown.get(name)
         if hit is None or hit.tools is not tools:
             if len(_unknown) >= _CACHE_SIZE:
